@@ -1,0 +1,116 @@
+/*
+ * The parsed configuration (netcryptd.conf(5), DESIGN section 4).
+ * Produced by parse.y in the master; parts of it are sent to the children.
+ */
+#ifndef NC_CONF_H
+#define NC_CONF_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <limits.h>
+#include <stdint.h>
+
+#include "crypto.h"
+
+#define NC_NAME_MAX		64	/* host and session names */
+#define NC_HOST_MAX		255	/* DNS name or address literal */
+#define NC_DEFAULT_PORT		55555
+#define NC_CONF_FILE		SYSCONFDIR "/netcryptd.conf"
+
+#define NC_CIPHER_AES256GCM	1
+#define NC_CIPHER_AES128GCM	2
+#define NC_CIPHER_CHACHA20	3
+#define NC_CIPHER_MAX		3
+
+struct listen_addr {
+	TAILQ_ENTRY(listen_addr) entry;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 text[NC_HOST_MAX + 1];	/* for logs */
+};
+TAILQ_HEAD(listen_list, listen_addr);
+
+struct connect_to {
+	TAILQ_ENTRY(connect_to)	 entry;
+	char			 host[NC_HOST_MAX + 1];
+	uint16_t		 port;
+};
+TAILQ_HEAD(connect_list, connect_to);
+
+enum proxy_type {
+	PROXY_INHERIT = 0,	/* peer: use the global setting */
+	PROXY_NONE,
+	PROXY_SOCKS5
+};
+
+struct proxy_conf {
+	enum proxy_type	 type;
+	char		 host[NC_HOST_MAX + 1];
+	uint16_t	 port;
+	int		 has_auth;		/* user/password given */
+	char		 user[256];		/* RFC 1929: at most 255 */
+	char		 password[256];
+};
+
+struct peer_conf {
+	TAILQ_ENTRY(peer_conf)	 entry;
+	char			 name[NC_NAME_MAX + 1];
+	struct connect_list	 connects;	/* empty: inbound only */
+	char			 keyfile[PATH_MAX];	/* "" when by fingerprint */
+	uint8_t			 fp[NC_SHA256_LEN];	/* always set */
+	uint8_t			*spki;		/* DER, NULL when by fingerprint */
+	size_t			 spkilen;
+	struct proxy_conf	 proxy;
+	int			 lineno;	/* where it was declared */
+};
+TAILQ_HEAD(peer_list, peer_conf);
+
+struct nc_conf {
+	char			 name[NC_NAME_MAX + 1];
+	struct listen_list	 listens;	/* default: * port 55555 */
+	char			 privkey[PATH_MAX];
+	uint8_t			 ciphers[NC_CIPHER_MAX];  /* preference order */
+	uint8_t			 nciphers;
+	char			 session_sock[PATH_MAX];
+	char			 session_group[64];	/* "" = primary of root */
+	mode_t			 session_mode;
+	char			 control_sock[PATH_MAX];
+	mode_t			 control_mode;
+	char			 user[64];
+	char			 chroot[PATH_MAX];
+	unsigned int		 keepalive;		/* seconds */
+	unsigned int		 handshake_timeout;	/* seconds */
+	uint64_t		 queue_size;		/* bytes per peer */
+	unsigned int		 queue_timeout;		/* seconds */
+	unsigned int		 max_sessions;
+	uint64_t		 session_queue;		/* bytes per session */
+	unsigned int		 session_timeout;	/* seconds */
+	unsigned int		 unwrap_rate;		/* RSA unwraps/s, burst x2 */
+	struct proxy_conf	 proxy;			/* NONE or SOCKS5 */
+	struct peer_list	 peers;
+};
+
+/* Flags for config_parse(). */
+#define CONF_F_NOKEYS	0x01	/* do not open key files (keygen -A) */
+#define CONF_F_LOADKEY	0x02	/* also parse the private key (-n) */
+
+/*
+ * Define a macro from the command line ("name=value", as -D does); it
+ * overrides a definition of the same name in the file.  0 or -1.
+ */
+int		 config_define_macro(const char *def);
+
+/*
+ * Parse a configuration file.  Errors are printed to stderr (through
+ * log_warnx) as "file:line: message"; NULL when there was any.
+ */
+struct nc_conf	*config_parse(const char *file, int flags);
+void		 config_free(struct nc_conf *);
+/* Defaults of a configuration without any statement. */
+void		 config_init_defaults(struct nc_conf *);
+struct peer_conf *config_find_peer(struct nc_conf *, const char *name);
+const char	*cipher_name(uint8_t id);
+int		 cipher_from_name(const char *name);	/* -1 if unknown */
+
+#endif

@@ -1,0 +1,407 @@
+/*
+ * The key-holder: the only process that ever holds the RSA private key.
+ *
+ * It is configured by the master (the open key file, who to become),
+ * then sandboxed, then answers exactly one question from the network
+ * child: "what is u for this wrapped secret?" (DESIGN 5.2 step 3).  It
+ * never returns the secret itself, the padding is fixed here, the blob
+ * must be exactly the modulus size, and a decoding failure yields the
+ * implicit-rejection value through the same code path, so that neither
+ * the reply nor its timing tells a bad blob from a good one.
+ *
+ * The loop is blocking read-compute-write: there is nothing else to do.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "crypto.h"
+#include "imsg.h"
+#include "log.h"
+#include "netcryptd.h"
+#include "proc.h"
+#include "sandbox.h"
+
+#define KH_KEYFILE_MAX		65536
+#define KH_SECURE_HEAP		(256 * 1024)
+
+struct keyholder {
+	struct imsgbuf		master;
+	struct imsgbuf		net;
+	int			keyfd;		/* until CONF_END */
+	int			have_privsep;
+	struct privsep_conf	privsep;
+	struct kh_settings	settings;
+	EVP_PKEY		*key;
+	size_t			modlen;		/* bytes */
+	uint8_t			*seed;		/* implicit rejection, secure heap */
+	double			tokens;		/* rate limit bucket */
+	struct timespec		last_refill;
+	uint64_t		unwraps;
+};
+
+static int	kh_dispatch_master_conf(void *, struct imsg *);
+static void	kh_dispatch_master(struct keyholder *, struct imsg *);
+static void	kh_dispatch_net(struct keyholder *, struct imsg *);
+
+/* Read the key file (already opened by the master) into locked memory. */
+static EVP_PKEY *
+kh_load_key(int fd)
+{
+	uint8_t		*pem;
+	size_t		 len = 0;
+	ssize_t		 n;
+	EVP_PKEY	*key;
+
+	if ((pem = OPENSSL_secure_malloc(KH_KEYFILE_MAX)) == NULL)
+		fatalx("%s: secure heap exhausted", __func__);
+	while (len < KH_KEYFILE_MAX) {
+		n = read(fd, pem + len, KH_KEYFILE_MAX - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			fatal("%s: read private key", __func__);
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len == KH_KEYFILE_MAX)
+		fatalx("%s: private key file larger than %d bytes", __func__,
+		    KH_KEYFILE_MAX);
+	key = nc_load_privkey_mem(pem, len);
+	OPENSSL_secure_clear_free(pem, KH_KEYFILE_MAX);
+	if (key == NULL)
+		fatalx("%s: the private key file holds no RSA private key",
+		    __func__);
+	return key;
+}
+
+/* One wrap and unwrap of our own: fetches every algorithm, seeds DRBGs. */
+static void
+kh_warm_up(struct keyholder *kh)
+{
+	uint8_t	secret[NC_SECRET_LEN], out[KH_BLOB_MAX], blob[KH_BLOB_MAX];
+	uint8_t	th1[NC_SHA256_LEN] = { 0 }, label[64], u[NC_SHA256_LEN];
+	size_t	bloblen, outlen, labellen;
+
+	if (RAND_priv_bytes(secret, sizeof(secret)) != 1 ||
+	    nc_oaep_label(KH_ROLE_INITIATOR, th1, label, sizeof(label),
+	    &labellen) == -1 ||
+	    nc_oaep_wrap(kh->key, label, labellen, secret, sizeof(secret),
+	    blob, sizeof(blob), &bloblen) == -1 ||
+	    nc_oaep_unwrap(kh->key, label, labellen, blob, bloblen, out,
+	    sizeof(out), &outlen) == -1 || outlen != sizeof(secret) ||
+	    memcmp(out, secret, sizeof(secret)) != 0 ||
+	    nc_derive_u(out, th1, KH_ROLE_INITIATOR, u) == -1 ||
+	    nc_reject_u(kh->seed, th1, blob, bloblen, u) == -1)
+		fatalx("%s: the private key does not work", __func__);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	OPENSSL_cleanse(out, sizeof(out));
+	OPENSSL_cleanse(u, sizeof(u));
+}
+
+static void
+kh_send_pubkey(struct keyholder *kh)
+{
+	uint8_t	*spki;
+	size_t	 len;
+	char	 fp[NC_FP_STRLEN];
+
+	if (nc_pkey_spki(kh->key, &spki, &len) == -1 ||
+	    nc_fingerprint(spki, len, fp, sizeof(fp)) == -1)
+		fatalx("%s: cannot encode the public key", __func__);
+	log_info("host key %s (RSA %d bits)", fp, nc_rsa_bits(kh->key));
+	if (imsg_compose(&kh->net, IMSG_KH_PUBKEY, 0, 0, -1, spki, len) == -1 ||
+	    imsgbuf_flush(&kh->net) == -1)
+		fatal("%s: send", __func__);
+	OPENSSL_free(spki);
+}
+
+/* Everything that needs files, privileges or fresh allocations. */
+static void
+kh_prepare(struct keyholder *kh)
+{
+	int	keep[2] = { kh->master.fd, kh->net.fd };
+
+	if (kh->keyfd == -1 || !kh->have_privsep)
+		fatalx("%s: configuration incomplete", __func__);
+	kh->key = kh_load_key(kh->keyfd);
+	(void)close(kh->keyfd);
+	kh->keyfd = -1;
+	if (nc_rsa_bits(kh->key) < NC_RSA_MIN_BITS)
+		fatalx("%s: RSA key of %d bits, at least %d required",
+		    __func__, nc_rsa_bits(kh->key), NC_RSA_MIN_BITS);
+	kh->modlen = (size_t)EVP_PKEY_get_size(kh->key);
+	if (kh->modlen == 0 || kh->modlen > KH_BLOB_MAX)
+		fatalx("%s: unexpected modulus size", __func__);
+	if ((kh->seed = OPENSSL_secure_malloc(NC_SHA256_LEN)) == NULL ||
+	    RAND_priv_bytes(kh->seed, NC_SHA256_LEN) != 1)
+		fatalx("%s: cannot draw the rejection seed", __func__);
+	kh_warm_up(kh);
+	kh->tokens = kh->settings.unwrap_rate * 2.0;
+	(void)clock_gettime(CLOCK_MONOTONIC, &kh->last_refill);
+	kh_send_pubkey(kh);
+	sandbox_enter(PROC_KEYHOLDER, &kh->privsep, keep, 2);
+	sandbox_lock(PROC_KEYHOLDER);
+}
+
+static int
+kh_dispatch_master_conf(void *arg, struct imsg *imsg)
+{
+	struct keyholder	*kh = arg;
+
+	switch (imsg->hdr.type) {
+	case IMSG_CONF_PRIVSEP:
+		if (imsg_get_data(imsg, &kh->privsep, sizeof(kh->privsep)) == -1)
+			fatalx("%s: bad %s", __func__,
+			    imsg_type_name(imsg->hdr.type));
+		kh->privsep.user[sizeof(kh->privsep.user) - 1] = '\0';
+		kh->privsep.chroot[sizeof(kh->privsep.chroot) - 1] = '\0';
+		kh->have_privsep = 1;
+		return 0;
+	case IMSG_KH_SETTINGS:
+		if (imsg_get_data(imsg, &kh->settings,
+		    sizeof(kh->settings)) == -1)
+			fatalx("%s: bad %s", __func__,
+			    imsg_type_name(imsg->hdr.type));
+		return 0;
+	case IMSG_KH_KEYFD:
+		/* Key material only from the master, only once. */
+		if (kh->keyfd != -1 || imsg->datalen != 0 ||
+		    (kh->keyfd = imsg_take_fd(imsg)) == -1)
+			fatalx("%s: bad %s", __func__,
+			    imsg_type_name(imsg->hdr.type));
+		return 0;
+	case IMSG_CONF_END:
+		if (imsg->datalen != 0)
+			fatalx("%s: bad CONF_END", __func__);
+		return 1;
+	default:
+		fatalx("%s: unexpected %s from the master during configuration",
+		    __func__, imsg_type_name(imsg->hdr.type));
+	}
+}
+
+/*
+ * The token bucket: a flood of KEY records can take at most `rate`
+ * unwraps a second of our CPU.  We wait rather than refuse, so a real
+ * peer is slowed down, never failed; the network child bounds how many
+ * handshakes can be waiting.
+ */
+static void
+kh_rate_limit(struct keyholder *kh)
+{
+	struct timespec	now, ts;
+	double		rate = kh->settings.unwrap_rate, elapsed;
+
+	if (rate <= 0)
+		return;
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	elapsed = (double)(now.tv_sec - kh->last_refill.tv_sec) +
+	    (double)(now.tv_nsec - kh->last_refill.tv_nsec) / 1e9;
+	kh->last_refill = now;
+	kh->tokens += elapsed * rate;
+	if (kh->tokens > 2 * rate)
+		kh->tokens = 2 * rate;
+	if (kh->tokens < 1.0) {
+		double wait = (1.0 - kh->tokens) / rate;
+		ts.tv_sec = (time_t)wait;
+		ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9);
+		(void)nanosleep(&ts, NULL);
+		kh->tokens = 1.0;
+		(void)clock_gettime(CLOCK_MONOTONIC, &kh->last_refill);
+	}
+	kh->tokens -= 1.0;
+}
+
+/*
+ * Compute u for one wrapped secret.  Both candidate values are always
+ * computed and one is picked with a mask, so the work done does not
+ * depend on whether the OAEP decoding succeeded.
+ */
+static int
+kh_unwrap(EVP_PKEY *key, const uint8_t *seed, uint8_t role,
+    const uint8_t th1[NC_SHA256_LEN], const uint8_t *blob, size_t bloblen,
+    uint8_t u[NC_SHA256_LEN])
+{
+	uint8_t		label[64], plain[KH_BLOB_MAX];
+	uint8_t		u_good[NC_SHA256_LEN], u_bad[NC_SHA256_LEN];
+	size_t		labellen, plainlen = 0, i;
+	unsigned int	ok, mask;
+	int		rv;
+
+	if (nc_oaep_label(role, th1, label, sizeof(label), &labellen) == -1 ||
+	    bloblen > sizeof(plain))
+		return -1;
+	memset(plain, 0, sizeof(plain));
+	rv = nc_oaep_unwrap(key, label, labellen, blob, bloblen, plain,
+	    sizeof(plain), &plainlen);
+	ok = (unsigned int)(rv == 0) & (unsigned int)(plainlen == NC_SECRET_LEN);
+	if (nc_derive_u(plain, th1, role, u_good) == -1 ||
+	    nc_reject_u(seed, th1, blob, bloblen, u_bad) == -1)
+		return -1;
+	mask = 0u - ok;
+	for (i = 0; i < NC_SHA256_LEN; i++)
+		u[i] = (uint8_t)((u_good[i] & mask) | (u_bad[i] & ~mask));
+	OPENSSL_cleanse(plain, sizeof(plain));
+	OPENSSL_cleanse(u_good, sizeof(u_good));
+	OPENSSL_cleanse(u_bad, sizeof(u_bad));
+	return 0;
+}
+
+static void
+kh_handle_unwrap(struct keyholder *kh, struct imsg *imsg)
+{
+	struct kh_unwrap_req	req;
+	struct kh_unwrap_rep	rep;
+	const uint8_t		*blob;
+	size_t			 i;
+
+	/*
+	 * A request header and a blob no longer than the modulus: anything
+	 * else is a broken network child.  A shorter blob is the peer's
+	 * doing and, like any blob that does not decode, gets the
+	 * implicit-rejection value (OAEP decoding of a wrong length fails).
+	 */
+	if (imsg->datalen < sizeof(req) ||
+	    imsg->datalen - sizeof(req) > kh->modlen)
+		fatalx("%s: unwrap request of %zu bytes, at most %zu allowed",
+		    __func__, imsg->datalen, sizeof(req) + kh->modlen);
+	memcpy(&req, imsg->data, sizeof(req));
+	if (req.role != KH_ROLE_INITIATOR && req.role != KH_ROLE_RESPONDER)
+		fatalx("%s: unwrap request with role %u", __func__,
+		    (unsigned)req.role);
+	for (i = 0; i < sizeof(req.pad); i++)
+		if (req.pad[i] != 0)
+			fatalx("%s: unwrap request with bad padding", __func__);
+	blob = imsg->data + sizeof(req);
+	kh_rate_limit(kh);
+	memset(&rep, 0, sizeof(rep));
+	rep.id = req.id;
+	if (kh_unwrap(kh->key, kh->seed, req.role, req.th1, blob,
+	    imsg->datalen - sizeof(req), rep.u) == -1)
+		fatalx("%s: unwrap failed internally", __func__);
+	kh->unwraps++;
+	if (imsg_compose(&kh->net, IMSG_KH_UNWRAP_DONE, imsg->hdr.peerid, 0,
+	    -1, &rep, sizeof(rep)) == -1 || imsgbuf_flush(&kh->net) == -1)
+		fatal("%s: reply", __func__);
+	OPENSSL_cleanse(&rep, sizeof(rep));
+}
+
+static void
+kh_dispatch_net(struct keyholder *kh, struct imsg *imsg)
+{
+	switch (imsg->hdr.type) {
+	case IMSG_KH_UNWRAP:
+		kh_handle_unwrap(kh, imsg);
+		break;
+	default:
+		fatalx("%s: unexpected %s from the network child", __func__,
+		    imsg_type_name(imsg->hdr.type));
+	}
+}
+
+static void
+kh_dispatch_master(struct keyholder *kh, struct imsg *imsg)
+{
+	(void)kh;
+	switch (imsg->hdr.type) {
+#ifdef NC_SANDBOX_TESTS
+	case IMSG_TEST_FORBIDDEN:
+		log_warnx("test: attempting a forbidden system call");
+		(void)mkdir("/forbidden", 0700);
+		fatalx("test: the forbidden call was allowed");
+#endif
+	default:
+		fatalx("%s: unexpected %s from the master", __func__,
+		    imsg_type_name(imsg->hdr.type));
+	}
+}
+
+/* Read and handle what one channel has; 0 on EOF. */
+static int
+kh_service(struct keyholder *kh, struct imsgbuf *ibuf,
+    void (*dispatch)(struct keyholder *, struct imsg *))
+{
+	struct imsg	imsg;
+	ssize_t		n;
+	int		rv;
+
+	n = imsgbuf_read(ibuf);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	if (n == -1)
+		fatal("%s: read", __func__);
+	if (n == 0)
+		return 0;
+	while ((rv = imsg_get(ibuf, &imsg)) == 1) {
+		dispatch(kh, &imsg);
+		imsg_free(&imsg);
+	}
+	if (rv == -1)
+		fatalx("%s: malformed message", __func__);
+	return 1;
+}
+
+int
+keyholder_run(int master_fd, int net_fd)
+{
+	struct keyholder	kh;
+	struct pollfd		pfd[2];
+
+	memset(&kh, 0, sizeof(kh));
+	kh.keyfd = -1;
+	kh.settings.unwrap_rate = 0;
+	/* Locked memory for the key's private numbers (CBIGNUMs land there). */
+	if (CRYPTO_secure_malloc_init(KH_SECURE_HEAP, 32) != 1)
+		fatalx("cannot set up locked memory for the private key");
+	imsgbuf_init(&kh.master, master_fd);
+	imsgbuf_init(&kh.net, net_fd);
+	/* Used only when not logging to stderr (see log_init()). */
+	proc_forward_logs(&kh.master);
+
+	if (proc_read_until(&kh.master, kh_dispatch_master_conf, &kh) == -1)
+		fatalx("configuration failed");
+	kh_prepare(&kh);
+	if (imsg_compose(&kh.master, IMSG_READY, 0, 0, -1, NULL, 0) == -1 ||
+	    imsgbuf_flush(&kh.master) == -1)
+		fatal("send READY");
+
+	pfd[0].fd = master_fd;
+	pfd[1].fd = net_fd;
+	pfd[0].events = pfd[1].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		/* EOF from either side: the daemon is going away. */
+		if ((pfd[0].revents & (POLLIN | POLLHUP)) &&
+		    kh_service(&kh, &kh.master, kh_dispatch_master) == 0)
+			break;
+		if ((pfd[1].revents & (POLLIN | POLLHUP)) &&
+		    kh_service(&kh, &kh.net, kh_dispatch_net) == 0)
+			break;
+	}
+	log_debug("exiting after %llu unwraps",
+	    (unsigned long long)kh.unwraps);
+	EVP_PKEY_free(kh.key);
+	OPENSSL_secure_clear_free(kh.seed, NC_SHA256_LEN);
+	return 0;
+}
+
+void
+keyholder_main(void)
+{
+	exit(keyholder_run(PROC_MASTER_FD, PROC_PEER_FD));
+}

@@ -1,0 +1,184 @@
+/*
+ * Logging for all netcryptd processes.
+ *
+ * In the foreground (-d) every process writes to stderr.  Otherwise the
+ * master uses syslog(3) and the children, which live in an empty chroot
+ * where syslog(3) cannot reopen /dev/log, hand each formatted line to a
+ * forward hook that ships it to the master over imsg.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static int		 log_stderr = 1;
+static int		 log_verbose;
+static const char	*log_procname = "netcryptd";
+static log_forward_fn	 log_forward;
+
+void
+log_init(int to_stderr, int facility)
+{
+	log_stderr = to_stderr;
+	/* facility -1: a child, whose lines are forwarded to the master */
+	if (!to_stderr && facility >= 0)
+		openlog("netcryptd", LOG_PID | LOG_NDELAY, facility);
+	tzset();
+}
+
+void
+log_procinit(const char *procname)
+{
+	if (procname != NULL)
+		log_procname = procname;
+}
+
+void
+log_setverbose(int level)
+{
+	log_verbose = level;
+}
+
+int
+log_getverbose(void)
+{
+	return log_verbose;
+}
+
+void
+log_set_forward(log_forward_fn fn)
+{
+	log_forward = fn;
+}
+
+void
+vlog(int pri, const char *fmt, va_list ap)
+{
+	char	line[1024];
+	int	saved_errno = errno;
+
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	if (log_stderr) {
+		/* One write per line keeps lines of the three processes whole. */
+		char	out[1100];
+		int	n;
+
+		n = snprintf(out, sizeof(out), "%s[%ld]: %s\n", log_procname,
+		    (long)getpid(), line);
+		if (n > 0) {
+			size_t len = (size_t)n < sizeof(out) ? (size_t)n :
+			    sizeof(out) - 1;
+			if (write(STDERR_FILENO, out, len) < 0) {
+				/* nowhere left to report it */
+			}
+		}
+	} else if (log_forward != NULL) {
+		char	fwd[1100];
+
+		/* The master logs it under its own pid: say whose it is. */
+		(void)snprintf(fwd, sizeof(fwd), "%s: %s", log_procname, line);
+		log_forward(pri, fwd);
+	}
+	else
+		syslog(pri, "%s", line);
+	errno = saved_errno;
+}
+
+void
+logit(int pri, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(pri, fmt, ap);
+	va_end(ap);
+}
+
+static void vlog_errno(int, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
+static void
+vlog_errno(int pri, int code, const char *fmt, va_list ap)
+{
+	char	buf[900];
+
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (code != 0)
+		logit(pri, "%s: %s", buf, strerror(code));
+	else
+		logit(pri, "%s", buf);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	ap;
+	int	code = errno;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_ERR, code, fmt, ap);
+	va_end(ap);
+	errno = code;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (log_verbose < 1)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	ap;
+	int	code = errno;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_CRIT, code, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

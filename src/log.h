@@ -1,0 +1,31 @@
+/*
+ * Logging in the shape of OpenBSD's log.c: log_init() picks stderr
+ * (foreground) or syslog; children may forward their lines to the master.
+ */
+#ifndef NC_LOG_H
+#define NC_LOG_H
+
+#include <stdarg.h>
+
+#define LOG_TO_STDERR	1
+#define LOG_TO_SYSLOG	0
+
+/* A hook that receives a fully formatted line instead of syslog(3). */
+typedef void (*log_forward_fn)(int priority, const char *line);
+
+void	log_init(int to_stderr, int facility);
+void	log_procinit(const char *procname);
+void	log_setverbose(int level);
+int	log_getverbose(void);
+void	log_set_forward(log_forward_fn fn);
+
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	logit(int, const char *, ...) __attribute__((format(printf, 2, 3)));
+void	vlog(int, const char *, va_list) __attribute__((format(printf, 2, 0)));
+void	fatal(const char *, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void	fatalx(const char *, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+#endif

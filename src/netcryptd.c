@@ -1,0 +1,539 @@
+/*
+ * netcryptd: the master process.
+ *
+ * It parses the configuration, opens the private key file and the
+ * listening sockets as root, forks and re-executes the key-holder and
+ * the network child, hands each what it needs, and then only supervises:
+ * signals, log lines from the children, and their deaths.  A child that
+ * dies unexpectedly takes the whole daemon down (fail closed), so that
+ * the service manager restarts it cleanly.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <seccomp.h>
+
+#include "conf.h"
+#include "imsg.h"
+#include "log.h"
+#include "netcryptd.h"
+#include "proc.h"
+#include "sandbox.h"
+#include "util.h"
+
+#define READY_TIMEOUT		10	/* seconds for both children to start */
+#define CHILD_STOP_TIMEOUT_MS	5000
+
+struct child {
+	enum proc_role	 role;
+	pid_t		 pid;
+	int		 ready;
+	int		 trapped_syscall;	/* -1, or what seccomp trapped */
+	struct imsgev	 iev;
+};
+
+struct master {
+	struct nc_conf		*conf;
+	struct event_base	*base;
+	struct child		 kh;
+	struct child		 net;
+	struct event		*ev_sigterm, *ev_sigint, *ev_sighup, *ev_sigchld;
+	struct event		*ev_sigusr1, *ev_sigusr2;	/* test builds */
+	struct event		*ev_ready_timeout;
+	int			 exit_code;
+	int			 stopping;
+};
+
+static struct master	master;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: netcryptd [-dnv] [-D macro=value] "
+	    "[-f file]\n");
+	exit(1);
+}
+
+static void
+child_describe_status(struct child *c, int status)
+{
+	const char	*name = proc_role_name(c->role);
+
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+		char	*sc = NULL;
+
+		if (c->trapped_syscall >= 0)
+			sc = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE,
+			    c->trapped_syscall);
+		if (c->trapped_syscall >= 0)
+			log_warnx("%s (pid %ld) killed by SIGSYS (seccomp): "
+			    "system call %d (%s)", name, (long)c->pid,
+			    c->trapped_syscall, sc != NULL ? sc : "?");
+		else
+			log_warnx("%s (pid %ld) killed by SIGSYS (seccomp); "
+			    "the kernel's audit log names the system call",
+			    name, (long)c->pid);
+		free(sc);
+	}
+	else if (WIFSIGNALED(status))
+		log_warnx("%s (pid %ld) killed by signal %d (%s)", name,
+		    (long)c->pid, WTERMSIG(status),
+		    proc_signame(WTERMSIG(status)));
+	else if (WIFEXITED(status))
+		log_warnx("%s (pid %ld) exited with status %d", name,
+		    (long)c->pid, WEXITSTATUS(status));
+}
+
+/*
+ * Stop both children: closing a child's channel makes it exit; a child
+ * that does not within the bound is killed.  Bounded in time.
+ */
+static void
+stop_children(void)
+{
+	struct child	*cs[2] = { &master.kh, &master.net };
+	struct timespec	 tick = { 0, 10 * 1000 * 1000 };
+	int		 i, waited, status;
+
+	for (i = 0; i < 2; i++)
+		if (cs[i]->pid > 0 && cs[i]->iev.ev != NULL) {
+			(void)close(cs[i]->iev.ibuf.fd);
+			imsgev_clear(&cs[i]->iev);
+		}
+	for (waited = 0; waited < CHILD_STOP_TIMEOUT_MS; waited += 10) {
+		int left = 0;
+
+		for (i = 0; i < 2; i++) {
+			if (cs[i]->pid <= 0)
+				continue;
+			if (waitpid(cs[i]->pid, &status, WNOHANG) !=
+			    cs[i]->pid) {
+				left++;
+				continue;
+			}
+			/* A child must leave cleanly even when told to. */
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+				child_describe_status(cs[i], status);
+				master.exit_code = 1;
+			}
+			cs[i]->pid = 0;
+		}
+		if (left == 0)
+			return;
+		(void)nanosleep(&tick, NULL);
+	}
+	for (i = 0; i < 2; i++)
+		if (cs[i]->pid > 0) {
+			log_warnx("%s (pid %ld) did not exit, killing it",
+			    proc_role_name(cs[i]->role), (long)cs[i]->pid);
+			(void)kill(cs[i]->pid, SIGKILL);
+			(void)waitpid(cs[i]->pid, &status, 0);
+			cs[i]->pid = 0;
+		}
+}
+
+static void
+master_shutdown(int code)
+{
+	if (master.stopping)
+		return;
+	master.stopping = 1;
+	master.exit_code = code;
+	stop_children();	/* may raise exit_code */
+	event_base_loopbreak(master.base);
+}
+
+/*
+ * Describe every child that has died (when one dies the other may follow
+ * at once), then stop the daemon: nothing runs without both.
+ */
+static void
+reap_children(void)
+{
+	struct child	*cs[2] = { &master.kh, &master.net };
+	int		 i, status, died = 0;
+
+	for (i = 0; i < 2; i++) {
+		if (cs[i]->pid <= 0 ||
+		    waitpid(cs[i]->pid, &status, WNOHANG) != cs[i]->pid)
+			continue;
+		child_describe_status(cs[i], status);
+		cs[i]->pid = 0;
+		died++;
+	}
+	if (died > 0) {
+		log_warnx("a child died unexpectedly, stopping the daemon");
+		master_shutdown(1);
+	}
+}
+
+static void
+on_signal(int sig, short event, void *arg)
+{
+	(void)event;
+	(void)arg;
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		log_info("received %s, stopping", proc_signame(sig));
+		master_shutdown(0);
+		break;
+#ifdef NC_SANDBOX_TESTS
+	case SIGUSR1:
+	case SIGUSR2:
+		/* Test builds only: prove the child's filter bites. */
+		imsgev_compose(sig == SIGUSR1 ? &master.kh.iev :
+		    &master.net.iev, IMSG_TEST_FORBIDDEN, 0, -1, NULL, 0);
+		break;
+#endif
+	case SIGHUP:
+		log_warnx("SIGHUP: configuration reload is not supported yet; "
+		    "restart the daemon to apply changes");
+		break;
+	case SIGCHLD:
+		if (!master.stopping)
+			reap_children();
+		break;
+	}
+}
+
+static void
+child_dispatch(void *arg, struct imsg *imsg)
+{
+	struct child	*c = arg;
+	struct log_msg	 lm;
+	int32_t		 nr;
+
+	switch (imsg->hdr.type) {
+	case IMSG_LOG:
+		if (imsg_get_data(imsg, &lm, sizeof(lm)) == -1)
+			fatalx("%s: bad LOG from %s", __func__,
+			    proc_role_name(c->role));
+		lm.line[sizeof(lm.line) - 1] = '\0';
+		logit(lm.priority & LOG_PRIMASK, "%s", lm.line);
+		break;
+	case IMSG_SECCOMP_TRAP:
+		if (imsg_get_data(imsg, &nr, sizeof(nr)) == -1)
+			fatalx("%s: bad SECCOMP_TRAP from %s", __func__,
+			    proc_role_name(c->role));
+		c->trapped_syscall = nr;
+		break;
+	case IMSG_READY:
+		if (c->ready || imsg->datalen != 0)
+			fatalx("%s: bad READY from %s", __func__,
+			    proc_role_name(c->role));
+		c->ready = 1;
+		if (master.kh.ready && master.net.ready) {
+			evtimer_del(master.ev_ready_timeout);
+			log_info("started: key-holder %ld, network %ld",
+			    (long)master.kh.pid, (long)master.net.pid);
+		}
+		break;
+	default:
+		log_warnx("%s: unexpected %s from %s", __func__,
+		    imsg_type_name(imsg->hdr.type), proc_role_name(c->role));
+		master_shutdown(1);
+	}
+}
+
+static void
+child_eof(void *arg)
+{
+	struct child	*c = arg;
+
+	/* SIGCHLD will say how it ended; just stop listening to it. */
+	if (!master.stopping)
+		log_debug("%s closed its channel", proc_role_name(c->role));
+	imsgev_clear(&c->iev);
+}
+
+static void
+ready_timeout(int fd, short event, void *arg)
+{
+	(void)fd;
+	(void)event;
+	(void)arg;
+	log_warnx("children not ready after %d seconds: key-holder %s, "
+	    "network %s", READY_TIMEOUT, master.kh.ready ? "ready" : "not ready",
+	    master.net.ready ? "ready" : "not ready");
+	master_shutdown(1);
+}
+
+static int
+bind_listener(struct listen_addr *la)
+{
+	int	fd, on = 1;
+
+	fd = socket(la->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		fatal("socket for %s", la->text);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		fatal("SO_REUSEADDR");
+	/* "*" gives one IPv4 and one IPv6 socket: keep them apart. */
+	if (la->ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
+		fatal("IPV6_V6ONLY");
+	if (bind(fd, (struct sockaddr *)&la->ss, la->sslen) == -1)
+		fatal("bind %s", la->text);
+	if (listen(fd, 128) == -1)
+		fatal("listen %s", la->text);
+	return fd;
+}
+
+static void
+resolve_privsep(const struct nc_conf *conf, struct privsep_conf *pc)
+{
+	struct passwd	*pw;
+	char		 err[512];
+
+	memset(pc, 0, sizeof(*pc));
+	if ((pw = getpwnam(conf->user)) == NULL)
+		fatalx("user \"%s\" does not exist: create it (see "
+		    "netcryptd(8)) or set \"user\" in the configuration",
+		    conf->user);
+	pc->uid = pw->pw_uid;
+	pc->gid = pw->pw_gid;
+	(void)nc_strlcpy(pc->user, conf->user, sizeof(pc->user));
+	if (nc_strlcpy(pc->chroot, conf->chroot, sizeof(pc->chroot)) >=
+	    sizeof(pc->chroot))
+		fatalx("chroot path too long");
+	if (sandbox_check_privsep(pc, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+}
+
+static int
+open_private_key(const char *path)
+{
+	char	err[512];
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		fatal("private key %s", path);
+	if (nc_check_private_key_file(fd, path, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	return fd;
+}
+
+/* Spawn a child; own_end is our side of the master channel. */
+static void
+start_child(struct child *c, enum proc_role role, int own_end,
+    int child_end, int peer_end, const struct proc_opts *opts)
+{
+	c->role = role;
+	c->trapped_syscall = -1;
+	c->pid = proc_spawn(role, child_end, peer_end, opts);
+	(void)close(child_end);
+	imsgev_init(&c->iev, master.base, own_end, proc_role_name(role),
+	    child_dispatch, child_eof, c);
+}
+
+static void
+configure_children(const struct privsep_conf *pc, int keyfd)
+{
+	struct kh_settings	 ks;
+	struct listen_addr	*la;
+
+	memset(&ks, 0, sizeof(ks));
+	ks.unwrap_rate = master.conf->unwrap_rate;
+	imsgev_compose(&master.kh.iev, IMSG_CONF_PRIVSEP, 0, -1, pc,
+	    sizeof(*pc));
+	imsgev_compose(&master.kh.iev, IMSG_KH_SETTINGS, 0, -1, &ks,
+	    sizeof(ks));
+	/* The key travels as an open descriptor; we never read it. */
+	imsgev_compose(&master.kh.iev, IMSG_KH_KEYFD, 0, keyfd, NULL, 0);
+	imsgev_compose(&master.kh.iev, IMSG_CONF_END, 0, -1, NULL, 0);
+
+	imsgev_compose(&master.net.iev, IMSG_CONF_PRIVSEP, 0, -1, pc,
+	    sizeof(*pc));
+	TAILQ_FOREACH(la, &master.conf->listens, entry)
+		imsgev_compose(&master.net.iev, IMSG_NET_LISTEN_FD, 0,
+		    bind_listener(la), NULL, 0);
+	imsgev_compose(&master.net.iev, IMSG_CONF_END, 0, -1, NULL, 0);
+}
+
+static void
+setup_signals(void)
+{
+	struct sigaction	sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	master.ev_sigterm = evsignal_new(master.base, SIGTERM, on_signal, NULL);
+	master.ev_sigint = evsignal_new(master.base, SIGINT, on_signal, NULL);
+	master.ev_sighup = evsignal_new(master.base, SIGHUP, on_signal, NULL);
+	master.ev_sigchld = evsignal_new(master.base, SIGCHLD, on_signal, NULL);
+	if (master.ev_sigterm == NULL || master.ev_sigint == NULL ||
+	    master.ev_sighup == NULL || master.ev_sigchld == NULL ||
+	    evsignal_add(master.ev_sigterm, NULL) == -1 ||
+	    evsignal_add(master.ev_sigint, NULL) == -1 ||
+	    evsignal_add(master.ev_sighup, NULL) == -1 ||
+	    evsignal_add(master.ev_sigchld, NULL) == -1)
+		fatalx("cannot set up signal handling");
+#ifdef NC_SANDBOX_TESTS
+	master.ev_sigusr1 = evsignal_new(master.base, SIGUSR1, on_signal, NULL);
+	master.ev_sigusr2 = evsignal_new(master.base, SIGUSR2, on_signal, NULL);
+	if (master.ev_sigusr1 == NULL || master.ev_sigusr2 == NULL ||
+	    evsignal_add(master.ev_sigusr1, NULL) == -1 ||
+	    evsignal_add(master.ev_sigusr2, NULL) == -1)
+		fatalx("cannot set up the test signals");
+#endif
+}
+
+/* Children ignore the signals a terminal or service manager sends. */
+static void
+child_ignore_signals(void)
+{
+	struct sigaction	sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGHUP, &sa, NULL);
+	(void)sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void __attribute__((noreturn))
+run_child(enum proc_role role, int debug, int verbose)
+{
+	struct stat	st;
+
+	log_init(debug, -1);
+	log_setverbose(verbose);
+	log_procinit(proc_role_name(role));
+	/* Refuse to run by hand: the channels must already be there. */
+	if (fstat(PROC_MASTER_FD, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+	    fstat(PROC_PEER_FD, &st) == -1 || !S_ISSOCK(st.st_mode))
+		fatalx("-%c is for netcryptd's own use",
+		    role == PROC_KEYHOLDER ? 'K' : 'N');
+	child_ignore_signals();
+	proctitle_set("netcryptd: %s", proc_role_name(role));
+	if (role == PROC_KEYHOLDER)
+		keyholder_main();
+	network_main();
+}
+
+static void
+daemonize(void)
+{
+	if (daemon(0, 0) == -1)
+		fatal("daemon");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct proc_opts	 opts;
+	struct privsep_conf	 pc;
+	const char		*conffile = NC_CONF_FILE;
+	enum proc_role		 role = PROC_MASTER;
+	int			 ch, debug = 0, checkonly = 0, verbose = 0;
+	int			 sp_kh[2], sp_net[2], sp_khnet[2], keyfd;
+
+	proctitle_init(argc, argv);
+	log_init(1, LOG_DAEMON);	/* stderr until we know better */
+	while ((ch = getopt(argc, argv, "D:df:KNnv")) != -1) {
+		switch (ch) {
+		case 'D':
+			if (config_define_macro(optarg) == -1)
+				fatalx("-D %s: expected name=value", optarg);
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			conffile = optarg;
+			break;
+		case 'K':
+			role = PROC_KEYHOLDER;
+			break;
+		case 'N':
+			role = PROC_NETWORK;
+			break;
+		case 'n':
+			checkonly = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (role != PROC_MASTER)
+		run_child(role, debug, verbose);
+	log_setverbose(verbose);
+
+	master.conf = config_parse(conffile, checkonly ? CONF_F_LOADKEY : 0);
+	if (master.conf == NULL)
+		exit(1);
+	if (checkonly) {
+		printf("configuration OK\n");
+		config_free(master.conf);
+		exit(0);
+	}
+	if (geteuid() != 0)
+		fatalx("need root privileges (to chroot the children)");
+	resolve_privsep(master.conf, &pc);
+	keyfd = open_private_key(master.conf->privkey);
+
+	if (!debug)
+		daemonize();
+	log_init(debug, LOG_DAEMON);
+	log_procinit("master");
+	proctitle_set("netcryptd: master");
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp_kh) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp_net) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp_khnet) == -1)
+		fatal("socketpair");
+	if ((master.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	setup_signals();
+
+	opts.self = "/proc/self/exe";
+	opts.debug = debug;
+	opts.verbose = verbose;
+	start_child(&master.kh, PROC_KEYHOLDER, sp_kh[0], sp_kh[1],
+	    sp_khnet[0], &opts);
+	start_child(&master.net, PROC_NETWORK, sp_net[0], sp_net[1],
+	    sp_khnet[1], &opts);
+	/* The key-holder <-> network channel is theirs alone. */
+	(void)close(sp_khnet[0]);
+	(void)close(sp_khnet[1]);
+
+	configure_children(&pc, keyfd);
+	master.ev_ready_timeout = evtimer_new(master.base, ready_timeout, NULL);
+	{
+		struct timeval tv = { READY_TIMEOUT, 0 };
+		if (master.ev_ready_timeout == NULL ||
+		    evtimer_add(master.ev_ready_timeout, &tv) == -1)
+			fatalx("evtimer");
+	}
+
+	if (event_base_dispatch(master.base) == -1)
+		fatalx("event loop failed");
+	log_info("exiting with status %d", master.exit_code);
+	config_free(master.conf);
+	return master.exit_code;
+}

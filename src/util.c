@@ -1,0 +1,169 @@
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+size_t
+nc_strlcpy(char *dst, const char *src, size_t dstsize)
+{
+	size_t	len = strlen(src);
+
+	if (dstsize > 0) {
+		size_t n = len < dstsize - 1 ? len : dstsize - 1;
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
+}
+
+size_t
+nc_strlcat(char *dst, const char *src, size_t dstsize)
+{
+	size_t	dlen = strnlen(dst, dstsize);
+
+	if (dlen == dstsize)
+		return dstsize + strlen(src);
+	return dlen + nc_strlcpy(dst + dlen, src, dstsize - dlen);
+}
+
+int
+nc_strtonum(const char *s, long long min, long long max, long long *out,
+    const char **errstr)
+{
+	char		*end;
+	long long	 v;
+
+	*errstr = NULL;
+	if (s == NULL || *s == '\0') {
+		*errstr = "invalid";
+		return -1;
+	}
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0' || end == s) {
+		*errstr = "invalid";
+		return -1;
+	}
+	if ((errno == ERANGE && v == LLONG_MIN) || v < min) {
+		*errstr = "too small";
+		return -1;
+	}
+	if ((errno == ERANGE && v == LLONG_MAX) || v > max) {
+		*errstr = "too large";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+nc_hex_decode(const char *hex, uint8_t *out, size_t outsz, size_t *outlen)
+{
+	size_t	len = strlen(hex), i;
+
+	if (len % 2 != 0 || len / 2 > outsz)
+		return -1;
+	for (i = 0; i < len / 2; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*outlen = len / 2;
+	return 0;
+}
+
+void
+nc_hex_encode(const uint8_t *in, size_t len, char *out, size_t outsz)
+{
+	static const char	digits[] = "0123456789abcdef";
+	size_t			i;
+
+	if (outsz == 0)
+		return;
+	for (i = 0; i < len && 2 * i + 2 < outsz; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * i] = '\0';
+}
+
+static int
+is_kept(int fd, const int *keep, size_t nkeep)
+{
+	size_t	i;
+
+	for (i = 0; i < nkeep; i++)
+		if (keep[i] == fd)
+			return 1;
+	return 0;
+}
+
+void
+nc_closefrom_except(int lowfd, const int *keep, size_t nkeep)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 fds[1024];
+	size_t		 n = 0, i;
+
+	/* Collect first: closing while reading /proc/self/fd would race. */
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		while ((de = readdir(d)) != NULL && n < 1024) {
+			const char	*err;
+			long long	 fd;
+
+			if (nc_strtonum(de->d_name, 0, INT_MAX, &fd, &err) == -1)
+				continue;
+			if (fd >= lowfd && fd != dirfd(d) &&
+			    !is_kept((int)fd, keep, nkeep))
+				fds[n++] = (int)fd;
+		}
+		closedir(d);
+		for (i = 0; i < n; i++)
+			(void)close(fds[i]);
+		if (n < 1024)
+			return;
+	}
+	/* No /proc, or too many: close by number. */
+	{
+		long	max = sysconf(_SC_OPEN_MAX);
+		int	fd;
+
+		if (max < 0 || max > 65536)
+			max = 65536;
+		for (fd = lowfd; fd < max; fd++)
+			if (!is_kept(fd, keep, nkeep))
+				(void)close(fd);
+	}
+}
+
+int
+nc_set_nonblock(int fd, int on)
+{
+	int	flags = fcntl(fd, F_GETFL);
+
+	if (flags == -1)
+		return -1;
+	flags = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+	return fcntl(fd, F_SETFL, flags);
+}

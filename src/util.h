@@ -1,0 +1,23 @@
+#ifndef NC_UTIL_H
+#define NC_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* OpenBSD's strlcpy/strlcat (glibc 2.36 has neither). */
+size_t	nc_strlcpy(char *dst, const char *src, size_t dstsize);
+size_t	nc_strlcat(char *dst, const char *src, size_t dstsize);
+/* Parse a decimal number in [min, max]: 0, or -1 with *errstr set. */
+int	nc_strtonum(const char *s, long long min, long long max,
+	    long long *out, const char **errstr);
+/* Hex helpers for tests and logs. */
+int	nc_hex_decode(const char *hex, uint8_t *out, size_t outsz,
+	    size_t *outlen);
+void	nc_hex_encode(const uint8_t *in, size_t len, char *out,
+	    size_t outsz);
+/* Close every fd >= lowfd except those listed in keep[]. */
+void	nc_closefrom_except(int lowfd, const int *keep, size_t nkeep);
+/* Set or clear O_NONBLOCK; 0 or -1. */
+int	nc_set_nonblock(int fd, int on);
+
+#endif
