@@ -192,6 +192,7 @@ static int		 linetok;	/* tokens on this line so far */
 static int		 newline_seen;
 static int		 firstword;	/* line starts with an unknown word */
 static char		 firstbuf[NC_NAME_MAX + 1];
+static char		 lexbuf[STRING_MAX];	/* wiped: may hold a password */
 
 %}
 
@@ -273,7 +274,8 @@ main		: NAME string			{
 			if (setstr("private key", conf->privkey,
 			    sizeof(conf->privkey), $3) == 0) {
 				free(privkey_file);
-				privkey_file = strdup(file->name);
+				if ((privkey_file = strdup(file->name)) == NULL)
+					fatal("private key");
 				privkey_line = yylval.lineno;
 			}
 			free($3);
@@ -780,8 +782,7 @@ lex_word(int c, char *buf, size_t bufsz)
 static int
 lex_token(void)
 {
-	static char	 buf[STRING_MAX];
-	int		 c;
+	int	c;
 
 	/* Each turn ends an included file: bounded by the include depth. */
 	for (;;) {
@@ -811,14 +812,14 @@ lex_token(void)
 	case '=':
 		return c;
 	case '"':
-		return lex_quoted(buf, sizeof(buf));
+		return lex_quoted(lexbuf, sizeof(lexbuf));
 	case '$':
-		return lex_macro(buf, sizeof(buf));
+		return lex_macro(lexbuf, sizeof(lexbuf));
 	default:
 		break;
 	}
 	if (is_word_char(c))
-		return lex_word(c, buf, sizeof(buf));
+		return lex_word(c, lexbuf, sizeof(lexbuf));
 	/* Anything else is a syntax error, reported by the parser. */
 	return ERROR;
 }
@@ -1790,6 +1791,7 @@ config_parse(const char *filename, int flags)
 	symclear();
 	free(privkey_file);
 	privkey_file = NULL;
+	OPENSSL_cleanse(lexbuf, sizeof(lexbuf));
 	errors = nerrors;
 	conf = NULL;
 	if (errors > 0) {

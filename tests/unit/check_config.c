@@ -987,7 +987,7 @@ START_TEST(t_include_errors)
 	    "include \"nothere.conf\"\n"
 	    "include \"inc/broken.conf\"\n"
 	    "keepalive 9999\n", 0,
-	    "2: include \"", 	/* then the path and the errno text */
+	    "2: include \"",	/* then the path and the errno text */
 	    "4: keepalive 9999: out of range 1..3600", NULL);
 	{
 		char	err[4096];
