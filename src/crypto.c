@@ -151,15 +151,13 @@ nc_memcmp_ct(const void *a, const void *b, size_t len)
 }
 
 int
-nc_fingerprint(const uint8_t *spki, size_t len, char *out, size_t outsz)
+nc_fingerprint_from_digest(const uint8_t digest[NC_SHA256_LEN], char *out,
+    size_t outsz)
 {
-	uint8_t		digest[NC_SHA256_LEN];
 	unsigned char	b64[64];
 	int		n;
 
-	if (nc_sha256(spki, len, digest) == -1)
-		return -1;
-	n = EVP_EncodeBlock(b64, digest, sizeof(digest));
+	n = EVP_EncodeBlock(b64, digest, NC_SHA256_LEN);
 	if (n <= 0)
 		return -1;
 	while (n > 0 && b64[n - 1] == '=')	/* unpadded, as OpenSSH */
@@ -168,6 +166,16 @@ nc_fingerprint(const uint8_t *spki, size_t len, char *out, size_t outsz)
 	if ((size_t)snprintf(out, outsz, "SHA256:%s", (char *)b64) >= outsz)
 		return -1;
 	return 0;
+}
+
+int
+nc_fingerprint(const uint8_t *spki, size_t len, char *out, size_t outsz)
+{
+	uint8_t	digest[NC_SHA256_LEN];
+
+	if (nc_sha256(spki, len, digest) == -1)
+		return -1;
+	return nc_fingerprint_from_digest(digest, out, outsz);
 }
 
 int
@@ -223,8 +231,10 @@ nc_pkey_from_spki(const uint8_t *der, size_t len)
 	if (len == 0 || len > NC_SPKI_MAX)
 		return NULL;
 	pkey = d2i_PUBKEY(NULL, &p, (long)len);
-	if (pkey == NULL)
+	if (pkey == NULL) {
+		ERR_clear_error();
 		return NULL;
+	}
 	/* Trailing bytes mean the caller's framing is wrong: refuse. */
 	if (p != der + len || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
 		EVP_PKEY_free(pkey);

@@ -40,6 +40,9 @@ int	nc_memcmp_ct(const void *a, const void *b, size_t len);
 /* "SHA256:" + unpadded base64 of SHA-256 over the SPKI DER. */
 int	nc_fingerprint(const uint8_t *spki, size_t len, char *out,
 	    size_t outsz);
+/* The same text from the raw digest. */
+int	nc_fingerprint_from_digest(const uint8_t digest[NC_SHA256_LEN],
+	    char *out, size_t outsz);
 /* Parse "SHA256:..." into the raw 32-byte digest. */
 int	nc_fingerprint_parse(const char *s, uint8_t out[NC_SHA256_LEN]);
 

@@ -13,8 +13,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
+#include <netdb.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -61,6 +63,8 @@ struct master {
 };
 
 static struct master	master;
+
+static void	resolve_for_network(struct imsg *);
 
 static void __attribute__((noreturn))
 usage(void)
@@ -234,6 +238,12 @@ child_dispatch(void *arg, struct imsg *imsg)
 			    proc_role_name(c->role));
 		c->trapped_syscall = nr;
 		break;
+	case IMSG_NET_RESOLVE:
+		if (c->role != PROC_NETWORK)
+			fatalx("%s: NET_RESOLVE from %s", __func__,
+			    proc_role_name(c->role));
+		resolve_for_network(imsg);
+		break;
 	case IMSG_READY:
 		if (c->ready || imsg->datalen != 0)
 			fatalx("%s: bad READY from %s", __func__,
@@ -295,6 +305,138 @@ bind_listener(struct listen_addr *la)
 	if (listen(fd, 128) == -1)
 		fatal("listen %s", la->text);
 	return fd;
+}
+
+/*
+ * A listening UNIX socket at path with the given mode.  A stale socket
+ * left by a previous run is removed; any other file there is an error.
+ */
+static int
+bind_unix_socket(const char *path, mode_t mode)
+{
+	struct sockaddr_un	sun;
+	struct stat		st;
+	int			fd;
+	mode_t			old;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (nc_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		fatalx("socket path too long: %s", path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			fatalx("%s exists and is not a socket", path);
+		if (unlink(path) == -1)
+			fatal("unlink %s", path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		fatal("socket");
+	/* Never a moment with looser permissions than asked for. */
+	old = umask(0777 & ~mode);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s", path);
+	(void)umask(old);
+	if (chmod(path, mode) == -1)
+		fatal("chmod %s", path);
+	if (listen(fd, 64) == -1)
+		fatal("listen %s", path);
+	return fd;
+}
+
+static void
+send_net_settings(const struct nc_conf *conf)
+{
+	struct net_settings	ns;
+	const char		*ku;
+
+	memset(&ns, 0, sizeof(ns));
+	(void)nc_strlcpy(ns.name, conf->name, sizeof(ns.name));
+	memcpy(ns.ciphers, conf->ciphers, sizeof(ns.ciphers));
+	ns.nciphers = conf->nciphers;
+	ns.keepalive = conf->keepalive;
+	ns.handshake_timeout = conf->handshake_timeout;
+	ns.queue_size = conf->queue_size;
+	ns.queue_timeout = conf->queue_timeout;
+	ns.max_sessions = conf->max_sessions;
+	ns.session_queue = conf->session_queue;
+	ns.session_timeout = conf->session_timeout;
+#ifdef NC_SANDBOX_TESTS
+	/* Test builds: let tests force many key updates quickly. */
+	if ((ku = getenv("NETCRYPTD_TEST_KEYUPDATE_RECORDS")) != NULL)
+		ns.test_keyupdate_records = strtoull(ku, NULL, 10);
+#else
+	(void)ku;
+#endif
+	imsgev_compose(&master.net.iev, IMSG_CONF_NET, 0, -1, &ns, sizeof(ns));
+}
+
+static void
+send_peers(const struct nc_conf *conf)
+{
+	struct peer_conf	*pc;
+	struct connect_to	*ct;
+	struct peer_msg		 pm;
+	struct connect_msg	 cm;
+	uint32_t		 id = 0;
+
+	TAILQ_FOREACH(pc, &conf->peers, entry) {
+		memset(&pm, 0, sizeof(pm));
+		pm.id = id;
+		(void)nc_strlcpy(pm.name, pc->name, sizeof(pm.name));
+		memcpy(pm.fp, pc->fp, sizeof(pm.fp));
+		imsgev_compose(&master.net.iev, IMSG_CONF_PEER, 0, -1, &pm,
+		    sizeof(pm));
+		TAILQ_FOREACH(ct, &pc->connects, entry) {
+			memset(&cm, 0, sizeof(cm));
+			cm.peer = id;
+			(void)nc_strlcpy(cm.host, ct->host, sizeof(cm.host));
+			cm.port = ct->port;
+			imsgev_compose(&master.net.iev, IMSG_CONF_CONNECT, 0,
+			    -1, &cm, sizeof(cm));
+		}
+		id++;
+	}
+}
+
+/*
+ * The network child cannot resolve names (no files, no UDP in its
+ * sandbox): it asks us.  getaddrinfo() blocks the master briefly, which
+ * is acceptable: the master has no latency-sensitive work.
+ */
+static void
+resolve_for_network(struct imsg *imsg)
+{
+	struct resolve_req	 req;
+	struct resolve_rep	 rep;
+	struct addrinfo		 hints, *res = NULL, *ai;
+	char			 port[8];
+
+	if (imsg_get_data(imsg, &req, sizeof(req)) == -1)
+		fatalx("%s: bad NET_RESOLVE", __func__);
+	req.host[sizeof(req.host) - 1] = '\0';
+	memset(&rep, 0, sizeof(rep));
+	rep.peer = req.peer;
+	rep.seq = req.seq;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	(void)snprintf(port, sizeof(port), "%u", (unsigned)req.port);
+	rep.error = getaddrinfo(req.host, port, &hints, &res);
+	for (ai = res; rep.error == 0 && ai != NULL &&
+	    rep.naddrs < RESOLVE_MAX_ADDRS; ai = ai->ai_next) {
+		if (ai->ai_addrlen > sizeof(rep.addrs[0]))
+			continue;
+		memcpy(&rep.addrs[rep.naddrs++], ai->ai_addr, ai->ai_addrlen);
+	}
+	if (res != NULL)
+		freeaddrinfo(res);
+	if (rep.error != 0)
+		log_warnx("cannot resolve %s: %s", req.host,
+		    gai_strerror(rep.error));
+	imsgev_compose(&master.net.iev, IMSG_NET_RESOLVED, 0, -1, &rep,
+	    sizeof(rep));
 }
 
 static void
@@ -362,6 +504,11 @@ configure_children(const struct privsep_conf *pc, int keyfd)
 
 	imsgev_compose(&master.net.iev, IMSG_CONF_PRIVSEP, 0, -1, pc,
 	    sizeof(*pc));
+	send_net_settings(master.conf);
+	send_peers(master.conf);
+	imsgev_compose(&master.net.iev, IMSG_NET_CONTROL_FD, 0,
+	    bind_unix_socket(master.conf->control_sock,
+	    master.conf->control_mode), NULL, 0);
 	TAILQ_FOREACH(la, &master.conf->listens, entry)
 		imsgev_compose(&master.net.iev, IMSG_NET_LISTEN_FD, 0,
 		    bind_listener(la), NULL, 0);

@@ -6,9 +6,11 @@
 #define NC_NETCRYPTD_H
 
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <limits.h>
 #include <stdint.h>
 
+#include "conf.h"
 #include "crypto.h"
 
 /*
@@ -44,6 +46,13 @@ enum imsg_type {
 	IMSG_KH_UNWRAP_DONE,	/* struct kh_unwrap_rep */
 	/* master -> network child */
 	IMSG_NET_LISTEN_FD,	/* fd of a bound, listening TCP socket */
+	IMSG_NET_CONTROL_FD,	/* fd of the listening control socket */
+	IMSG_CONF_NET,		/* struct net_settings */
+	IMSG_CONF_PEER,		/* struct peer_msg */
+	IMSG_CONF_CONNECT,	/* struct connect_msg: one "connect to" */
+	/* network child <-> master: name resolution (the child has no DNS) */
+	IMSG_NET_RESOLVE,	/* struct resolve_req */
+	IMSG_NET_RESOLVED,	/* struct resolve_rep */
 	/* children -> master */
 	IMSG_READY,		/* empty: sandboxed and serving */
 	IMSG_LOG,		/* struct log_msg: a line for syslog */
@@ -83,6 +92,50 @@ struct kh_unwrap_req {
 struct kh_unwrap_rep {
 	uint64_t	id;
 	uint8_t		u[NC_SHA256_LEN];
+};
+
+/* Settings of the network child (from netcryptd.conf). */
+struct net_settings {
+	char		name[NC_NAME_MAX + 1];
+	uint8_t		ciphers[NC_CIPHER_MAX];
+	uint8_t		nciphers;
+	uint32_t	keepalive;		/* seconds */
+	uint32_t	handshake_timeout;	/* seconds */
+	uint64_t	queue_size;		/* bytes per peer */
+	uint32_t	queue_timeout;		/* seconds */
+	uint32_t	max_sessions;
+	uint64_t	session_queue;
+	uint32_t	session_timeout;
+	/* test builds only: force key updates sooner (0 = protocol limits) */
+	uint64_t	test_keyupdate_records;
+};
+
+struct peer_msg {
+	uint32_t	id;			/* index, used by connect_msg */
+	char		name[NC_NAME_MAX + 1];
+	uint8_t		fp[NC_SHA256_LEN];	/* pinned key */
+};
+
+struct connect_msg {
+	uint32_t	peer;
+	char		host[NC_HOST_MAX + 1];
+	uint16_t	port;
+};
+
+#define RESOLVE_MAX_ADDRS	8
+struct resolve_req {
+	uint32_t	peer;
+	uint32_t	seq;			/* echoed */
+	char		host[NC_HOST_MAX + 1];
+	uint16_t	port;
+};
+
+struct resolve_rep {
+	uint32_t		peer;
+	uint32_t		seq;
+	int32_t			error;		/* 0, or a gai error code */
+	uint32_t		naddrs;
+	struct sockaddr_storage	addrs[RESOLVE_MAX_ADDRS];
 };
 
 struct log_msg {

@@ -39,6 +39,12 @@ imsg_type_name(uint32_t type)
 		[IMSG_KH_UNWRAP] = "KH_UNWRAP",
 		[IMSG_KH_UNWRAP_DONE] = "KH_UNWRAP_DONE",
 		[IMSG_NET_LISTEN_FD] = "NET_LISTEN_FD",
+		[IMSG_NET_CONTROL_FD] = "NET_CONTROL_FD",
+		[IMSG_CONF_NET] = "CONF_NET",
+		[IMSG_CONF_PEER] = "CONF_PEER",
+		[IMSG_CONF_CONNECT] = "CONF_CONNECT",
+		[IMSG_NET_RESOLVE] = "NET_RESOLVE",
+		[IMSG_NET_RESOLVED] = "NET_RESOLVED",
 		[IMSG_READY] = "READY",
 		[IMSG_LOG] = "LOG",
 		[IMSG_SECCOMP_TRAP] = "SECCOMP_TRAP",
@@ -311,6 +317,16 @@ imsgev_compose(struct imsgev *iev, uint32_t type, uint32_t peerid, int fd,
     const void *data, size_t len)
 {
 	if (imsg_compose(&iev->ibuf, type, peerid, 0, fd, data, len) == -1)
+		fatal("%s: %s to %s", __func__, imsg_type_name(type),
+		    iev->name);
+	imsgev_update(iev);
+}
+
+void
+imsgev_composev(struct imsgev *iev, uint32_t type, uint32_t peerid, int fd,
+    const struct iovec *iov, int iovcnt)
+{
+	if (imsg_composev(&iev->ibuf, type, peerid, 0, fd, iov, iovcnt) == -1)
 		fatal("%s: %s to %s", __func__, imsg_type_name(type),
 		    iev->name);
 	imsgev_update(iev);

@@ -35,6 +35,7 @@ const char *proc_signame(int sig);
  * called once when the other side closes.
  */
 struct event_base;
+struct iovec;
 struct imsgev {
 	struct imsgbuf	 ibuf;
 	struct event	*ev;
@@ -52,4 +53,6 @@ void	imsgev_clear(struct imsgev *);
 /* Queue a message and arrange for it to be written; fatal on failure. */
 void	imsgev_compose(struct imsgev *, uint32_t type, uint32_t peerid,
 	    int fd, const void *data, size_t len);
+void	imsgev_composev(struct imsgev *, uint32_t type, uint32_t peerid,
+	    int fd, const struct iovec *iov, int iovcnt);
 #endif

@@ -121,8 +121,9 @@ user "nobody"
 chroot "$T_DIR/$h/empty"
 session socket "$T_DIR/$h/session.sock"
 control socket "$T_DIR/$h/control.sock"
-$*
 CONF
+	[ $# -gt 0 ] && printf '%s\n' "$@" >> "$T_DIR/$h/netcryptd.conf"
+	return 0
 }
 
 # start_daemon NAME: run netcryptd -d in the background, log to NAME/log,
@@ -149,4 +150,52 @@ wait_status() {
 	fi
 	RC=0
 	wait "$1" 2>/dev/null || RC=$?
+}
+
+NETCRYPTCTL="$top_builddir/netcryptctl"
+TAMPERPROXY="$top_builddir/tests/integration/tamperproxy"
+
+need_jq() {
+	command -v jq >/dev/null || skip "needs jq (Debian package jq)"
+}
+
+# peer_block NAME PORT [extra lines]: a peer that we dial at PORT (port 0:
+# inbound only), pinned to NAME's key.
+peer_block() {
+	local h=$1 port=$2; shift 2
+	echo "peer \"$h\" {"
+	[ "$port" != 0 ] && echo "	connect to 127.0.0.1 port $port"
+	echo "	public key \"$T_DIR/$h/private.pem.pub\""
+	[ $# -gt 0 ] && printf '\t%s\n' "$@"
+	echo "}"
+}
+
+ctl() {	# ctl HOST args...
+	local h=$1; shift
+	"$NETCRYPTCTL" -s "$T_DIR/$h/control.sock" "$@"
+}
+
+# peer_field HOST PEER FIELD: one field of `show --json` for a peer.
+peer_field() {
+	ctl "$1" show --json 2>/dev/null |
+		jq -r --arg p "$2" ".peers[] | select(.name == \$p) | .$3"
+}
+
+daemon_field() {	# daemon_field HOST FIELD
+	ctl "$1" show --json 2>/dev/null | jq -r ".daemon.$2"
+}
+
+is_up() { [ "$(peer_field "$1" "$2" state)" = up ]; }
+
+# wait_up HOST PEER TENTHS: bounded wait for a link to be up.
+wait_up() { wait_for "$3" is_up "$1" "$2"; }
+
+# The daemon's own fingerprint, as keygen prints it.
+fp_of() { "$KEYGEN" -l -f "$T_DIR/$1/private.pem.pub" | awk '{print $2}'; }
+is_not_up() { ! is_up "$1" "$2"; }
+# field_ge HOST PEER FIELD N: a numeric peer field is at least N.
+field_ge() {
+	local v
+	v=$(peer_field "$1" "$2" "$3")
+	[ -n "$v" ] && [ "$v" != null ] && [ "$v" -ge "$4" ]
 }

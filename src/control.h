@@ -1,0 +1,77 @@
+/*
+ * The control socket (netcryptctl(8)), served by the network child.
+ *
+ * Wire format on the UNIX stream socket, both directions: records of
+ * u32 len (big-endian, body length, at most CTL_MAX_BODY) | u8 type | body.
+ *   client -> daemon: CTL_SHOW {u8 flags: CTL_F_JSON}
+ *   daemon -> client: CTL_TEXT {UTF-8 text, a chunk of the answer}... then
+ *                     CTL_END {u8 status: 0 ok, else an error; text follows}
+ * The daemon formats the answer (table or JSON) itself, so the client is
+ * a thin pipe and both always agree on the format.
+ */
+#ifndef NC_CONTROL_H
+#define NC_CONTROL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "crypto.h"
+
+#define CTL_MAX_BODY		16384
+#define CTL_SHOW		1
+#define CTL_TEXT		2
+#define CTL_END			3
+#define CTL_F_JSON		0x01
+#define CTL_MAX_CLIENTS		16
+#define CTL_TIMEOUT		10	/* seconds a client may idle */
+#define CTL_HDR_LEN		5	/* u32 len + u8 type */
+
+/* One peer as `show` reports it. */
+struct ctl_peer {
+	char		name[NC_NAME_MAX + 1];
+	const char	*state;		/* "idle", "connecting", "handshaking",
+					   "up", "backoff" */
+	char		address[NC_HOST_MAX + 8];	/* "" when no link */
+	const char	*direction;	/* "out", "in" or "" */
+	const char	*cipher;	/* "" until up */
+	char		fingerprint[NC_FP_STRLEN];	/* pinned key */
+	int64_t		up_seconds;	/* since the handshake; -1 if not up */
+	uint64_t	bytes_in, bytes_out;
+	uint64_t	records_in, records_out;
+	uint64_t	key_updates;
+	uint64_t	reconnects;	/* links lost since start */
+	uint64_t	queued_msgs, queued_bytes;
+};
+
+/* Daemon-wide figures. */
+struct ctl_daemon {
+	char		name[NC_NAME_MAX + 1];
+	char		fingerprint[NC_FP_STRLEN];
+	int64_t		uptime_seconds;
+	uint64_t	handshakes_ok;
+	uint64_t	handshakes_failed;
+	uint64_t	rsa_unwraps;	/* requests answered by the key-holder */
+	uint64_t	sessions;
+};
+
+/* What the control module asks the network child for. */
+struct control_ops {
+	/* Fill *d and return the number of peers; peer(i) fills one. */
+	size_t	(*snapshot)(void *arg, struct ctl_daemon *d);
+	void	(*peer)(void *arg, size_t i, struct ctl_peer *p);
+	void	*arg;
+};
+
+struct event_base;
+/* Serve the listening control socket fd (already bound by the master). */
+void	control_init(struct event_base *, int fd, const struct control_ops *);
+void	control_shutdown(void);
+/* For the unit tests: the client timeout in ms; 0 restores CTL_TIMEOUT. */
+void	control_set_timeout_ms(unsigned int);
+
+/* Formatting, exposed for the unit tests; returns a malloc'd string. */
+char	*control_format(const struct ctl_daemon *, const struct ctl_peer *,
+	    size_t npeers, int json);
+
+#endif

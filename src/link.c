@@ -1,0 +1,718 @@
+/*
+ * One peer link: a TCP connection from its first byte to its close.
+ *
+ * Records are framed and opened here; the handshake itself is the
+ * sans-I/O object of handshake.c, message delivery the one of relay.c.
+ * A link never frees itself in the middle of a callback: closing marks
+ * it LINK_CLOSING and the free happens from the event loop (write
+ * drained, or a short timer), so no caller is left holding a dangling
+ * pointer.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "buf.h"
+#include "handshake.h"
+#include "log.h"
+#include "network.h"
+#include "record.h"
+#include "relay.h"
+#include "wire.h"
+
+#define LINK_CLOSE_GRACE	2	/* seconds to flush a CLOSE */
+#define LINK_READ_HIGH		(256 * 1024)	/* bytes buffered per link */
+#define LINK_ACK_DELAY_US	10000	/* cumulative ACK at most 10 ms late */
+#define LINK_UPDATE_SECONDS	3600	/* key update at least hourly */
+#define REC_HDR			4
+#define REC_SEALED_MAX		(REC_HDR + 1 + 65536 + 16)
+
+static void	link_read_cb(struct bufferevent *, void *);
+static void	link_write_cb(struct bufferevent *, void *);
+static void	link_event_cb(struct bufferevent *, short, void *);
+static void	link_timer_cb(int, short, void *);
+static void	link_ack_cb(int, short, void *);
+static int	link_send(struct link *, uint8_t type, const uint8_t *body,
+		    size_t len);
+
+void
+monotime(struct timespec *ts)
+{
+	(void)clock_gettime(CLOCK_MONOTONIC, ts);
+}
+
+uint64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	monotime(&ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+double
+timespec_diff(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(a->tv_sec - b->tv_sec) +
+	    (double)(a->tv_nsec - b->tv_nsec) / 1e9;
+}
+
+const char *
+link_state_name(enum link_state s)
+{
+	switch (s) {
+	case LINK_CONNECTING:
+		return "connecting";
+	case LINK_HELLO:
+	case LINK_KEY:
+	case LINK_UNWRAP:
+	case LINK_FINISHED:
+		return "handshaking";
+	case LINK_UP:
+		return "up";
+	case LINK_CLOSING:
+		return "closing";
+	}
+	return "unknown";
+}
+
+static void
+format_addr(struct link *l)
+{
+	char	host[INET6_ADDRSTRLEN] = "?";
+	int	port = 0;
+
+	if (l->ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&l->ss;
+		(void)inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		port = ntohs(sin->sin_port);
+		l->loopback = (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+		(void)snprintf(l->addr, sizeof(l->addr), "%s:%d", host, port);
+	} else if (l->ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&l->ss;
+		(void)inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		port = ntohs(sin6->sin6_port);
+		l->loopback = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+		(void)snprintf(l->addr, sizeof(l->addr), "[%s]:%d", host,
+		    port);
+	} else
+		(void)snprintf(l->addr, sizeof(l->addr), "?");
+}
+
+static void
+arm_timer(struct link *l, int seconds)
+{
+	struct timeval	tv = { seconds, 0 };
+
+	if (evtimer_add(l->ev_timer, &tv) == -1)
+		fatalx("%s: evtimer_add", __func__);
+}
+
+/* A handshake that got past the TCP connect and never completed. */
+static void
+count_failure(struct link *l)
+{
+	if (l->was_up || l->failed_counted || l->state == LINK_CONNECTING)
+		return;
+	l->failed_counted = 1;
+	netctx->handshakes_failed++;
+}
+
+static void
+start_handshake(struct link *l)
+{
+	struct hs_config	 hc;
+	const uint8_t		*hello;
+	size_t			 len;
+
+	memset(&hc, 0, sizeof(hc));
+	hc.role = l->outbound ? WIRE_ROLE_INITIATOR : WIRE_ROLE_RESPONDER;
+	hc.spki = netctx->spki;
+	hc.spkilen = netctx->spkilen;
+	hc.name = netctx->ns.name;
+	hc.ciphers = netctx->ns.ciphers;
+	hc.nciphers = netctx->ns.nciphers;
+	memcpy(hc.epoch, netctx->epoch, sizeof(hc.epoch));
+	if ((l->hs = hs_new(&hc)) == NULL)
+		fatalx("%s: hs_new", __func__);
+	hello = hs_hello_record(l->hs, &len);
+	if (bufferevent_write(l->bev, hello, len) == -1)
+		fatalx("%s: write", __func__);
+	l->bytes_out += len;
+	l->state = LINK_HELLO;
+}
+
+struct link *
+link_new(int fd, int outbound, struct peer *peer, const struct sockaddr *sa,
+    socklen_t salen)
+{
+	struct link	*l;
+	int		 on = 1;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		fatal("%s", __func__);
+	l->id = ++netctx->next_link_id;
+	l->outbound = outbound;
+	l->peer = peer;
+	if (salen > sizeof(l->ss))
+		salen = sizeof(l->ss);
+	memcpy(&l->ss, sa, salen);
+	l->sslen = salen;
+	format_addr(l);
+	monotime(&l->since);
+	l->last_rx = l->last_tx = l->since;
+	/* Small records carry latency-sensitive traffic: no Nagle delay. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	l->bev = bufferevent_socket_new(netctx->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	l->ev_timer = evtimer_new(netctx->base, link_timer_cb, l);
+	l->ev_ack = evtimer_new(netctx->base, link_ack_cb, l);
+	l->rbuf = malloc(65536);
+	if (l->bev == NULL || l->ev_timer == NULL || l->ev_ack == NULL ||
+	    l->rbuf == NULL)
+		fatalx("%s: out of memory", __func__);
+	bufferevent_setcb(l->bev, link_read_cb, link_write_cb, link_event_cb, l);
+	bufferevent_setwatermark(l->bev, EV_READ, 0, LINK_READ_HIGH);
+	TAILQ_INSERT_TAIL(&netctx->links, l, entry);
+	netctx->npending++;
+	arm_timer(l, (int)netctx->ns.handshake_timeout);
+	if (outbound) {
+		l->state = LINK_CONNECTING;
+		if (bufferevent_socket_connect(l->bev, (struct sockaddr *)&l->ss,
+		    (int)l->sslen) == -1) {
+			log_warnx("link %s: connect failed", l->addr);
+			link_close(l, CLOSE_NORMAL, "connect failed");
+			return l;
+		}
+	} else
+		start_handshake(l);
+	if (bufferevent_enable(l->bev, EV_READ | EV_WRITE) == -1)
+		fatalx("%s: bufferevent_enable", __func__);
+	return l;
+}
+
+void
+link_free(struct link *l)
+{
+	TAILQ_REMOVE(&netctx->links, l, entry);
+	if (!l->was_up)
+		netctx->npending--;
+	net_link_gone(l, l->was_up);
+	if (l->hs != NULL)
+		hs_free(l->hs);
+	nc_aead_clear(&l->send);
+	nc_aead_clear(&l->recv);
+	event_free(l->ev_timer);
+	event_free(l->ev_ack);
+	bufferevent_free(l->bev);
+	if (l->rbuf != NULL)
+		OPENSSL_clear_free(l->rbuf, 65536);
+	free(l);
+}
+
+/* Stop reading and have the event loop free the link once flushed. */
+static void
+schedule_free(struct link *l)
+{
+	l->state = LINK_CLOSING;
+	(void)bufferevent_disable(l->bev, EV_READ);
+	evtimer_del(l->ev_ack);
+	evtimer_del(l->ev_timer);
+	if (evbuffer_get_length(bufferevent_get_output(l->bev)) == 0)
+		event_active(l->ev_timer, EV_TIMEOUT, 0);
+	else
+		arm_timer(l, LINK_CLOSE_GRACE);
+}
+
+/*
+ * Close: an authenticated CLOSE when the link is up, then the output is
+ * flushed and the link freed from the event loop.  Safe to call from any
+ * callback of this link.
+ */
+void
+link_close(struct link *l, uint8_t reason, const char *why)
+{
+	uint8_t	body[2 + 255];
+	size_t	wlen;
+
+	if (l->state == LINK_CLOSING)
+		return;
+	log_info("link %s%s%s: closing: %s", l->addr, l->peer ? " to " : "",
+	    l->peer ? l->peer->name : "", why);
+	if (l->state == LINK_UP) {
+		wlen = strlen(why) < 255 ? strlen(why) : 255;
+		body[0] = reason;
+		body[1] = (uint8_t)wlen;
+		memcpy(body + 2, why, wlen);
+		(void)link_send(l, REC_CLOSE, body, 2 + wlen);
+	} else
+		count_failure(l);
+	schedule_free(l);
+}
+
+/* Seal one record into the output buffer, without a copy. */
+static int
+link_send(struct link *l, uint8_t type, const uint8_t *body, size_t len)
+{
+	struct evbuffer		*out = bufferevent_get_output(l->bev);
+	struct evbuffer_iovec	 vec;
+	size_t			 reclen;
+
+	if (evbuffer_reserve_space(out, (ev_ssize_t)(REC_HDR + 1 + len + 16),
+	    &vec, 1) != 1)
+		return -1;
+	if (nc_record_seal(&l->send, type, body, len, vec.iov_base,
+	    vec.iov_len, &reclen) == -1)
+		fatalx("%s: cannot seal a record", __func__);
+	vec.iov_len = reclen;
+	if (evbuffer_commit_space(out, &vec, 1) == -1)
+		return -1;
+	l->bytes_out += reclen;
+	l->records_out++;
+	monotime(&l->last_tx);
+	return 0;
+}
+
+/* Key update on the sending side when a limit is reached. */
+static void
+maybe_update_keys(struct link *l)
+{
+	struct timespec	now;
+	uint64_t	limit = netctx->ns.test_keyupdate_records;
+	int		due;
+
+	monotime(&now);
+	due = nc_aead_should_update(&l->send) ||
+	    (limit != 0 && l->send.seq >= limit) ||
+	    timespec_diff(&now, &l->last_update) >= LINK_UPDATE_SECONDS;
+	if (!due)
+		return;
+	if (link_send(l, REC_KEYUPDATE, NULL, 0) == -1 ||
+	    nc_aead_update(&l->send) == -1)
+		fatalx("%s: key update failed", __func__);
+	l->last_update = now;
+	l->key_updates++;
+	log_debug("link %s (%s): sent key update %llu", l->addr,
+	    l->peer->name, (unsigned long long)l->key_updates);
+}
+
+/* Send what the peer's queue has for the wire. */
+void
+link_kick(struct link *l)
+{
+	const struct relay_msg	*m;
+	uint8_t			 body[RELAY_MSG_MAXLEN];
+	size_t			 len;
+
+	if (l->state != LINK_UP)
+		return;
+	while ((m = relay_out_next(&l->peer->out)) != NULL) {
+		if (relay_encode_msg(m, body, sizeof(body), &len) == -1)
+			fatalx("%s: cannot encode a message", __func__);
+		if (link_send(l, REC_MSG, body, len) == -1) {
+			link_close(l, CLOSE_PROTOCOL, "output failed");
+			return;
+		}
+		maybe_update_keys(l);
+	}
+}
+
+static void
+send_ack(struct link *l)
+{
+	uint8_t	body[8];
+
+	evtimer_del(l->ev_ack);
+	put_u64(body, relay_in_ack_value(&l->peer->in));
+	if (link_send(l, REC_ACK, body, sizeof(body)) == -1)
+		link_close(l, CLOSE_PROTOCOL, "output failed");
+}
+
+static void
+link_ack_cb(int fd, short ev, void *arg)
+{
+	struct link	*l = arg;
+
+	(void)fd;
+	(void)ev;
+	if (l->state == LINK_UP)
+		send_ack(l);
+}
+
+static void
+schedule_ack(struct link *l, int now)
+{
+	struct timeval	tv = { 0, LINK_ACK_DELAY_US };
+
+	if (now)
+		send_ack(l);
+	else if (!evtimer_pending(l->ev_ack, NULL))
+		(void)evtimer_add(l->ev_ack, &tv);
+}
+
+static int
+handle_msg(struct link *l, const uint8_t *body, size_t len)
+{
+	struct relay_view	v;
+	uint8_t			nak[9];
+	uint8_t			status;
+
+	if (relay_in_parse_msg(body, len, &v) == -1) {
+		link_close(l, CLOSE_PROTOCOL, "malformed MSG");
+		return -1;
+	}
+	if (relay_in_accept(&l->peer->in, v.id) == RELAY_NEW) {
+		status = net_deliver(l->peer, &v);
+		if (status != ST_OK) {
+			put_u64(nak, v.id);
+			nak[8] = status;
+			if (link_send(l, REC_NAK, nak, sizeof(nak)) == -1)
+				return -1;
+		}
+	}
+	schedule_ack(l, relay_in_handled(&l->peer->in, v.id));
+	return 0;
+}
+
+static int
+handle_ack_nak(struct link *l, uint8_t type, const uint8_t *body, size_t len)
+{
+	struct reader	r;
+	uint64_t	id;
+	uint8_t		status = ST_OK;
+
+	rd_init(&r, body, len);
+	id = rd_u64(&r);
+	if (type == REC_NAK)
+		status = rd_u8(&r);
+	if (rd_done(&r) == -1 ||
+	    (type == REC_ACK && relay_out_ack(&l->peer->out, id) == -1) ||
+	    (type == REC_NAK && relay_out_nak(&l->peer->out, id,
+	    status) == -1)) {
+		link_close(l, CLOSE_PROTOCOL, type == REC_ACK ? "bad ACK" :
+		    "bad NAK");
+		return -1;
+	}
+	return 0;
+}
+
+/* One opened record of an up link.  -1: the link is closing. */
+static int
+handle_up_record(struct link *l, uint8_t type, const uint8_t *body,
+    size_t len)
+{
+	switch (type) {
+	case REC_PING:
+		if (len != 8) {
+			link_close(l, CLOSE_PROTOCOL, "bad PING");
+			return -1;
+		}
+		return link_send(l, REC_PONG, body, len);
+	case REC_PONG:
+		return len == 8 ? 0 : (link_close(l, CLOSE_PROTOCOL,
+		    "bad PONG"), -1);
+	case REC_MSG:
+		return handle_msg(l, body, len);
+	case REC_ACK:
+	case REC_NAK:
+		return handle_ack_nak(l, type, body, len);
+	case REC_KEYUPDATE:
+		if (len != 0 || nc_aead_update(&l->recv) == -1) {
+			link_close(l, CLOSE_PROTOCOL, "bad KEYUPDATE");
+			return -1;
+		}
+		return 0;
+	case REC_CLOSE:
+		log_info("link %s to %s: closed by the peer (reason %u)",
+		    l->addr, l->peer->name, len > 0 ? body[0] : 0);
+		schedule_free(l);	/* no CLOSE back, nothing after it */
+		return -1;
+	default:
+		link_close(l, CLOSE_PROTOCOL, "unexpected record type");
+		return -1;
+	}
+}
+
+static void
+link_is_up(struct link *l)
+{
+	if (hs_take_aeads(l->hs, &l->send, &l->recv) == -1)
+		fatalx("%s: handshake complete but no keys", __func__);
+	l->cipher = hs_cipher(l->hs);
+	hs_free(l->hs);
+	l->hs = NULL;
+	netctx->npending--;
+	netctx->handshakes_ok++;
+	l->was_up = 1;
+	l->state = LINK_UP;
+	monotime(&l->since);
+	l->last_update = l->since;
+	evtimer_del(l->ev_timer);
+	arm_timer(l, (int)netctx->ns.keepalive);
+	log_info("link %s (%s): up, %s, %s", l->addr, l->peer->name,
+	    cipher_name(l->cipher), l->outbound ? "outbound" : "inbound");
+	net_link_up(l);
+}
+
+/* The peer's HELLO: who is it, and do we know its key? */
+static int
+handle_hello(struct link *l, const uint8_t *rec, size_t len)
+{
+	struct hs_hello_info	 info;
+	const uint8_t		*key;
+	size_t			 keylen;
+	char			 err[256], fp[NC_FP_STRLEN];
+	struct peer		*p;
+
+	memset(&info, 0, sizeof(info));
+	if (hs_recv_hello(l->hs, rec, len, &info, err, sizeof(err)) == -1) {
+		if (info.spkilen != 0 && nc_fingerprint_from_digest(info.fp, fp,
+		    sizeof(fp)) == 0)
+			log_warnx("link %s: refusing HELLO from key %s: %s",
+			    l->addr, fp, err);
+		link_close(l, CLOSE_PROTOCOL, err);
+		return -1;
+	}
+	if (nc_fingerprint_from_digest(info.fp, fp, sizeof(fp)) == -1)
+		fatalx("%s: fingerprint", __func__);
+	/* Pinning, before any private-key operation. */
+	p = net_peer_by_fp(info.fp);
+	if (p == NULL || (l->outbound && p != l->peer)) {
+		log_warnx("link %s: refusing key %s (\"%s\"): %s", l->addr, fp,
+		    info.name, p == NULL ? "not a configured peer" :
+		    "not the key of the peer dialled");
+		link_close(l, CLOSE_PROTOCOL, "unknown key");
+		return -1;
+	}
+	l->peer = p;
+	memcpy(l->peer_epoch, info.epoch, sizeof(l->peer_epoch));
+	memcpy(l->initiator_fp, l->outbound ? netctx->fp : info.fp,
+	    NC_SHA256_LEN);
+	if (hs_make_key(l->hs, &key, &keylen, err, sizeof(err)) == -1) {
+		link_close(l, CLOSE_PROTOCOL, err);
+		return -1;
+	}
+	if (bufferevent_write(l->bev, key, keylen) == -1)
+		fatalx("%s: write", __func__);
+	l->bytes_out += keylen;
+	l->state = LINK_KEY;
+	return 0;
+}
+
+static int
+handle_key(struct link *l, const uint8_t *rec, size_t len)
+{
+	struct kh_unwrap_req	 req;
+	const uint8_t		*blob;
+	size_t			 bloblen;
+	char			 err[256];
+
+	if (hs_recv_key(l->hs, rec, len, &req, &blob, &bloblen, err,
+	    sizeof(err)) == -1) {
+		link_close(l, CLOSE_PROTOCOL, err);
+		return -1;
+	}
+	req.id = l->id;
+	l->state = LINK_UNWRAP;
+	net_request_unwrap(l, &req, blob, bloblen);
+	return 0;
+}
+
+void
+link_unwrapped(struct link *l, const uint8_t u[NC_SHA256_LEN])
+{
+	const uint8_t	*fin;
+	size_t		 finlen;
+	char		 err[256];
+
+	if (l->state != LINK_UNWRAP)
+		return;		/* closed meanwhile */
+	if (hs_unwrapped(l->hs, u, &fin, &finlen, err, sizeof(err)) == -1) {
+		link_close(l, CLOSE_PROTOCOL, err);
+		return;
+	}
+	if (bufferevent_write(l->bev, fin, finlen) == -1)
+		fatalx("%s: write", __func__);
+	l->bytes_out += finlen;
+	l->state = LINK_FINISHED;
+	/* Records may have arrived meanwhile: look at them now. */
+	link_read_cb(l->bev, l);
+}
+
+static int
+handle_finished(struct link *l, const uint8_t *rec, size_t len)
+{
+	char	err[256];
+
+	if (hs_recv_finished(l->hs, rec, len, err, sizeof(err)) == -1) {
+		log_warnx("link %s (%s): handshake failed: %s", l->addr,
+		    l->peer->name, err);
+		link_close(l, CLOSE_PROTOCOL, "FINISHED did not verify");
+		return -1;
+	}
+	link_is_up(l);
+	return l->state == LINK_UP ? 0 : -1;
+}
+
+static int
+handle_record(struct link *l, const uint8_t *rec, size_t len)
+{
+	uint8_t	type;
+	size_t	bodylen;
+
+	l->records_in++;
+	l->bytes_in += len;
+	monotime(&l->last_rx);
+	switch (l->state) {
+	case LINK_HELLO:
+		return handle_hello(l, rec, len);
+	case LINK_KEY:
+		return handle_key(l, rec, len);
+	case LINK_FINISHED:
+		return handle_finished(l, rec, len);
+	case LINK_UP:
+		if (nc_record_open(&l->recv, rec, len, &type, l->rbuf, 65536,
+		    &bodylen) == -1) {
+			link_close(l, CLOSE_PROTOCOL, "record did not verify");
+			return -1;
+		}
+		return handle_up_record(l, type, l->rbuf, bodylen);
+	default:
+		link_close(l, CLOSE_PROTOCOL, "unexpected data");
+		return -1;
+	}
+}
+
+static void
+link_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct link	*l = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	uint8_t		 hdr[REC_HDR];
+	size_t		 have, min, max;
+	uint32_t	 len;
+	int		 budget;
+
+	/* Bounded per call: let other links run; re-armed below. */
+	for (budget = 0; budget < 256; budget++) {
+		if (l->state == LINK_UNWRAP || l->state == LINK_CLOSING ||
+		    l->state == LINK_CONNECTING)
+			return;
+		have = evbuffer_get_length(in);
+		if (have < REC_HDR)
+			return;
+		(void)evbuffer_copyout(in, hdr, REC_HDR);
+		len = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) |
+		    ((uint32_t)hdr[2] << 8) | hdr[3];
+		/* Plaintext before FINISHED, sealed from FINISHED on. */
+		if (l->state == LINK_HELLO || l->state == LINK_KEY) {
+			min = 1;
+			max = WIRE_PLAIN_MAX;
+		} else {
+			min = 17;
+			max = 1 + 65536 + 16;
+		}
+		if (len < min || len > max) {
+			link_close(l, CLOSE_PROTOCOL, "record length out of range");
+			return;
+		}
+		if (have < REC_HDR + (size_t)len)
+			return;
+		if (handle_record(l, evbuffer_pullup(in, REC_HDR + len),
+		    REC_HDR + len) == -1)
+			return;
+		(void)evbuffer_drain(in, REC_HDR + len);
+	}
+	/* More may be buffered: come back after other events. */
+	bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void
+link_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct link	*l = arg;
+
+	if (l->state == LINK_CLOSING &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		(void)shutdown(bufferevent_getfd(bev), SHUT_WR);
+		link_free(l);
+	}
+}
+
+static void
+link_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct link	*l = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		log_debug("link %s (%s): connected", l->addr, l->peer->name);
+		start_handshake(l);
+		return;
+	}
+	if (l->state == LINK_UP)
+		log_warnx("link %s (%s): %s without CLOSE", l->addr,
+		    l->peer->name, (what & BEV_EVENT_EOF) ? "end of stream" :
+		    "connection error");
+	else if (l->state != LINK_CLOSING)
+		log_info("link %s%s%s: %s during %s", l->addr,
+		    l->peer ? " to " : "", l->peer ? l->peer->name : "",
+		    (what & BEV_EVENT_EOF) ? "end of stream" : strerror(errno),
+		    link_state_name(l->state));
+	count_failure(l);
+	link_free(l);
+}
+
+static void
+keepalive_tick(struct link *l)
+{
+	struct timespec	now;
+	uint8_t		nonce[8];
+	double		ka = netctx->ns.keepalive;
+
+	monotime(&now);
+	if (timespec_diff(&now, &l->last_rx) >= 3 * ka) {
+		link_close(l, CLOSE_TIMEOUT, "no record for 3 keepalive periods");
+		return;
+	}
+	if (timespec_diff(&now, &l->last_tx) >= ka - 0.5) {
+		put_u64(nonce, (uint64_t)now.tv_nsec);
+		(void)link_send(l, REC_PING, nonce, sizeof(nonce));
+	}
+	maybe_update_keys(l);
+	arm_timer(l, (int)netctx->ns.keepalive);
+}
+
+static void
+link_timer_cb(int fd, short ev, void *arg)
+{
+	struct link	*l = arg;
+
+	(void)fd;
+	(void)ev;
+	switch (l->state) {
+	case LINK_CLOSING:
+		link_free(l);
+		break;
+	case LINK_UP:
+		keepalive_tick(l);
+		break;
+	default:
+		log_warnx("link %s: handshake not finished in %u seconds",
+		    l->addr, netctx->ns.handshake_timeout);
+		link_close(l, CLOSE_TIMEOUT, "handshake timeout");
+		break;
+	}
+}

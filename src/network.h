@@ -1,0 +1,140 @@
+/*
+ * The network child's view of peers and links, shared by network.c
+ * (the process: peers, dialling, accepting, the key-holder channel) and
+ * link.c (one TCP connection: handshake, records, keepalive).
+ */
+#ifndef NC_NETWORK_H
+#define NC_NETWORK_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "conf.h"
+#include "crypto.h"
+#include "netcryptd.h"
+#include "record.h"
+#include "relay.h"
+
+struct bufferevent;
+struct event;
+struct event_base;
+struct handshake;
+
+#define NET_MAX_CONNECTS	16
+#define NET_MAX_PENDING		64	/* handshakes at once */
+#define NET_MAX_PENDING_SRC	4	/* per source address, not loopback */
+#define NET_BACKOFF_MIN		1	/* seconds */
+#define NET_BACKOFF_MAX		60
+
+enum link_state {
+	LINK_CONNECTING,	/* outbound TCP connect in progress */
+	LINK_HELLO,		/* waiting for the peer's HELLO */
+	LINK_KEY,		/* waiting for the peer's KEY */
+	LINK_UNWRAP,		/* waiting for the key-holder */
+	LINK_FINISHED,		/* waiting for the peer's FINISHED */
+	LINK_UP,
+	LINK_CLOSING		/* CLOSE sent, draining output */
+};
+
+struct peer;
+
+struct link {
+	TAILQ_ENTRY(link)	 entry;
+	uint64_t		 id;		/* handshake id for the key-holder */
+	enum link_state		 state;
+	int			 outbound;
+	int			 was_up;	/* the handshake completed */
+	int			 failed_counted;
+	struct peer		*peer;		/* NULL until the HELLO names it */
+	struct bufferevent	*bev;
+	struct event		*ev_timer;	/* handshake timeout, keepalive */
+	struct event		*ev_ack;	/* delayed cumulative ACK */
+	struct handshake	*hs;
+	struct nc_aead		 send, recv;
+	uint8_t			 peer_epoch[8];
+	uint8_t			 initiator_fp[NC_SHA256_LEN];
+	uint8_t			 cipher;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 addr[NC_HOST_MAX + 8];	/* "ip:port" */
+	int			 loopback;
+	struct timespec		 since;		/* created, then up */
+	struct timespec		 last_rx, last_tx;
+	struct timespec		 last_update;	/* last key update we sent */
+	uint64_t		 bytes_in, bytes_out;
+	uint64_t		 records_in, records_out;
+	uint64_t		 key_updates;
+	uint8_t			*rbuf;		/* one opened record body */
+};
+TAILQ_HEAD(link_list, link);
+
+struct peer {
+	TAILQ_ENTRY(peer)	 entry;
+	uint32_t		 id;
+	char			 name[NC_NAME_MAX + 1];
+	uint8_t			 fp[NC_SHA256_LEN];
+	char			 fpstr[NC_FP_STRLEN];
+	struct connect_msg	 connects[NET_MAX_CONNECTS];
+	size_t			 nconnects;
+	size_t			 next_connect;	/* which one to dial next */
+	struct link		*link;		/* the link that is up */
+	struct link		*dialing;	/* our outbound attempt */
+	struct event		*ev_retry;
+	unsigned int		 backoff;	/* seconds, 0 = dial now */
+	int			 in_backoff;
+	uint32_t		 resolve_seq;
+	struct relay_out	 out;
+	struct relay_in		 in;
+	/* history for `show` */
+	uint64_t		 bytes_in, bytes_out;
+	uint64_t		 records_in, records_out;
+	uint64_t		 key_updates;
+	uint64_t		 reconnects;
+};
+TAILQ_HEAD(peer_list_net, peer);
+
+/* What the links need from the process; one instance, in network.c. */
+struct netctx {
+	struct event_base	*base;
+	struct net_settings	 ns;
+	uint8_t			*spki;
+	size_t			 spkilen;
+	uint8_t			 fp[NC_SHA256_LEN];
+	char			 fpstr[NC_FP_STRLEN];
+	uint8_t			 epoch[8];
+	struct peer_list_net	 peers;
+	struct link_list	 links;		/* every link, any state */
+	size_t			 npending;	/* links not yet up */
+	uint64_t		 next_link_id;
+	uint64_t		 handshakes_ok, handshakes_failed;
+	uint64_t		 unwraps;
+	struct timespec		 started;
+};
+
+extern struct netctx	*netctx;
+
+/* network.c: services the links call. */
+struct peer	*net_peer_by_fp(const uint8_t fp[NC_SHA256_LEN]);
+void		 net_request_unwrap(struct link *, const struct kh_unwrap_req *,
+		    const uint8_t *blob, size_t bloblen);
+void		 net_link_up(struct link *);
+void		 net_link_gone(struct link *, int was_up);
+uint8_t		 net_deliver(struct peer *, const struct relay_view *);
+void		 net_completed(void *arg, uint64_t cookie, uint64_t id,
+		    uint8_t status);
+
+/* link.c */
+struct link	*link_new(int fd, int outbound, struct peer *,
+		    const struct sockaddr *, socklen_t);
+void		 link_unwrapped(struct link *, const uint8_t u[NC_SHA256_LEN]);
+void		 link_close(struct link *, uint8_t reason, const char *why);
+void		 link_free(struct link *);
+void		 link_kick(struct link *);	/* send queued MSGs */
+const char	*link_state_name(enum link_state);
+void		 monotime(struct timespec *);
+uint64_t	 now_ms(void);
+double		 timespec_diff(const struct timespec *, const struct timespec *);
+
+#endif

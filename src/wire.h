@@ -1,0 +1,50 @@
+/*
+ * Constants of the peer link protocol, version 1 (doc/PROTOCOL.md).
+ */
+#ifndef NC_WIRE_H
+#define NC_WIRE_H
+
+#define WIRE_MAGIC		"NCRY"
+#define WIRE_VERSION		1
+#define WIRE_ROLE_INITIATOR	1
+#define WIRE_ROLE_RESPONDER	2
+
+/* Plaintext records (handshake): u32 len | u8 type | body, len <= 8192. */
+#define WIRE_PLAIN_MAX		8192
+
+/* Record types. */
+#define REC_HELLO		1
+#define REC_KEY			2
+#define REC_FINISHED		3
+#define REC_PING		4
+#define REC_PONG		5
+#define REC_MSG			6
+#define REC_ACK			7
+#define REC_NAK			8
+#define REC_KEYUPDATE		9
+#define REC_CLOSE		10
+
+/* MSG payload limit, and names. */
+#define WIRE_PAYLOAD_MAX	65280
+#define WIRE_NAME_MAX		64
+
+/* Delivery status codes, shared by NAK and the session RECEIPT. */
+#define ST_OK			0
+#define ST_NO_SUCH_SESSION	1
+#define ST_NO_SUCH_PEER		2
+#define ST_UNREACHABLE		3
+#define ST_TOO_LARGE		4
+#define ST_QUEUE_FULL		5
+#define ST_NAME_IN_USE		6
+#define ST_BAD_NAME		7
+#define ST_REJECTED		8
+#define ST_BUSY			9
+
+/* CLOSE reasons. */
+#define CLOSE_NORMAL		0
+#define CLOSE_DUPLICATE		1
+#define CLOSE_PROTOCOL		2
+#define CLOSE_TIMEOUT		3
+#define CLOSE_SHUTDOWN		4
+
+#endif

@@ -1,0 +1,1125 @@
+/*
+ * Unit tests for relay.c: the sender's queue (ids, order, ACK, NAK,
+ * re-send after link failure, limits, expiry), the receiver's duplicate
+ * suppression and ACK pacing, and the MSG/ACK/NAK body parsers.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "buf.h"
+#include "relay.h"
+#include "wire.h"
+
+#define MAXDONE		20000
+
+/* Every completion the sender reported, in order. */
+static struct done {
+	uint64_t	cookie;
+	uint64_t	id;
+	uint8_t		status;
+} dones[MAXDONE];
+static size_t	ndone;
+
+static void
+on_done(void *arg, uint64_t cookie, uint64_t id, uint8_t status)
+{
+	(void)arg;
+	/* Not ck_assert(): see SIM_CHECK below. */
+	if (ndone >= MAXDONE)
+		ck_abort_msg("too many completions");
+	dones[ndone].cookie = cookie;
+	dones[ndone].id = id;
+	dones[ndone].status = status;
+	ndone++;
+}
+
+static void
+setup(void)
+{
+	ndone = 0;
+	memset(dones, 0, sizeof(dones));
+}
+
+static struct relay_view
+mkview(const char *from, const char *to, const void *payload, size_t len)
+{
+	struct relay_view	v;
+
+	memset(&v, 0, sizeof(v));
+	v.from = from;
+	v.fromlen = strlen(from);
+	v.to = to;
+	v.tolen = strlen(to);
+	v.payload = payload;
+	v.len = len;
+	return v;
+}
+
+/* Push "from" -> "to" with a short text payload; returns the status. */
+static int
+push(struct relay_out *ro, const char *text, uint64_t cookie, uint64_t now,
+    uint64_t *idp)
+{
+	struct relay_view	v = mkview("alice", "bob", text, strlen(text));
+
+	return relay_out_push(ro, &v, cookie, now, idp);
+}
+
+static void
+push_n(struct relay_out *ro, int n, uint64_t now)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(push(ro, "x", (uint64_t)i + 100, now, NULL),
+		    ST_OK);
+}
+
+static uint64_t
+next_id(struct relay_out *ro)
+{
+	const struct relay_msg	*m = relay_out_next(ro);
+
+	ck_assert_ptr_nonnull(m);
+	return m->id;
+}
+
+/* xorshift64: deterministic, so a failure can be replayed. */
+static uint64_t
+rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * Sender.
+ */
+
+START_TEST(test_ids_from_one)
+{
+	struct relay_out	ro;
+	uint64_t		id, i;
+
+	relay_out_init(&ro, 1 << 20, on_done, NULL);
+	for (i = 1; i <= 5; i++) {
+		ck_assert_int_eq(push(&ro, "hi", i, 0, &id), ST_OK);
+		ck_assert_uint_eq(id, i);
+	}
+	ck_assert_uint_eq(ro.nqueued, 5);
+	relay_out_clear(&ro, 0);
+	ck_assert_uint_eq(ndone, 0);
+	ck_assert_uint_eq(ro.nqueued, 0);
+	ck_assert_uint_eq(ro.nbytes, 0);
+}
+END_TEST
+
+START_TEST(test_order_and_encode)
+{
+	struct relay_out	 ro;
+	const struct relay_msg	*m;
+	struct relay_view	 v;
+	uint8_t			 body[RELAY_MSG_MAXLEN];
+	char			 text[16];
+	size_t			 len;
+	int			 i;
+
+	relay_out_init(&ro, 1 << 20, on_done, NULL);
+	for (i = 0; i < 10; i++) {
+		snprintf(text, sizeof(text), "msg %d", i);
+		ck_assert_int_eq(push(&ro, text, (uint64_t)i, 0, NULL), ST_OK);
+	}
+	for (i = 0; i < 10; i++) {
+		ck_assert(relay_out_has_unsent(&ro));
+		m = relay_out_next(&ro);
+		ck_assert_ptr_nonnull(m);
+		ck_assert_uint_eq(m->id, (uint64_t)i + 1);
+		ck_assert_uint_eq(m->cookie, (uint64_t)i);
+		ck_assert_int_eq(relay_encode_msg(m, body, sizeof(body), &len),
+		    0);
+		ck_assert_uint_eq(len, relay_msg_bodylen(m));
+		ck_assert_int_eq(relay_in_parse_msg(body, len, &v), 0);
+		ck_assert_uint_eq(v.id, m->id);
+		ck_assert_uint_eq(v.fromlen, 5);
+		ck_assert(memcmp(v.from, "alice", 5) == 0);
+		ck_assert_uint_eq(v.tolen, 3);
+		ck_assert(memcmp(v.to, "bob", 3) == 0);
+		snprintf(text, sizeof(text), "msg %d", i);
+		ck_assert_uint_eq(v.len, strlen(text));
+		ck_assert(memcmp(v.payload, text, v.len) == 0);
+		/* One byte short of room. */
+		ck_assert_int_eq(relay_encode_msg(m, body, len - 1, &len), -1);
+	}
+	ck_assert_ptr_null(relay_out_next(&ro));
+	ck_assert(!relay_out_has_unsent(&ro));
+	relay_out_clear(&ro, 0);
+}
+END_TEST
+
+START_TEST(test_empty_payload)
+{
+	struct relay_out	 ro;
+	struct relay_view	 v = mkview("a", "*", NULL, 0), p;
+	const struct relay_msg	*m;
+	uint8_t			 body[64];
+	size_t			 len;
+
+	relay_out_init(&ro, 1 << 20, on_done, NULL);
+	v.flags = 0x01;
+	ck_assert_int_eq(relay_out_push(&ro, &v, 7, 0, NULL), ST_OK);
+	m = relay_out_next(&ro);
+	ck_assert_int_eq(relay_encode_msg(m, body, sizeof(body), &len), 0);
+	ck_assert_uint_eq(len, RELAY_MSG_HDRLEN + 2);
+	ck_assert_int_eq(relay_in_parse_msg(body, len, &p), 0);
+	ck_assert_uint_eq(p.flags, 0x01);
+	ck_assert_uint_eq(p.len, 0);
+	ck_assert_uint_eq(p.tolen, 1);
+	ck_assert_int_eq(p.to[0], '*');
+	relay_out_clear(&ro, 0);
+}
+END_TEST
+
+START_TEST(test_cumulative_ack)
+{
+	struct relay_out	ro;
+	size_t			one, i;
+
+	relay_out_init(&ro, 1 << 20, on_done, NULL);
+	push_n(&ro, 10, 0);
+	one = ro.nbytes / 10;
+	for (i = 0; i < 7; i++)
+		(void)next_id(&ro);
+	ck_assert_int_eq(relay_out_ack(&ro, 4), 0);
+	ck_assert_uint_eq(ndone, 4);
+	for (i = 0; i < 4; i++) {
+		ck_assert_uint_eq(dones[i].id, i + 1);
+		ck_assert_uint_eq(dones[i].cookie, i + 100);
+		ck_assert_uint_eq(dones[i].status, ST_OK);
+	}
+	ck_assert_uint_eq(ro.nqueued, 6);
+	ck_assert_uint_eq(ro.nbytes, 6 * one);
+	/* The same ACK again, or an older one, completes nothing more. */
+	ck_assert_int_eq(relay_out_ack(&ro, 4), 0);
+	ck_assert_int_eq(relay_out_ack(&ro, 2), 0);
+	ck_assert_int_eq(relay_out_ack(&ro, 0), 0);
+	ck_assert_uint_eq(ndone, 4);
+	ck_assert_int_eq(relay_out_ack(&ro, 7), 0);
+	ck_assert_uint_eq(ndone, 7);
+	ck_assert_uint_eq(dones[6].id, 7);
+	ck_assert_uint_eq(ro.nqueued, 3);
+	ck_assert_uint_eq(ro.nbytes, 3 * one);
+	/* The unsent rest is untouched and comes next. */
+	ck_assert_uint_eq(next_id(&ro), 8);
+	relay_out_clear(&ro, 0);
+	ck_assert_uint_eq(ndone, 7);
+}
+END_TEST
+
+START_TEST(test_nak)
+{
+	struct relay_out	ro;
+
+	relay_out_init(&ro, 1 << 20, on_done, NULL);
+	push_n(&ro, 5, 0);
+	(void)next_id(&ro);
+	(void)next_id(&ro);
+	(void)next_id(&ro);
+	ck_assert_int_eq(relay_out_nak(&ro, 2, ST_BUSY), 0);
+	ck_assert_uint_eq(ndone, 1);
+	ck_assert_uint_eq(dones[0].id, 2);
+	ck_assert_uint_eq(dones[0].cookie, 101);
+	ck_assert_uint_eq(dones[0].status, ST_BUSY);
+	ck_assert_uint_eq(ro.nqueued, 4);
+	/* Completed once: a second NAK is refused. */
+	ck_assert_int_eq(relay_out_nak(&ro, 2, ST_BUSY), -1);
+	/* The ACK covers the NAKed one too, without a second receipt. */
+	ck_assert_int_eq(relay_out_ack(&ro, 3), 0);
+	ck_assert_uint_eq(ndone, 3);
+	ck_assert_uint_eq(dones[1].id, 1);
+	ck_assert_uint_eq(dones[1].status, ST_OK);
+	ck_assert_uint_eq(dones[2].id, 3);
+	ck_assert_uint_eq(dones[2].status, ST_OK);
+	/* Each NAK status of DESIGN 5.3. */
+	(void)next_id(&ro);
+	(void)next_id(&ro);
+	ck_assert_int_eq(relay_out_nak(&ro, 5, ST_NO_SUCH_SESSION), 0);
+	ck_assert_int_eq(relay_out_nak(&ro, 4, ST_TOO_LARGE), 0);
+	ck_assert_uint_eq(dones[3].status, ST_NO_SUCH_SESSION);
+	ck_assert_uint_eq(dones[4].status, ST_TOO_LARGE);
+	ck_assert_uint_eq(ro.nqueued, 0);
+	ck_assert_uint_eq(ro.nbytes, 0);
+	relay_out_clear(&ro, 0);
+}
+END_TEST
+
+START_TEST(test_ack_above_sent)
+{
+	struct relay_out	ro;
+
+	relay_out_init(&ro, 1 << 20, on_done, NULL);
+	ck_assert_int_eq(relay_out_ack(&ro, 1), -1);
+	push_n(&ro, 5, 0);
+	/* Queued is not sent. */
+	ck_assert_int_eq(relay_out_ack(&ro, 1), -1);
+	(void)next_id(&ro);
+	(void)next_id(&ro);
+	ck_assert_int_eq(relay_out_ack(&ro, 3), -1);
+	ck_assert_int_eq(relay_out_ack(&ro, UINT64_MAX), -1);
+	ck_assert_uint_eq(ndone, 0);
+	ck_assert_uint_eq(ro.nqueued, 5);
+	ck_assert_int_eq(relay_out_ack(&ro, 2), 0);
+	ck_assert_uint_eq(ndone, 2);
+	relay_out_clear(&ro, 0);
+}
+END_TEST
+
+START_TEST(test_nak_refused)
+{
+	struct relay_out	ro;
+
+	relay_out_init(&ro, 1 << 20, on_done, NULL);
+	ck_assert_int_eq(relay_out_nak(&ro, 1, ST_BUSY), -1);
+	push_n(&ro, 5, 0);
+	(void)next_id(&ro);
+	(void)next_id(&ro);
+	/* Queued but not sent. */
+	ck_assert_int_eq(relay_out_nak(&ro, 3, ST_BUSY), -1);
+	/* Never queued. */
+	ck_assert_int_eq(relay_out_nak(&ro, 6, ST_BUSY), -1);
+	ck_assert_int_eq(relay_out_nak(&ro, 0, ST_BUSY), -1);
+	ck_assert_int_eq(relay_out_nak(&ro, UINT64_MAX, ST_BUSY), -1);
+	/* Not a NAK status. */
+	ck_assert_int_eq(relay_out_nak(&ro, 1, ST_OK), -1);
+	ck_assert_int_eq(relay_out_nak(&ro, 1, ST_QUEUE_FULL), -1);
+	ck_assert_int_eq(relay_out_nak(&ro, 1, 200), -1);
+	/* Already ACKed. */
+	ck_assert_int_eq(relay_out_ack(&ro, 1), 0);
+	ck_assert_int_eq(relay_out_nak(&ro, 1, ST_BUSY), -1);
+	ck_assert_uint_eq(ndone, 1);
+	/* Sent on a link that went down, not yet re-sent. */
+	relay_out_link_down(&ro, 0);
+	ck_assert_int_eq(relay_out_nak(&ro, 2, ST_BUSY), -1);
+	ck_assert_uint_eq(ndone, 1);
+	ck_assert_uint_eq(ro.nqueued, 4);
+	relay_out_clear(&ro, 0);
+}
+END_TEST
+
+START_TEST(test_link_down_resend)
+{
+	struct relay_out	ro;
+	uint64_t		i;
+
+	relay_out_init(&ro, 1 << 20, on_done, NULL);
+	push_n(&ro, 10, 0);
+	for (i = 1; i <= 6; i++)
+		ck_assert_uint_eq(next_id(&ro), i);
+	ck_assert_int_eq(relay_out_ack(&ro, 2), 0);
+	ck_assert_int_eq(relay_out_nak(&ro, 4, ST_REJECTED), 0);
+	ck_assert_int_eq(TAILQ_FIRST(&ro.q)->sent, 1);
+	ck_assert_int_eq(TAILQ_LAST(&ro.q, relay_msgq)->sent, 0);
+	relay_out_link_down(&ro, 0);
+	/* Nothing is on the wire any more. */
+	ck_assert_int_eq(TAILQ_FIRST(&ro.q)->sent, 0);
+	ck_assert_int_eq(TAILQ_NEXT(TAILQ_FIRST(&ro.q), entry)->sent, 0);
+	/* 3, 5, 6 again, then the never-sent ones; 1, 2, 4 never again. */
+	ck_assert_uint_eq(next_id(&ro), 3);
+	ck_assert_uint_eq(next_id(&ro), 5);
+	/* Down again in the middle of re-sending. */
+	relay_out_link_down(&ro, 0);
+	ck_assert_uint_eq(next_id(&ro), 3);
+	ck_assert_uint_eq(next_id(&ro), 5);
+	ck_assert_uint_eq(next_id(&ro), 6);
+	for (i = 7; i <= 10; i++)
+		ck_assert_uint_eq(next_id(&ro), i);
+	ck_assert_ptr_null(relay_out_next(&ro));
+	ck_assert_int_eq(relay_out_ack(&ro, 10), 0);
+	ck_assert_uint_eq(ndone, 10);
+	ck_assert_uint_eq(ro.nqueued, 0);
+	ck_assert_uint_eq(ro.nbytes, 0);
+	/* Each completed exactly once. */
+	for (i = 0; i < ndone; i++) {
+		size_t	j;
+
+		for (j = i + 1; j < ndone; j++)
+			ck_assert_uint_ne(dones[i].id, dones[j].id);
+	}
+	/* Ids go on after the queue drained. */
+	ck_assert_int_eq(push(&ro, "y", 1, 0, &i), ST_OK);
+	ck_assert_uint_eq(i, 11);
+	relay_out_clear(&ro, 0);
+}
+END_TEST
+
+START_TEST(test_ack_covers_unsent_after_down)
+{
+	struct relay_out	ro;
+
+	relay_out_init(&ro, 1 << 20, on_done, NULL);
+	push_n(&ro, 6, 0);
+	(void)next_id(&ro);
+	(void)next_id(&ro);
+	(void)next_id(&ro);
+	(void)next_id(&ro);
+	relay_out_link_down(&ro, 0);
+	/*
+	 * New link: the receiver had 1..4 already; its ACK after the first
+	 * duplicate says 4.  2..4 are not re-sent.
+	 */
+	ck_assert_uint_eq(next_id(&ro), 1);
+	ck_assert_int_eq(relay_out_ack(&ro, 4), 0);
+	ck_assert_uint_eq(ndone, 4);
+	ck_assert_uint_eq(next_id(&ro), 5);
+	/* 6 was never sent. */
+	ck_assert_int_eq(relay_out_ack(&ro, 6), -1);
+	relay_out_clear(&ro, 0);
+}
+END_TEST
+
+START_TEST(test_queue_full)
+{
+	struct relay_out	ro;
+	struct relay_view	v;
+	static uint8_t		big[1000];
+	size_t			cost = sizeof(struct relay_msg) + sizeof(big);
+	int			i;
+
+	relay_out_init(&ro, 3 * cost, on_done, NULL);
+	v = mkview("a", "b", big, sizeof(big));
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_OK);
+	ck_assert_uint_eq(ro.nbytes, 3 * cost);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_QUEUE_FULL);
+	/* Even an empty payload costs its overhead. */
+	v.len = 0;
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_QUEUE_FULL);
+	ck_assert_uint_eq(ro.nqueued, 3);
+	/* Room again once one is acknowledged; no id was used up. */
+	(void)next_id(&ro);
+	ck_assert_int_eq(relay_out_ack(&ro, 1), 0);
+	v.len = sizeof(big);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_OK);
+	ck_assert_uint_eq(ro.next_id, 5);
+	relay_out_clear(&ro, 0);
+
+	/* 4 MiB of the largest payloads. */
+	relay_out_init(&ro, 4 << 20, on_done, NULL);
+	{
+		uint8_t	*p = calloc(1, WIRE_PAYLOAD_MAX);
+
+		ck_assert_ptr_nonnull(p);
+		v = mkview("a", "b", p, WIRE_PAYLOAD_MAX);
+		for (i = 0; i < 1000; i++)
+			if (relay_out_push(&ro, &v, 0, 0, NULL) != ST_OK)
+				break;
+		free(p);
+	}
+	ck_assert_int_eq(i, (4 << 20) /
+	    (int)(sizeof(struct relay_msg) + WIRE_PAYLOAD_MAX));
+	ck_assert_uint_le(ro.nbytes, 4 << 20);
+	relay_out_clear(&ro, 0);
+}
+END_TEST
+
+START_TEST(test_too_large_and_bad_names)
+{
+	struct relay_out	 ro;
+	struct relay_view	 v;
+	uint8_t			*p = calloc(1, WIRE_PAYLOAD_MAX + 1);
+	char			 n65[66];
+
+	ck_assert_ptr_nonnull(p);
+	relay_out_init(&ro, 1 << 20, on_done, NULL);
+	v = mkview("a", "b", p, WIRE_PAYLOAD_MAX + 1);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_TOO_LARGE);
+	v.len = WIRE_PAYLOAD_MAX;
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_OK);
+	free(p);
+
+	memset(n65, 'n', sizeof(n65));
+	n65[65] = '\0';
+	v = mkview(n65, "b", "x", 1);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_BAD_NAME);
+	v = mkview("a", n65, "x", 1);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_BAD_NAME);
+	n65[64] = '\0';
+	v = mkview(n65, n65, "x", 1);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_OK);
+	v = mkview("", "b", "x", 1);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_BAD_NAME);
+	v = mkview("*", "b", "x", 1);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_BAD_NAME);
+	v = mkview("a", "b@c", "x", 1);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_BAD_NAME);
+	ck_assert_uint_eq(ro.nqueued, 2);
+	relay_out_clear(&ro, 0);
+}
+END_TEST
+
+START_TEST(test_expire)
+{
+	struct relay_out	ro;
+
+	relay_out_init(&ro, 1 << 20, on_done, NULL);
+	push_n(&ro, 2, 1000);		/* ids 1, 2 at t=1000 */
+	push_n(&ro, 2, 5000);		/* ids 3, 4 at t=5000 */
+	(void)next_id(&ro);		/* 1 on the wire */
+	/* At the timeout exactly nothing expires. */
+	ck_assert_uint_eq(relay_out_expire(&ro, 31000, 30000), 0);
+	/* 2 is older than the timeout and off the wire; 1 is on it. */
+	ck_assert_uint_eq(relay_out_expire(&ro, 31001, 30000), 1);
+	ck_assert_uint_eq(ndone, 1);
+	ck_assert_uint_eq(dones[0].id, 2);
+	ck_assert_uint_eq(dones[0].status, ST_UNREACHABLE);
+	ck_assert_uint_eq(ro.nqueued, 3);
+	/* Next comes 3: 2 is gone. */
+	ck_assert_uint_eq(next_id(&ro), 3);
+	ck_assert_uint_eq(relay_out_expire(&ro, 100000, 30000), 1);
+	ck_assert_uint_eq(dones[1].id, 4);
+	/*
+	 * 1 and 3 fall off the wire at t=100000; their wait starts then,
+	 * not at their enqueue.
+	 */
+	relay_out_link_down(&ro, 100000);
+	ck_assert_uint_eq(relay_out_expire(&ro, 130000, 30000), 0);
+	ck_assert_uint_eq(relay_out_expire(&ro, 130001, 30000), 2);
+	ck_assert_uint_eq(dones[2].id, 1);
+	ck_assert_uint_eq(dones[3].id, 3);
+	ck_assert_uint_eq(ro.nqueued, 0);
+	ck_assert_uint_eq(ro.nbytes, 0);
+	ck_assert_ptr_null(relay_out_next(&ro));
+	/* A clock that went backwards expires nothing. */
+	push_n(&ro, 1, 5000);
+	ck_assert_uint_eq(relay_out_expire(&ro, 10, 0), 0);
+	relay_out_clear(&ro, 0);
+}
+END_TEST
+
+START_TEST(test_clear_notify)
+{
+	struct relay_out	ro;
+
+	relay_out_init(&ro, 1 << 20, on_done, NULL);
+	push_n(&ro, 4, 0);
+	(void)next_id(&ro);
+	relay_out_clear(&ro, 1);
+	ck_assert_uint_eq(ndone, 4);
+	ck_assert_uint_eq(dones[0].id, 1);
+	ck_assert_uint_eq(dones[3].id, 4);
+	ck_assert_uint_eq(dones[3].status, ST_UNREACHABLE);
+	ck_assert_uint_eq(ro.nqueued, 0);
+	ck_assert_uint_eq(ro.nbytes, 0);
+	ck_assert_ptr_null(relay_out_next(&ro));
+	/* Usable again, ids go on. */
+	push_n(&ro, 1, 0);
+	ck_assert_uint_eq(next_id(&ro), 5);
+	relay_out_clear(&ro, 0);
+	ck_assert_uint_eq(ndone, 4);
+}
+END_TEST
+
+/* A callback that queues one more message on every receipt. */
+static struct relay_out	*repush_ro;
+
+static void
+on_done_repush(void *arg, uint64_t cookie, uint64_t id, uint8_t status)
+{
+	on_done(arg, cookie, id, status);
+	ck_assert_int_eq(push(repush_ro, "again", id, 0, NULL), ST_OK);
+}
+
+START_TEST(test_callback_pushes)
+{
+	struct relay_out	ro;
+
+	repush_ro = &ro;
+	relay_out_init(&ro, 1 << 20, on_done_repush, NULL);
+	push_n(&ro, 3, 0);
+	(void)next_id(&ro);
+	(void)next_id(&ro);
+	ck_assert_int_eq(relay_out_ack(&ro, 2), 0);
+	ck_assert_uint_eq(ndone, 2);
+	ck_assert_uint_eq(ro.nqueued, 3);	/* 3, 4, 5 */
+	ck_assert_uint_eq(relay_out_expire(&ro, 100, 10), 3);
+	ck_assert_uint_eq(ro.nqueued, 3);	/* 6, 7, 8, fresh */
+	relay_out_clear(&ro, 1);
+	ck_assert_uint_eq(ro.nqueued, 3);	/* and 9, 10, 11 */
+	ck_assert_uint_eq(next_id(&ro), 9);
+	relay_out_clear(&ro, 0);
+}
+END_TEST
+
+/*
+ * Receiver.
+ */
+
+static const uint8_t	epoch_a[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+static const uint8_t	epoch_b[8] = { 1, 2, 3, 4, 5, 6, 7, 9 };
+
+START_TEST(test_in_dedup)
+{
+	struct relay_in	ri;
+	uint64_t	id;
+
+	relay_in_init(&ri);
+	ck_assert_int_eq(relay_in_link_up(&ri, epoch_a), 1);
+	for (id = 1; id <= 5; id++) {
+		ck_assert_int_eq(relay_in_accept(&ri, id), RELAY_NEW);
+		(void)relay_in_handled(&ri, id);
+	}
+	/* Link breaks before the ACK; same daemon, same epoch. */
+	ck_assert_int_eq(relay_in_link_up(&ri, epoch_a), 0);
+	ck_assert(!relay_in_ack_pending(&ri));
+	for (id = 1; id <= 5; id++) {
+		ck_assert_int_eq(relay_in_accept(&ri, id), RELAY_DUP);
+		(void)relay_in_handled(&ri, id);
+		ck_assert(relay_in_ack_pending(&ri));
+	}
+	ck_assert_uint_eq(relay_in_ack_value(&ri), 5);
+	ck_assert(!relay_in_ack_pending(&ri));
+	ck_assert_int_eq(relay_in_accept(&ri, 6), RELAY_NEW);
+	/* Gaps are fine (the sender expired or NAK-completed some). */
+	ck_assert_int_eq(relay_in_accept(&ri, 60), RELAY_NEW);
+	(void)relay_in_handled(&ri, 60);
+	ck_assert_int_eq(relay_in_accept(&ri, 59), RELAY_DUP);
+	ck_assert_int_eq(relay_in_accept(&ri, 0), RELAY_DUP);
+	ck_assert_uint_eq(relay_in_ack_value(&ri), 60);
+}
+END_TEST
+
+START_TEST(test_in_new_epoch)
+{
+	struct relay_in	ri;
+
+	relay_in_init(&ri);
+	ck_assert_int_eq(relay_in_link_up(&ri, epoch_a), 1);
+	(void)relay_in_handled(&ri, 1);
+	(void)relay_in_handled(&ri, 2);
+	ck_assert_int_eq(relay_in_accept(&ri, 2), RELAY_DUP);
+	/* The peer restarted: its ids start again at 1. */
+	ck_assert_int_eq(relay_in_link_up(&ri, epoch_b), 1);
+	ck_assert_int_eq(relay_in_accept(&ri, 1), RELAY_NEW);
+	ck_assert(!relay_in_ack_pending(&ri));
+	(void)relay_in_handled(&ri, 1);
+	ck_assert_uint_eq(relay_in_ack_value(&ri), 1);
+	/* Back to an older epoch is another restart, not a resume. */
+	ck_assert_int_eq(relay_in_link_up(&ri, epoch_a), 1);
+	ck_assert_int_eq(relay_in_accept(&ri, 1), RELAY_NEW);
+}
+END_TEST
+
+START_TEST(test_in_ack_pacing)
+{
+	struct relay_in	ri;
+	uint64_t	id;
+
+	relay_in_init(&ri);
+	(void)relay_in_link_up(&ri, epoch_a);
+	ck_assert(!relay_in_ack_pending(&ri));
+	for (id = 1; id < RELAY_ACK_EVERY; id++) {
+		ck_assert_int_eq(relay_in_handled(&ri, id), 0);
+		ck_assert(relay_in_ack_pending(&ri));
+	}
+	ck_assert_int_eq(relay_in_handled(&ri, id), 1);
+	ck_assert_uint_eq(relay_in_ack_value(&ri), RELAY_ACK_EVERY);
+	ck_assert(!relay_in_ack_pending(&ri));
+	/* The count starts over; the timer's ACK resets it too. */
+	ck_assert_int_eq(relay_in_handled(&ri, ++id), 0);
+	ck_assert_uint_eq(relay_in_ack_value(&ri), RELAY_ACK_EVERY + 1);
+	for (id++; id < 2 * RELAY_ACK_EVERY + 1; id++)
+		ck_assert_int_eq(relay_in_handled(&ri, id), 0);
+	ck_assert_int_eq(relay_in_handled(&ri, id), 1);
+	/* Duplicates count toward the ACK as well. */
+	(void)relay_in_ack_value(&ri);
+	for (id = 1; id < RELAY_ACK_EVERY; id++)
+		ck_assert_int_eq(relay_in_handled(&ri, 1), 0);
+	ck_assert_int_eq(relay_in_handled(&ri, 1), 1);
+	ck_assert_uint_eq(relay_in_ack_value(&ri), 2 * RELAY_ACK_EVERY + 1);
+}
+END_TEST
+
+/*
+ * Sender and receiver together over a simulated link that is cut twice
+ * while messages and ACKs are in flight.
+ */
+#define SIM_N		10000
+#define SIM_RING	256
+#define SIM_STEPS	200000
+
+/*
+ * ck_assert() reports every passing check to the parent process; in a
+ * loop of a million checks that is most of the run time.  This one
+ * only speaks up on failure.
+ */
+#define SIM_CHECK(e)	do {						\
+	if (!(e))							\
+		ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #e);	\
+} while (0)
+
+struct simrec {
+	uint8_t		b[RELAY_MSG_HDRLEN + 2 * WIRE_NAME_MAX + 16];
+	size_t		len;
+};
+
+struct simring {
+	struct simrec	r[SIM_RING];
+	size_t		head, n;
+};
+
+static int
+ring_put(struct simring *q, const uint8_t *b, size_t len)
+{
+	struct simrec	*r;
+
+	if (q->n == SIM_RING)
+		return -1;
+	r = &q->r[(q->head + q->n) % SIM_RING];
+	SIM_CHECK(len <= sizeof(r->b));
+	memcpy(r->b, b, len);
+	r->len = len;
+	q->n++;
+	return 0;
+}
+
+static struct simrec *
+ring_get(struct simring *q)
+{
+	struct simrec	*r;
+
+	if (q->n == 0)
+		return NULL;
+	r = &q->r[q->head];
+	q->head = (q->head + 1) % SIM_RING;
+	q->n--;
+	return r;
+}
+
+struct sim {
+	struct relay_out	ro;
+	struct relay_in		ri;
+	struct simring		fwd;	/* MSG */
+	struct simring		back;	/* ACK */
+	uint64_t		rng;
+	uint32_t		pushed;
+	uint32_t		delivered;
+	uint32_t		ndup;
+	uint8_t			seen[SIM_N];
+};
+
+static void
+sim_send_ack(struct sim *s)
+{
+	uint8_t	ack[RELAY_ACK_LEN];
+
+	relay_encode_ack(ack, relay_in_ack_value(&s->ri));
+	/* The sender drains faster than this fills; never full. */
+	SIM_CHECK(ring_put(&s->back, ack, sizeof(ack)) == 0);
+}
+
+static void
+sim_sender(struct sim *s)
+{
+	const struct relay_msg	*m;
+	struct relay_view	 v;
+	struct simrec		*r;
+	uint8_t			 body[sizeof(r->b)], p[4];
+	uint64_t		 upto;
+	size_t			 len;
+	int			 k;
+
+	for (k = (int)(rnd(&s->rng) % 8); k > 0 && s->pushed < SIM_N; k--) {
+		put_u32(p, s->pushed);
+		v = mkview("src", "dst", p, sizeof(p));
+		SIM_CHECK(relay_out_push(&s->ro, &v, s->pushed, 0, NULL) ==
+		    ST_OK);
+		s->pushed++;
+	}
+	for (k = (int)(rnd(&s->rng) % 16); k > 0; k--) {
+		if (s->fwd.n == SIM_RING || (m = relay_out_next(&s->ro)) ==
+		    NULL)
+			break;
+		SIM_CHECK(relay_encode_msg(m, body, sizeof(body), &len) == 0);
+		SIM_CHECK(ring_put(&s->fwd, body, len) == 0);
+	}
+	while ((r = ring_get(&s->back)) != NULL) {
+		SIM_CHECK(relay_parse_ack(r->b, r->len, &upto) == 0);
+		SIM_CHECK(relay_out_ack(&s->ro, upto) == 0);
+	}
+}
+
+static void
+sim_receiver(struct sim *s)
+{
+	struct relay_view	 v;
+	struct simrec		*r;
+	struct reader		 rd;
+	uint32_t		 idx;
+	int			 k, due;
+
+	for (k = (int)(rnd(&s->rng) % 16); k > 0; k--) {
+		if ((r = ring_get(&s->fwd)) == NULL)
+			break;
+		SIM_CHECK(relay_in_parse_msg(r->b, r->len, &v) == 0);
+		if (relay_in_accept(&s->ri, v.id) == RELAY_NEW) {
+			rd_init(&rd, v.payload, v.len);
+			idx = rd_u32(&rd);
+			SIM_CHECK(rd_done(&rd) == 0);
+			/* In order, exactly once. */
+			SIM_CHECK(idx == s->delivered);
+			SIM_CHECK(idx < SIM_N && s->seen[idx] == 0);
+			s->seen[idx] = 1;
+			s->delivered++;
+		} else
+			s->ndup++;
+		due = relay_in_handled(&s->ri, v.id);
+		if (due)
+			sim_send_ack(s);
+	}
+	/* The 10 ms timer, now and then. */
+	if (rnd(&s->rng) % 4 == 0 && relay_in_ack_pending(&s->ri))
+		sim_send_ack(s);
+}
+
+/* Lose everything in flight; both ends see the link go and come back. */
+static void
+sim_cut(struct sim *s)
+{
+	s->fwd.n = 0;
+	s->back.n = 0;
+	relay_out_link_down(&s->ro, 0);
+	ck_assert_int_eq(relay_in_link_up(&s->ri, epoch_a), 0);
+}
+
+static void
+sim_run(uint64_t seed)
+{
+	struct sim	*s = calloc(1, sizeof(*s));
+	uint32_t	 cut[2];
+	int		 ncut = 0, step;
+	size_t		 i;
+
+	ck_assert_ptr_nonnull(s);
+	ndone = 0;
+	s->rng = seed;
+	relay_out_init(&s->ro, 4 << 20, on_done, NULL);
+	relay_in_init(&s->ri);
+	ck_assert_int_eq(relay_in_link_up(&s->ri, epoch_a), 1);
+	/* Two random points, as counts of delivered messages. */
+	cut[0] = (uint32_t)(rnd(&s->rng) % (SIM_N / 2));
+	cut[1] = SIM_N / 2 + (uint32_t)(rnd(&s->rng) % (SIM_N / 2 - 100));
+	for (step = 0; step < SIM_STEPS; step++) {
+		if (ndone == SIM_N)
+			break;
+		sim_sender(s);
+		sim_receiver(s);
+		/*
+		 * Cut only with MSGs on the wire and an ACK owed, so that
+		 * both a loss and a re-send of handled ones happen.
+		 */
+		if (ncut < 2 && s->delivered >= cut[ncut] && s->fwd.n > 0 &&
+		    relay_in_ack_pending(&s->ri)) {
+			sim_cut(s);
+			ncut++;
+		}
+		/* Flush the last ACK at the end. */
+		if (s->pushed == SIM_N && s->fwd.n == 0 &&
+		    !relay_out_has_unsent(&s->ro) &&
+		    relay_in_ack_pending(&s->ri))
+			sim_send_ack(s);
+	}
+	ck_assert_int_lt(step, SIM_STEPS);
+	ck_assert_int_eq(ncut, 2);
+	ck_assert_uint_gt(s->ndup, 0);
+	ck_assert_uint_eq(s->delivered, SIM_N);
+	for (i = 0; i < SIM_N; i++)
+		SIM_CHECK(s->seen[i] == 1);
+	/* Every sender's message completed once, ok, in order. */
+	ck_assert_uint_eq(ndone, SIM_N);
+	for (i = 0; i < SIM_N; i++)
+		SIM_CHECK(dones[i].cookie == i && dones[i].id == i + 1 &&
+		    dones[i].status == ST_OK);
+	ck_assert_uint_eq(s->ro.nqueued, 0);
+	ck_assert_uint_eq(s->ro.nbytes, 0);
+	relay_out_clear(&s->ro, 0);
+	free(s);
+}
+
+START_TEST(test_exactly_once)
+{
+	sim_run(0x9e3779b97f4a7c15ULL);
+	sim_run(0x0123456789abcdefULL);
+	sim_run(0xdeadbeefcafef00dULL);
+}
+END_TEST
+
+/*
+ * Parsers.
+ */
+
+/* A valid body "id 7, from, to, payload" into b; returns its length. */
+static size_t
+mkbody(uint8_t *b, const char *from, const char *to, size_t paylen)
+{
+	size_t	off = 0, fl = strlen(from), tl = strlen(to);
+
+	put_u64(b, 7);
+	off = 8;
+	b[off++] = 0;
+	b[off++] = (uint8_t)fl;
+	memcpy(b + off, from, fl);
+	off += fl;
+	b[off++] = (uint8_t)tl;
+	memcpy(b + off, to, tl);
+	off += tl;
+	memset(b + off, 'p', paylen);
+	return off + paylen;
+}
+
+static int
+parse(const uint8_t *b, size_t len)
+{
+	struct relay_view	v;
+
+	return relay_in_parse_msg(b, len, &v);
+}
+
+START_TEST(test_parse_truncated)
+{
+	static uint8_t	b[RELAY_MSG_MAXLEN + 8];
+	size_t		len = mkbody(b, "alice", "bob", 0), hdr = len, i;
+
+	ck_assert_uint_eq(hdr, RELAY_MSG_HDRLEN + 5 + 3);
+	ck_assert_int_eq(parse(b, len), 0);
+	/* Every cut inside id, flags, names: refused. */
+	for (i = 0; i < hdr; i++)
+		ck_assert_int_eq(parse(b, i), -1);
+	ck_assert_int_eq(parse(NULL, 0), -1);
+	/* fromlen or tolen running past the end. */
+	b[9] = 200;
+	ck_assert_int_eq(parse(b, len), -1);
+	b[9] = 5;
+	b[8 + 1 + 1 + 5] = 4;
+	ck_assert_int_eq(parse(b, len), -1);
+	/* ... unless payload bytes follow, which then read as "to". */
+	len = mkbody(b, "alice", "bob", 1);
+	b[8 + 1 + 1 + 5] = 4;
+	ck_assert_int_eq(parse(b, len), 0);
+	/* fromlen overruns into where tolen would be, and beyond. */
+	len = mkbody(b, "a", "b", 0);
+	b[9] = 3;
+	ck_assert_int_eq(parse(b, len), -1);
+	b[9] = 4;
+	ck_assert_int_eq(parse(b, len), -1);
+	b[9] = 255;
+	ck_assert_int_eq(parse(b, len), -1);
+}
+END_TEST
+
+START_TEST(test_parse_names)
+{
+	static uint8_t	b[RELAY_MSG_MAXLEN + 8];
+	static const char bad[] = " /@*:\\\t\n\"'%+~";
+	char		n[80];
+	size_t		len, i;
+	struct relay_view v;
+
+	/* 64 ok, 65 not; on both sides. */
+	memset(n, 'N', sizeof(n));
+	n[64] = '\0';
+	ck_assert_int_eq(parse(b, mkbody(b, n, "b", 0)), 0);
+	ck_assert_int_eq(parse(b, mkbody(b, "a", n, 0)), 0);
+	n[64] = 'N';
+	n[65] = '\0';
+	ck_assert_int_eq(parse(b, mkbody(b, n, "b", 0)), -1);
+	ck_assert_int_eq(parse(b, mkbody(b, "a", n, 0)), -1);
+	/* Empty names. */
+	ck_assert_int_eq(parse(b, mkbody(b, "", "b", 0)), -1);
+	ck_assert_int_eq(parse(b, mkbody(b, "a", "", 0)), -1);
+	/* The whole allowed set. */
+	ck_assert_int_eq(parse(b, mkbody(b, "AZaz09._-", "zZ-_.9", 0)), 0);
+	/* Each bad character, alone and inside a name. */
+	for (i = 0; i < sizeof(bad) - 1; i++) {
+		snprintf(n, sizeof(n), "ab%ccd", bad[i]);
+		ck_assert_int_eq(parse(b, mkbody(b, n, "b", 0)), -1);
+		ck_assert_int_eq(parse(b, mkbody(b, "a", n, 0)), -1);
+		snprintf(n, sizeof(n), "%c", bad[i]);
+		ck_assert_int_eq(parse(b, mkbody(b, n, "b", 0)), -1);
+		if (bad[i] != '*')
+			ck_assert_int_eq(parse(b, mkbody(b, "a", n, 0)), -1);
+	}
+	/* NUL and bytes >= 0x80, which mkbody's strlen cannot carry. */
+	len = mkbody(b, "abc", "def", 0);
+	b[11] = '\0';
+	ck_assert_int_eq(parse(b, len), -1);
+	len = mkbody(b, "abc", "def", 0);
+	b[11] = 0xc3;
+	ck_assert_int_eq(parse(b, len), -1);
+	len = mkbody(b, "abc", "def", 0);
+	b[len - 1] = 0xff;
+	ck_assert_int_eq(parse(b, len), -1);
+	/* '*' only as the whole "to". */
+	ck_assert_int_eq(parse(b, mkbody(b, "a", "*", 0)), 0);
+	ck_assert_int_eq(parse(b, mkbody(b, "*", "b", 0)), -1);
+	ck_assert_int_eq(parse(b, mkbody(b, "*", "*", 0)), -1);
+	ck_assert_int_eq(parse(b, mkbody(b, "a", "**", 0)), -1);
+	ck_assert_int_eq(parse(b, mkbody(b, "a", "a*", 0)), -1);
+	ck_assert_int_eq(parse(b, mkbody(b, "a", "*@x", 0)), -1);
+	/* A failed parse leaves nothing behind. */
+	ck_assert_int_eq(relay_in_parse_msg(b, mkbody(b, "*", "b", 3), &v),
+	    -1);
+	ck_assert_ptr_null(v.from);
+	ck_assert_ptr_null(v.payload);
+}
+END_TEST
+
+START_TEST(test_parse_payload_and_id)
+{
+	static uint8_t		 b[RELAY_MSG_MAXLEN + 8];
+	struct relay_view	 v;
+	size_t			 len;
+
+	len = mkbody(b, "a", "b", WIRE_PAYLOAD_MAX);
+	ck_assert_int_eq(relay_in_parse_msg(b, len, &v), 0);
+	ck_assert_uint_eq(v.len, WIRE_PAYLOAD_MAX);
+	ck_assert_uint_eq(v.id, 7);
+	ck_assert_ptr_eq(v.payload, b + 8 + 1 + 2 + 2);
+	ck_assert_int_eq(parse(b, mkbody(b, "a", "b", WIRE_PAYLOAD_MAX + 1)),
+	    -1);
+	/* Longest names and payload: the largest body there is. */
+	memset(b, 0, sizeof(b));
+	{
+		char	n[65];
+
+		memset(n, 'q', 64);
+		n[64] = '\0';
+		len = mkbody(b, n, n, WIRE_PAYLOAD_MAX);
+		ck_assert_uint_eq(len, RELAY_MSG_MAXLEN);
+		ck_assert_int_eq(parse(b, len), 0);
+		ck_assert_int_eq(parse(b, mkbody(b, n, n,
+		    WIRE_PAYLOAD_MAX + 1)), -1);
+	}
+	/* Id 0 is never sent. */
+	len = mkbody(b, "a", "b", 1);
+	put_u64(b, 0);
+	ck_assert_int_eq(parse(b, len), -1);
+	put_u64(b, UINT64_MAX);
+	ck_assert_int_eq(relay_in_parse_msg(b, len, &v), 0);
+	ck_assert_uint_eq(v.id, UINT64_MAX);
+	/* Flags pass through as they are. */
+	b[8] = 0xa5;
+	ck_assert_int_eq(relay_in_parse_msg(b, len, &v), 0);
+	ck_assert_uint_eq(v.flags, 0xa5);
+}
+END_TEST
+
+START_TEST(test_ack_nak_bodies)
+{
+	uint8_t		b[16];
+	uint64_t	id;
+	uint8_t		st;
+	size_t		i;
+
+	relay_encode_ack(b, 0x0102030405060708ULL);
+	ck_assert_int_eq(b[0], 1);
+	ck_assert_int_eq(b[7], 8);
+	ck_assert_int_eq(relay_parse_ack(b, RELAY_ACK_LEN, &id), 0);
+	ck_assert_uint_eq(id, 0x0102030405060708ULL);
+	for (i = 0; i < sizeof(b); i++)
+		if (i != RELAY_ACK_LEN)
+			ck_assert_int_eq(relay_parse_ack(b, i, &id), -1);
+
+	relay_encode_nak(b, 42, ST_BUSY);
+	ck_assert_int_eq(relay_parse_nak(b, RELAY_NAK_LEN, &id, &st), 0);
+	ck_assert_uint_eq(id, 42);
+	ck_assert_uint_eq(st, ST_BUSY);
+	for (i = 0; i < sizeof(b); i++)
+		if (i != RELAY_NAK_LEN)
+			ck_assert_int_eq(relay_parse_nak(b, i, &id, &st), -1);
+	/* Only the statuses a NAK may carry. */
+	for (i = 0; i < 256; i++) {
+		int ok = i == ST_NO_SUCH_SESSION || i == ST_TOO_LARGE ||
+		    i == ST_REJECTED || i == ST_BUSY;
+
+		relay_encode_nak(b, 42, (uint8_t)i);
+		ck_assert_int_eq(relay_parse_nak(b, RELAY_NAK_LEN, &id, &st),
+		    ok ? 0 : -1);
+	}
+	relay_encode_nak(b, 0, ST_BUSY);
+	ck_assert_int_eq(relay_parse_nak(b, RELAY_NAK_LEN, &id, &st), -1);
+}
+END_TEST
+
+START_TEST(test_name_valid)
+{
+	ck_assert(relay_name_valid("a", 1, 0));
+	ck_assert(relay_name_valid("*", 1, 1));
+	ck_assert(!relay_name_valid("*", 1, 0));
+	ck_assert(!relay_name_valid(NULL, 0, 1));
+	ck_assert(!relay_name_valid(NULL, 3, 1));
+	ck_assert(!relay_name_valid("ab", 0, 0));
+	/* Length counts, not the NUL. */
+	ck_assert(!relay_name_valid("ab", 3, 0));
+	ck_assert(relay_name_valid("ab\0", 2, 0));
+}
+END_TEST
+
+static Suite *
+relay_suite(void)
+{
+	Suite	*s = suite_create("relay");
+	TCase	*out = tcase_create("sender");
+	TCase	*in = tcase_create("receiver");
+	TCase	*wire = tcase_create("bodies");
+
+	tcase_add_checked_fixture(out, setup, NULL);
+	tcase_add_test(out, test_ids_from_one);
+	tcase_add_test(out, test_order_and_encode);
+	tcase_add_test(out, test_empty_payload);
+	tcase_add_test(out, test_cumulative_ack);
+	tcase_add_test(out, test_nak);
+	tcase_add_test(out, test_ack_above_sent);
+	tcase_add_test(out, test_nak_refused);
+	tcase_add_test(out, test_link_down_resend);
+	tcase_add_test(out, test_ack_covers_unsent_after_down);
+	tcase_add_test(out, test_queue_full);
+	tcase_add_test(out, test_too_large_and_bad_names);
+	tcase_add_test(out, test_expire);
+	tcase_add_test(out, test_clear_notify);
+	tcase_add_test(out, test_callback_pushes);
+	suite_add_tcase(s, out);
+
+	tcase_add_checked_fixture(in, setup, NULL);
+	tcase_add_test(in, test_in_dedup);
+	tcase_add_test(in, test_in_new_epoch);
+	tcase_add_test(in, test_in_ack_pacing);
+	tcase_add_test(in, test_exactly_once);
+	suite_add_tcase(s, in);
+
+	tcase_add_test(wire, test_parse_truncated);
+	tcase_add_test(wire, test_parse_names);
+	tcase_add_test(wire, test_parse_payload_and_id);
+	tcase_add_test(wire, test_ack_nak_bodies);
+	tcase_add_test(wire, test_name_valid);
+	suite_add_tcase(s, wire);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(relay_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
