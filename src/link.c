@@ -37,6 +37,8 @@
 #define LINK_READ_HIGH		(256 * 1024)	/* bytes buffered per link */
 #define LINK_ACK_DELAY_US	10000	/* cumulative ACK at most 10 ms late */
 #define LINK_UPDATE_SECONDS	3600	/* key update at least hourly */
+#define LINK_OUT_HIGH		(1024 * 1024)	/* stop feeding the link */
+#define LINK_OUT_LOW		(256 * 1024)	/* feed it again */
 #define REC_HDR			4
 #define REC_SEALED_MAX		(REC_HDR + 1 + 65536 + 16)
 
@@ -185,6 +187,7 @@ link_new(int fd, int outbound, struct peer *peer, const struct sockaddr *sa,
 		fatalx("%s: out of memory", __func__);
 	bufferevent_setcb(l->bev, link_read_cb, link_write_cb, link_event_cb, l);
 	bufferevent_setwatermark(l->bev, EV_READ, 0, LINK_READ_HIGH);
+	bufferevent_setwatermark(l->bev, EV_WRITE, LINK_OUT_LOW, 0);
 	TAILQ_INSERT_TAIL(&netctx->links, l, entry);
 	netctx->npending++;
 	arm_timer(l, (int)netctx->ns.handshake_timeout);
@@ -308,7 +311,14 @@ maybe_update_keys(struct link *l)
 	    l->peer->name, (unsigned long long)l->key_updates);
 }
 
-/* Send what the peer's queue has for the wire. */
+int
+link_output_full(const struct link *l)
+{
+	return evbuffer_get_length(bufferevent_get_output(l->bev)) >=
+	    LINK_OUT_HIGH;
+}
+
+/* Send what the peer's queue has for the wire, up to the high mark. */
 void
 link_kick(struct link *l)
 {
@@ -318,7 +328,8 @@ link_kick(struct link *l)
 
 	if (l->state != LINK_UP)
 		return;
-	while ((m = relay_out_next(&l->peer->out)) != NULL) {
+	while (!link_output_full(l) &&
+	    (m = relay_out_next(&l->peer->out)) != NULL) {
 		if (relay_encode_msg(m, body, sizeof(body), &len) == -1)
 			fatalx("%s: cannot encode a message", __func__);
 		if (link_send(l, REC_MSG, body, len) == -1) {
@@ -644,6 +655,13 @@ link_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct link	*l = arg;
 
+	/* Under the low mark: more from the queue, then from sessions. */
+	if (l->state == LINK_UP) {
+		link_kick(l);
+		if (l->state == LINK_UP && !link_output_full(l))
+			net_link_writable(l);
+		return;
+	}
 	if (l->state == LINK_CLOSING &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
 		(void)shutdown(bufferevent_getfd(bev), SHUT_WR);

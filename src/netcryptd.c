@@ -19,6 +19,7 @@
 #include <netdb.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -105,51 +106,50 @@ child_describe_status(struct child *c, int status)
 }
 
 /*
- * Stop both children: closing a child's channel makes it exit; a child
- * that does not within the bound is killed.  Bounded in time.
+ * Stop one child: closing its channel makes it exit; one that does not
+ * within the bound is killed.  A child must leave cleanly even when told
+ * to: anything but exit status 0 is reported and makes our status 1.
+ */
+static void
+stop_child(struct child *c)
+{
+	struct timespec	tick = { 0, 10 * 1000 * 1000 };
+	int		waited, status;
+
+	if (c->pid <= 0)
+		return;
+	if (c->iev.ev != NULL) {
+		(void)close(c->iev.ibuf.fd);
+		imsgev_clear(&c->iev);
+	}
+	for (waited = 0; waited < CHILD_STOP_TIMEOUT_MS; waited += 10) {
+		if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+				child_describe_status(c, status);
+				master.exit_code = 1;
+			}
+			c->pid = 0;
+			return;
+		}
+		(void)nanosleep(&tick, NULL);
+	}
+	log_warnx("%s (pid %ld) did not exit, killing it",
+	    proc_role_name(c->role), (long)c->pid);
+	(void)kill(c->pid, SIGKILL);
+	(void)waitpid(c->pid, &status, 0);
+	c->pid = 0;
+	master.exit_code = 1;
+}
+
+/*
+ * The network child first: it treats the key-holder's going away as
+ * fatal, so the key-holder must outlive it.
  */
 static void
 stop_children(void)
 {
-	struct child	*cs[2] = { &master.kh, &master.net };
-	struct timespec	 tick = { 0, 10 * 1000 * 1000 };
-	int		 i, waited, status;
-
-	for (i = 0; i < 2; i++)
-		if (cs[i]->pid > 0 && cs[i]->iev.ev != NULL) {
-			(void)close(cs[i]->iev.ibuf.fd);
-			imsgev_clear(&cs[i]->iev);
-		}
-	for (waited = 0; waited < CHILD_STOP_TIMEOUT_MS; waited += 10) {
-		int left = 0;
-
-		for (i = 0; i < 2; i++) {
-			if (cs[i]->pid <= 0)
-				continue;
-			if (waitpid(cs[i]->pid, &status, WNOHANG) !=
-			    cs[i]->pid) {
-				left++;
-				continue;
-			}
-			/* A child must leave cleanly even when told to. */
-			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-				child_describe_status(cs[i], status);
-				master.exit_code = 1;
-			}
-			cs[i]->pid = 0;
-		}
-		if (left == 0)
-			return;
-		(void)nanosleep(&tick, NULL);
-	}
-	for (i = 0; i < 2; i++)
-		if (cs[i]->pid > 0) {
-			log_warnx("%s (pid %ld) did not exit, killing it",
-			    proc_role_name(cs[i]->role), (long)cs[i]->pid);
-			(void)kill(cs[i]->pid, SIGKILL);
-			(void)waitpid(cs[i]->pid, &status, 0);
-			cs[i]->pid = 0;
-		}
+	stop_child(&master.net);
+	stop_child(&master.kh);
 }
 
 static void
@@ -308,11 +308,28 @@ bind_listener(struct listen_addr *la)
 }
 
 /*
+ * The directory of a socket (say /run/netcryptd) may not exist yet after
+ * a reboot: create the last component, root's, mode 0755.
+ */
+static void
+ensure_parent_dir(const char *path)
+{
+	char	dir[PATH_MAX], *slash;
+
+	if (nc_strlcpy(dir, path, sizeof(dir)) >= sizeof(dir) ||
+	    (slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		fatal("mkdir %s", dir);
+}
+
+/*
  * A listening UNIX socket at path with the given mode.  A stale socket
  * left by a previous run is removed; any other file there is an error.
  */
 static int
-bind_unix_socket(const char *path, mode_t mode)
+bind_unix_socket(const char *path, mode_t mode, gid_t gid)
 {
 	struct sockaddr_un	sun;
 	struct stat		st;
@@ -324,6 +341,7 @@ bind_unix_socket(const char *path, mode_t mode)
 	if (nc_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path))
 		fatalx("socket path too long: %s", path);
+	ensure_parent_dir(path);
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
 			fatalx("%s exists and is not a socket", path);
@@ -338,11 +356,27 @@ bind_unix_socket(const char *path, mode_t mode)
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
 		fatal("bind %s", path);
 	(void)umask(old);
+	if (gid != (gid_t)-1 && chown(path, 0, gid) == -1)
+		fatal("chown %s", path);
 	if (chmod(path, mode) == -1)
 		fatal("chmod %s", path);
 	if (listen(fd, 64) == -1)
 		fatal("listen %s", path);
 	return fd;
+}
+
+/* The group that may use the session socket; -1: leave root's. */
+static gid_t
+session_gid(const struct nc_conf *conf)
+{
+	struct group	*gr;
+
+	if (conf->session_group[0] == '\0')
+		return (gid_t)-1;
+	if ((gr = getgrnam(conf->session_group)) == NULL)
+		fatalx("session socket group \"%s\" does not exist",
+		    conf->session_group);
+	return gr->gr_gid;
 }
 
 static void
@@ -508,7 +542,10 @@ configure_children(const struct privsep_conf *pc, int keyfd)
 	send_peers(master.conf);
 	imsgev_compose(&master.net.iev, IMSG_NET_CONTROL_FD, 0,
 	    bind_unix_socket(master.conf->control_sock,
-	    master.conf->control_mode), NULL, 0);
+	    master.conf->control_mode, (gid_t)-1), NULL, 0);
+	imsgev_compose(&master.net.iev, IMSG_NET_SESSION_FD, 0,
+	    bind_unix_socket(master.conf->session_sock,
+	    master.conf->session_mode, session_gid(master.conf)), NULL, 0);
 	TAILQ_FOREACH(la, &master.conf->listens, entry)
 		imsgev_compose(&master.net.iev, IMSG_NET_LISTEN_FD, 0,
 		    bind_listener(la), NULL, 0);

@@ -47,6 +47,7 @@ enum imsg_type {
 	/* master -> network child */
 	IMSG_NET_LISTEN_FD,	/* fd of a bound, listening TCP socket */
 	IMSG_NET_CONTROL_FD,	/* fd of the listening control socket */
+	IMSG_NET_SESSION_FD,	/* fd of the listening session socket */
 	IMSG_CONF_NET,		/* struct net_settings */
 	IMSG_CONF_PEER,		/* struct peer_msg */
 	IMSG_CONF_CONNECT,	/* struct connect_msg: one "connect to" */

@@ -32,6 +32,7 @@
 #include "record.h"
 #include "relay.h"
 #include "sandbox.h"
+#include "session.h"
 #include "util.h"
 #include "wire.h"
 
@@ -47,6 +48,7 @@ struct network {
 	struct event		*ev_listen[NET_MAX_LISTEN];
 	size_t			 nlisten;
 	int			 control_fd;
+	int			 session_fd;
 	int			 have_privsep, have_settings;
 	struct privsep_conf	 privsep;
 	struct event		*ev_tick;
@@ -159,6 +161,11 @@ net_dispatch_master_conf(void *arg, struct imsg *imsg)
 		if (imsg->datalen != 0 || n->control_fd != -1 ||
 		    (n->control_fd = imsg_take_fd(imsg)) == -1)
 			fatalx("%s: bad NET_CONTROL_FD", __func__);
+		return 0;
+	case IMSG_NET_SESSION_FD:
+		if (imsg->datalen != 0 || n->session_fd != -1 ||
+		    (n->session_fd = imsg_take_fd(imsg)) == -1)
+			fatalx("%s: bad NET_SESSION_FD", __func__);
 		return 0;
 	case IMSG_CONF_END:
 		if (imsg->datalen != 0 || !n->have_settings)
@@ -410,8 +417,17 @@ net_link_up(struct link *l)
 	}
 	p->link = l;
 	p->backoff = 0;
-	relay_in_link_up(&p->in, l->peer_epoch);
+	(void)relay_in_link_up(&p->in, l->peer_epoch);
 	link_kick(l);
+	if (l->state == LINK_UP && !link_output_full(l))
+		session_peer_writable(p);
+}
+
+void
+net_link_writable(struct link *l)
+{
+	if (l->peer != NULL && l->peer->link == l)
+		session_peer_writable(l->peer);
 }
 
 void
@@ -441,23 +457,17 @@ net_link_gone(struct link *l, int was_up)
 		peer_schedule_dial(p);
 }
 
-/* Messages for local sessions: there are none yet (sessions come next). */
 uint8_t
 net_deliver(struct peer *p, const struct relay_view *v)
 {
-	log_debug("peer %s: message %llu for \"%.*s\": no such session",
-	    p->name, (unsigned long long)v->id, (int)v->tolen, v->to);
-	return ST_NO_SUCH_SESSION;
+	return session_deliver_remote(p, v);
 }
 
 void
 net_completed(void *arg, uint64_t cookie, uint64_t id, uint8_t status)
 {
-	struct peer	*p = arg;
-
-	(void)cookie;
-	log_debug("peer %s: message %llu completed with status %u", p->name,
-	    (unsigned long long)id, status);
+	(void)arg;
+	session_completed(cookie, id, status);
 }
 
 /* ---- accepting ----------------------------------------------------- */
@@ -547,6 +557,7 @@ ctl_snapshot(void *arg, struct ctl_daemon *d)
 	d->handshakes_ok = netctx->handshakes_ok;
 	d->handshakes_failed = netctx->handshakes_failed;
 	d->rsa_unwraps = netctx->unwraps;
+	d->sessions = session_count();
 	return net.npeers;
 }
 
@@ -656,6 +667,7 @@ tick_cb(int fd, short ev, void *arg)
 	TAILQ_FOREACH(p, &netctx->peers, entry)
 		(void)relay_out_expire(&p->out, ms,
 		    (uint64_t)netctx->ns.queue_timeout * 1000);
+	session_tick();
 	(void)evtimer_add(net.ev_tick, &tv);
 }
 
@@ -713,6 +725,8 @@ start_serving(void)
 	}
 	if (net.control_fd != -1)
 		control_init(netctx->base, net.control_fd, &ctl_ops);
+	if (net.session_fd != -1)
+		session_init(netctx->base, net.session_fd);
 	if ((net.ev_tick = evtimer_new(netctx->base, tick_cb, NULL)) == NULL ||
 	    evtimer_add(net.ev_tick, &tv) == -1)
 		fatalx("%s: tick", __func__);
@@ -749,11 +763,12 @@ configure(void)
 void
 network_main(void)
 {
-	int	keep[3 + NET_MAX_LISTEN];
+	int	keep[4 + NET_MAX_LISTEN];
 	size_t	i, nkeep = 0;
 
 	memset(&net, 0, sizeof(net));
 	net.control_fd = -1;
+	net.session_fd = -1;
 	TAILQ_INIT(&netctx->peers);
 	TAILQ_INIT(&netctx->links);
 	configure();
@@ -766,6 +781,8 @@ network_main(void)
 	keep[nkeep++] = PROC_PEER_FD;
 	if (net.control_fd != -1)
 		keep[nkeep++] = net.control_fd;
+	if (net.session_fd != -1)
+		keep[nkeep++] = net.session_fd;
 	for (i = 0; i < net.nlisten; i++)
 		keep[nkeep++] = net.listen_fds[i];
 	sandbox_enter(PROC_NETWORK, &net.privsep, keep, nkeep);

@@ -121,6 +121,7 @@ void		 net_request_unwrap(struct link *, const struct kh_unwrap_req *,
 		    const uint8_t *blob, size_t bloblen);
 void		 net_link_up(struct link *);
 void		 net_link_gone(struct link *, int was_up);
+void		 net_link_writable(struct link *);
 uint8_t		 net_deliver(struct peer *, const struct relay_view *);
 void		 net_completed(void *arg, uint64_t cookie, uint64_t id,
 		    uint8_t status);
@@ -132,6 +133,7 @@ void		 link_unwrapped(struct link *, const uint8_t u[NC_SHA256_LEN]);
 void		 link_close(struct link *, uint8_t reason, const char *why);
 void		 link_free(struct link *);
 void		 link_kick(struct link *);	/* send queued MSGs */
+int		 link_output_full(const struct link *);
 const char	*link_state_name(enum link_state);
 void		 monotime(struct timespec *);
 uint64_t	 now_ms(void);

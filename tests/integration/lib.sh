@@ -18,6 +18,7 @@ T_DIR=$(mktemp -d /tmp/nc-test.XXXXXX)
 chmod 755 "$T_DIR"
 
 t_cleanup() {
+	[ "$T_FAILED" -gt 0 ] && [ -n "${KEEP_FAILED:-}" ] && cp -r "$T_DIR" "$KEEP_FAILED"
 	local pid
 	for pid in $T_PIDS; do
 		kill -TERM "$pid" 2>/dev/null

@@ -101,7 +101,7 @@ stop_all "$P1" "$P2"
 
 # --- a tampering proxy between a and b: the link closes and comes back --
 PX=$(free_port)
-for mode in "flip 700" "replay 4" "truncate 650"; do
+for mode in "flip 700" "replay 4" "truncate 720"; do
 	set -- $mode
 	conf a "$PA" "$(peer_block b "$PX")"
 	conf b "$PB" "$(peer_block a 0)"

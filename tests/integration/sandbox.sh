@@ -39,18 +39,19 @@ for pid in $KH $NET; do
 done
 
 # Descriptors: stdio, the two channels, and for the network child the
-# listening socket, the control socket, its epoll instance and libevent's
-# internal signal pipe pair (created by every event base); nothing else.
+# listening socket, the control and session sockets, its epoll instance
+# and libevent's internal signal pipe pair (created by every event base);
+# nothing else.
 kh_fds=$(fds "$KH")
 check "key-holder: fds are 0-4 only" test "$(echo "$kh_fds" | awk '{print $1}' | sort -n | tr '\n' ' ')" = "0 1 2 3 4 "
 check "key-holder: fd 0 is /dev/null" grep -q '^0 /dev/null$' <<<"$kh_fds"
 check "key-holder: fds 3 and 4 are sockets" \
 	test "$(echo "$kh_fds" | grep -cE '^[34] socket:')" -eq 2
 net_fds=$(fds "$NET")
-check "network: 10 fds (3 stdio, 2 channels, listener, control, epoll, 2 pipe ends)" \
-	test "$(echo "$net_fds" | wc -l)" -eq 10
-check "network: 4 sockets, 1 epoll, 2 pipe ends above fd 2" \
-	test "$(echo "$net_fds" | awk '$1 > 2 {sub(/:.*/, "", $2); print $2}' | sort | uniq -c | tr -s ' ' | tr '\n' ';')" = " 1 anon_inode; 2 pipe; 4 socket;"
+check "network: 11 fds (3 stdio, 2 channels, listener, control, session, epoll, 2 pipe ends)" \
+	test "$(echo "$net_fds" | wc -l)" -eq 11
+check "network: 5 sockets, 1 epoll, 2 pipe ends above fd 2" \
+	test "$(echo "$net_fds" | awk '$1 > 2 {sub(/:.*/, "", $2); print $2}' | sort | uniq -c | tr -s ' ' | tr '\n' ';')" = " 1 anon_inode; 2 pipe; 5 socket;"
 
 # Where the key is.  The private exponent, as OpenSSL keeps it in a
 # BIGNUM on this little-endian machine: its big-endian bytes reversed.

@@ -1,0 +1,549 @@
+/*
+ * Sessions: local programs attached to the session socket (DESIGN 6).
+ *
+ * A session attaches under a unique name (or anonymously), sends to
+ * "name", "name@peer", "*" or "*@peer", and receives DELIVER records.
+ * The daemon stamps "from" itself, so no session can speak for another.
+ *
+ * Memory stays bounded whatever a session does: a session whose output
+ * passes `session queue` gets nothing more (the sender hears "busy"), a
+ * session that does not read for `session timeout` is cut off, and a
+ * session feeding a link that cannot keep up is not read from until the
+ * link drains.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/queue.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "buf.h"
+#include "log.h"
+#include "network.h"
+#include "relay.h"
+#include "session.h"
+#include "session_proto.h"
+#include "util.h"
+#include "wire.h"
+
+#define SESSION_READ_BURST	256	/* records per read callback */
+#define SESSION_ADDR_MAX	(2 * NC_NAME_MAX + 2)	/* "name@peer" */
+
+struct session {
+	TAILQ_ENTRY(session)	 entry;
+	TAILQ_ENTRY(session)	 wait_entry;	/* on a peer's wait list */
+	uint64_t		 id;
+	struct bufferevent	*bev;
+	char			 name[NC_NAME_MAX + 1];
+	int			 attached;
+	struct peer		*waiting;	/* paused for this peer */
+	pid_t			 pid;
+	uid_t			 uid;
+	struct timespec		 last_drain;	/* output last emptied */
+};
+TAILQ_HEAD(session_list, session);
+
+/* Where a relayed message's receipt goes (the relay "cookie"). */
+struct pending {
+	uint64_t	session;
+	uint64_t	cid;
+	uint8_t		flags;
+};
+
+static struct {
+	struct event_base	*base;
+	struct event		*ev_accept;
+	struct session_list	 sessions;
+	struct session_list	 waiting;	/* paused for some peer */
+	uint64_t		 count;
+	uint64_t		 next_id;
+	uint64_t		 next_anon;
+} S;
+
+static void	session_read_cb(struct bufferevent *, void *);
+static void	session_write_cb(struct bufferevent *, void *);
+static void	session_event_cb(struct bufferevent *, short, void *);
+
+uint64_t
+session_count(void)
+{
+	return S.count;
+}
+
+static struct session *
+session_by_name(const char *name, size_t len)
+{
+	struct session	*s;
+
+	TAILQ_FOREACH(s, &S.sessions, entry)
+		if (s->attached && strlen(s->name) == len &&
+		    memcmp(s->name, name, len) == 0)
+			return s;
+	return NULL;
+}
+
+static struct session *
+session_by_id(uint64_t id)
+{
+	struct session	*s;
+
+	TAILQ_FOREACH(s, &S.sessions, entry)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+static void
+session_free(struct session *s, const char *why)
+{
+	log_info("session %s (pid %ld uid %u): %s", s->attached ? s->name :
+	    "-", (long)s->pid, (unsigned)s->uid, why);
+	if (s->waiting != NULL)
+		TAILQ_REMOVE(&S.waiting, s, wait_entry);
+	TAILQ_REMOVE(&S.sessions, s, entry);
+	bufferevent_free(s->bev);
+	S.count--;
+	free(s);
+}
+
+/* Queue one record to a session: u32 len | u8 type | parts. */
+static int
+session_write(struct session *s, uint8_t type, const void *a, size_t alen,
+    const void *b, size_t blen)
+{
+	struct evbuffer	*out = bufferevent_get_output(s->bev);
+	uint8_t		 hdr[SP_HDR_LEN];
+
+	if (1 + alen + blen > SP_MAX_LEN)
+		return -1;
+	put_u32(hdr, (uint32_t)(1 + alen + blen));
+	hdr[4] = type;
+	if (evbuffer_add(out, hdr, sizeof(hdr)) == -1 ||
+	    (alen > 0 && evbuffer_add(out, a, alen) == -1) ||
+	    (blen > 0 && evbuffer_add(out, b, blen) == -1))
+		return -1;
+	return 0;
+}
+
+static void
+send_receipt(struct session *s, uint64_t cid, uint8_t status)
+{
+	uint8_t	body[9];
+
+	put_u64(body, cid);
+	body[8] = status;
+	(void)session_write(s, SP_RECEIPT, body, sizeof(body), NULL, 0);
+}
+
+/*
+ * DELIVER to one session, unless its output queue is full: then "busy",
+ * and the sender (through its library) backs off and tries again.
+ */
+static uint8_t
+deliver_one(struct session *s, const char *from, size_t fromlen,
+    const uint8_t *payload, size_t len)
+{
+	uint8_t	hdr[1 + SESSION_ADDR_MAX];
+
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) + len >
+	    netctx->ns.session_queue)
+		return ST_BUSY;
+	hdr[0] = (uint8_t)fromlen;
+	memcpy(hdr + 1, from, fromlen);
+	if (session_write(s, SP_DELIVER, hdr, 1 + fromlen, payload, len) == -1)
+		return ST_BUSY;
+	return ST_OK;
+}
+
+/* To one name or to every session but the sender ("*"). */
+static uint8_t
+deliver_local(struct session *except, const char *to, size_t tolen,
+    const char *from, size_t fromlen, const uint8_t *payload, size_t len)
+{
+	struct session	*s;
+	int		 any = 0, delivered = 0;
+
+	if (tolen == 1 && to[0] == '*') {
+		TAILQ_FOREACH(s, &S.sessions, entry) {
+			if (!s->attached || s == except ||
+			    strncmp(s->name, "anon-", 5) == 0)
+				continue;
+			any = 1;
+			if (deliver_one(s, from, fromlen, payload, len) == ST_OK)
+				delivered = 1;
+		}
+		return delivered ? ST_OK : (any ? ST_BUSY : ST_NO_SUCH_SESSION);
+	}
+	if ((s = session_by_name(to, tolen)) == NULL)
+		return ST_NO_SUCH_SESSION;
+	return deliver_one(s, from, fromlen, payload, len);
+}
+
+uint8_t
+session_deliver_remote(struct peer *p, const struct relay_view *v)
+{
+	char	from[SESSION_ADDR_MAX];
+	int	n;
+
+	n = snprintf(from, sizeof(from), "%.*s@%s", (int)v->fromlen, v->from,
+	    p->name);
+	if (n < 0 || (size_t)n >= sizeof(from))
+		return ST_REJECTED;
+	return deliver_local(NULL, v->to, v->tolen, from, (size_t)n,
+	    v->payload, v->len);
+}
+
+void
+session_completed(uint64_t cookie, uint64_t id, uint8_t status)
+{
+	struct pending	*pd = (struct pending *)(uintptr_t)cookie;
+	struct session	*s;
+
+	(void)id;
+	if (pd == NULL)
+		return;
+	if ((s = session_by_id(pd->session)) != NULL &&
+	    (status != ST_OK || (pd->flags & SP_F_RECEIPT)))
+		send_receipt(s, pd->cid, status);
+	free(pd);
+}
+
+/* Pause a session until the peer's link drains. */
+static void
+wait_for_peer(struct session *s, struct peer *p)
+{
+	if (s->waiting != NULL)
+		return;
+	s->waiting = p;
+	TAILQ_INSERT_TAIL(&S.waiting, s, wait_entry);
+	(void)bufferevent_disable(s->bev, EV_READ);
+}
+
+void
+session_peer_writable(struct peer *p)
+{
+	struct session	*s, *next;
+
+	for (s = TAILQ_FIRST(&S.waiting); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, wait_entry);
+		if (s->waiting != p)
+			continue;
+		TAILQ_REMOVE(&S.waiting, s, wait_entry);
+		s->waiting = NULL;
+		(void)bufferevent_enable(s->bev, EV_READ);
+		/* Records may be buffered already: look at them now. */
+		bufferevent_trigger(s->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+	}
+}
+
+static struct peer *
+peer_by_name(const char *name, size_t len)
+{
+	struct peer	*p;
+
+	TAILQ_FOREACH(p, &netctx->peers, entry)
+		if (strlen(p->name) == len && memcmp(p->name, name, len) == 0)
+			return p;
+	return NULL;
+}
+
+static uint8_t
+send_remote(struct session *s, struct peer *p, uint64_t cid, uint8_t flags,
+    const char *to, size_t tolen, const uint8_t *payload, size_t len)
+{
+	struct relay_view	 v;
+	struct pending		*pd;
+	uint64_t		 id;
+	int			 st;
+
+	if ((pd = malloc(sizeof(*pd))) == NULL)
+		return ST_BUSY;
+	pd->session = s->id;
+	pd->cid = cid;
+	pd->flags = flags;
+	memset(&v, 0, sizeof(v));
+	v.flags = flags;
+	v.from = s->name;
+	v.fromlen = strlen(s->name);
+	v.to = to;
+	v.tolen = tolen;
+	v.payload = payload;
+	v.len = len;
+	st = relay_out_push(&p->out, &v, (uint64_t)(uintptr_t)pd, now_ms(),
+	    &id);
+	if (st != ST_OK) {
+		free(pd);
+		return (uint8_t)st;
+	}
+	if (p->link != NULL)
+		link_kick(p->link);
+	/* Backpressure: stop reading this session while the link is full. */
+	if (p->link == NULL ? p->out.nbytes > p->out.limit / 2 :
+	    link_output_full(p->link))
+		wait_for_peer(s, p);
+	return ST_OK;
+}
+
+/* SEND: u64 cid, u8 flags, u8 tolen, to, payload. */
+static int
+handle_send(struct session *s, const uint8_t *body, size_t len)
+{
+	struct reader	 r;
+	const char	*to, *at;
+	struct peer	*p;
+	uint64_t	 cid;
+	uint8_t		 flags, tolen, st;
+	size_t		 namelen;
+
+	rd_init(&r, body, len);
+	cid = rd_u64(&r);
+	flags = rd_u8(&r);
+	tolen = rd_u8(&r);
+	to = (const char *)rd_bytes(&r, tolen);
+	if (r.err || tolen == 0)
+		return -1;
+	body = r.p;
+	len = r.left;
+	at = memchr(to, '@', tolen);
+	namelen = at != NULL ? (size_t)(at - to) : tolen;
+	if (!relay_name_valid(to, namelen, 1) || (at != NULL &&
+	    !relay_name_valid(at + 1, tolen - namelen - 1, 0)))
+		st = ST_BAD_NAME;
+	else if (len > WIRE_PAYLOAD_MAX)
+		st = ST_TOO_LARGE;
+	else if (at == NULL || (strlen(netctx->ns.name) == tolen - namelen -
+	    1 && memcmp(at + 1, netctx->ns.name, tolen - namelen - 1) == 0))
+		st = deliver_local(s, to, namelen, s->name, strlen(s->name),
+		    body, len);
+	else if ((p = peer_by_name(at + 1, tolen - namelen - 1)) == NULL)
+		st = ST_NO_SUCH_PEER;
+	else {
+		st = send_remote(s, p, cid, flags, to, namelen, body, len);
+		if (st == ST_OK)
+			return 0;	/* the receipt comes from the peer */
+	}
+	if (st != ST_OK || (flags & SP_F_RECEIPT))
+		send_receipt(s, cid, st);
+	return 0;
+}
+
+/* ATTACH: u8 namelen, name ("" = anonymous). */
+static int
+handle_attach(struct session *s, const uint8_t *body, size_t len)
+{
+	struct reader	 r;
+	const char	*name;
+	uint8_t		 namelen, st = ST_OK, out[2 + 2 * (NC_NAME_MAX + 1)];
+	size_t		 dlen, slen;
+
+	rd_init(&r, body, len);
+	namelen = rd_u8(&r);
+	name = (const char *)rd_bytes(&r, namelen);
+	if (rd_done(&r) == -1 || s->attached)
+		return -1;
+	if (namelen == 0)
+		(void)snprintf(s->name, sizeof(s->name), "anon-%llu",
+		    (unsigned long long)++S.next_anon);
+	else if (!relay_name_valid(name, namelen, 0) ||
+	    strncmp(name, "anon-", namelen < 5 ? namelen : 5) == 0)
+		st = ST_BAD_NAME;
+	else if (session_by_name(name, namelen) != NULL)
+		st = ST_NAME_IN_USE;
+	else {
+		memcpy(s->name, name, namelen);
+		s->name[namelen] = '\0';
+	}
+	if (st == ST_OK)
+		s->attached = 1;
+	dlen = strlen(netctx->ns.name);
+	slen = st == ST_OK ? strlen(s->name) : 0;
+	out[0] = st;
+	out[1] = (uint8_t)dlen;
+	memcpy(out + 2, netctx->ns.name, dlen);
+	out[2 + dlen] = (uint8_t)slen;
+	memcpy(out + 3 + dlen, s->name, slen);
+	(void)session_write(s, SP_ATTACHED, out, 3 + dlen + slen, NULL, 0);
+	if (st == ST_OK)
+		log_info("session %s attached (pid %ld uid %u)", s->name,
+		    (long)s->pid, (unsigned)s->uid);
+	return 0;
+}
+
+static int
+handle_peers(struct session *s, size_t len)
+{
+	struct evbuffer	*b;
+	struct peer	*p;
+	uint8_t		 n[2], l;
+	uint16_t	 count = 0;
+	int		 rv;
+
+	if (len != 0 || (b = evbuffer_new()) == NULL)
+		return -1;
+	TAILQ_FOREACH(p, &netctx->peers, entry) {
+		l = (uint8_t)strlen(p->name);
+		(void)evbuffer_add(b, &l, 1);
+		(void)evbuffer_add(b, p->name, l);
+		l = p->link != NULL ? SP_PEER_UP : SP_PEER_DOWN;
+		(void)evbuffer_add(b, &l, 1);
+		count++;
+	}
+	put_u16(n, count);
+	rv = session_write(s, SP_PEERLIST, n, 2, evbuffer_pullup(b, -1),
+	    evbuffer_get_length(b));
+	evbuffer_free(b);
+	return rv;
+}
+
+static int
+handle_record(struct session *s, uint8_t type, const uint8_t *body,
+    size_t len)
+{
+	if (!s->attached && type != SP_ATTACH)
+		return -1;
+	switch (type) {
+	case SP_ATTACH:
+		return handle_attach(s, body, len);
+	case SP_SEND:
+		return handle_send(s, body, len);
+	case SP_PEERS:
+		return handle_peers(s, len);
+	default:
+		return -1;
+	}
+}
+
+static void
+session_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	uint8_t		 hdr[SP_HDR_LEN];
+	const uint8_t	*rec;
+	uint32_t	 len;
+	int		 i;
+
+	for (i = 0; i < SESSION_READ_BURST && s->waiting == NULL; i++) {
+		if (evbuffer_copyout(in, hdr, SP_HDR_LEN) < SP_HDR_LEN)
+			return;
+		len = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) |
+		    ((uint32_t)hdr[2] << 8) | hdr[3];
+		if (len < 1 || len > SP_MAX_LEN) {
+			session_free(s, "record length out of range");
+			return;
+		}
+		if (evbuffer_get_length(in) < 4 + (size_t)len)
+			return;
+		rec = evbuffer_pullup(in, 4 + len);
+		if (handle_record(s, rec[4], rec + SP_HDR_LEN, len - 1) == -1) {
+			session_free(s, "protocol error");
+			return;
+		}
+		(void)evbuffer_drain(in, 4 + len);
+	}
+	if (s->waiting == NULL && evbuffer_get_length(in) >= SP_HDR_LEN)
+		bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void
+session_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)bev;
+	monotime(&s->last_drain);
+}
+
+static void
+session_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	session_free(arg, (what & BEV_EVENT_EOF) ? "detached" :
+	    "connection error");
+}
+
+void
+session_tick(void)
+{
+	struct session	*s, *next;
+	struct timespec	 now;
+
+	monotime(&now);
+	for (s = TAILQ_FIRST(&S.sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+			s->last_drain = now;
+		else if (timespec_diff(&now, &s->last_drain) >=
+		    netctx->ns.session_timeout)
+			session_free(s, "cut off: not reading");
+	}
+}
+
+static void
+accept_cb(int lfd, short ev, void *arg)
+{
+	struct session	*s;
+	struct ucred	 cred;
+	socklen_t	 clen = sizeof(cred);
+	int		 fd, i;
+
+	(void)ev;
+	(void)arg;
+	for (i = 0; i < 64; i++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("%s: accept", __func__);
+			return;
+		}
+		if (S.count >= netctx->ns.max_sessions) {
+			log_warnx("max sessions (%u) reached: refusing one",
+			    netctx->ns.max_sessions);
+			(void)close(fd);
+			continue;
+		}
+		if ((s = calloc(1, sizeof(*s))) == NULL) {
+			(void)close(fd);
+			continue;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
+			s->pid = cred.pid;
+			s->uid = cred.uid;
+		}
+		s->id = ++S.next_id;
+		s->bev = bufferevent_socket_new(S.base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (s->bev == NULL)
+			fatalx("%s: bufferevent", __func__);
+		monotime(&s->last_drain);
+		bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
+		    session_event_cb, s);
+		/* Read no more than a couple of records ahead. */
+		bufferevent_setwatermark(s->bev, EV_READ, 0, 4 * SP_MAX_LEN);
+		(void)bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+		TAILQ_INSERT_TAIL(&S.sessions, s, entry);
+		S.count++;
+		log_debug("session connected (pid %ld uid %u)", (long)s->pid,
+		    (unsigned)s->uid);
+	}
+}
+
+void
+session_init(struct event_base *base, int fd)
+{
+	S.base = base;
+	TAILQ_INIT(&S.sessions);
+	TAILQ_INIT(&S.waiting);
+	S.ev_accept = event_new(base, fd, EV_READ | EV_PERSIST, accept_cb,
+	    NULL);
+	if (S.ev_accept == NULL || event_add(S.ev_accept, NULL) == -1)
+		fatalx("%s: event", __func__);
+}

@@ -1,0 +1,25 @@
+/*
+ * Local sessions of the network child (session.c): programs attached to
+ * the session socket under a name.
+ */
+#ifndef NC_SESSION_H
+#define NC_SESSION_H
+
+#include <stdint.h>
+
+struct peer;
+struct relay_view;
+struct event_base;
+
+void	session_init(struct event_base *, int listen_fd);
+/* A message from a peer for our sessions: returns an ST_* status. */
+uint8_t	session_deliver_remote(struct peer *, const struct relay_view *);
+/* A relayed message completed: cookie is what session.c gave relay. */
+void	session_completed(uint64_t cookie, uint64_t id, uint8_t status);
+/* A peer's link can take more: resume the sessions that wait for it. */
+void	session_peer_writable(struct peer *);
+/* Once a second: cut off sessions that stopped reading. */
+void	session_tick(void);
+uint64_t session_count(void);
+
+#endif
