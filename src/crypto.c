@@ -329,9 +329,10 @@ nc_check_private_key_file(int fd, const char *path, char *errbuf,
 	return 0;
 }
 
-int
-nc_oaep_wrap(EVP_PKEY *pub, const void *label, size_t labellen,
-    const void *in, size_t inlen, uint8_t *out, size_t outsz,
+/* RSA-OAEP, SHA-256 and MGF1-SHA-256, with a label; one direction. */
+static int
+oaep(EVP_PKEY *pkey, int decrypt, const void *label, size_t labellen,
+    const uint8_t *in, size_t inlen, uint8_t *out, size_t outsz,
     size_t *outlen)
 {
 	EVP_PKEY_CTX	*ctx;
@@ -339,17 +340,19 @@ nc_oaep_wrap(EVP_PKEY *pub, const void *label, size_t labellen,
 	size_t		 len = outsz;
 	int		 ok = 0;
 
-	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pub, NULL)) == NULL)
+	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL)
 		return -1;
 	if (labellen > 0 && (lab = OPENSSL_memdup(label, labellen)) == NULL)
 		goto out;
-	if (EVP_PKEY_encrypt_init(ctx) == 1 &&
+	if ((decrypt ? EVP_PKEY_decrypt_init(ctx) :
+	    EVP_PKEY_encrypt_init(ctx)) == 1 &&
 	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) == 1 &&
 	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) == 1 &&
 	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) == 1 &&
 	    EVP_PKEY_CTX_set0_rsa_oaep_label(ctx, lab, (int)labellen) == 1) {
 		lab = NULL;	/* owned by ctx now */
-		if (EVP_PKEY_encrypt(ctx, out, &len, in, inlen) == 1) {
+		if ((decrypt ? EVP_PKEY_decrypt(ctx, out, &len, in, inlen) :
+		    EVP_PKEY_encrypt(ctx, out, &len, in, inlen)) == 1) {
 			*outlen = len;
 			ok = 1;
 		}
@@ -362,35 +365,19 @@ nc_oaep_wrap(EVP_PKEY *pub, const void *label, size_t labellen,
 }
 
 int
+nc_oaep_wrap(EVP_PKEY *pub, const void *label, size_t labellen,
+    const void *in, size_t inlen, uint8_t *out, size_t outsz,
+    size_t *outlen)
+{
+	return oaep(pub, 0, label, labellen, in, inlen, out, outsz, outlen);
+}
+
+int
 nc_oaep_unwrap(EVP_PKEY *priv, const void *label, size_t labellen,
     const uint8_t *in, size_t inlen, uint8_t *out, size_t outsz,
     size_t *outlen)
 {
-	EVP_PKEY_CTX	*ctx;
-	unsigned char	*lab = NULL;
-	size_t		 len = outsz;
-	int		 ok = 0;
-
-	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, priv, NULL)) == NULL)
-		return -1;
-	if (labellen > 0 && (lab = OPENSSL_memdup(label, labellen)) == NULL)
-		goto out;
-	if (EVP_PKEY_decrypt_init(ctx) == 1 &&
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) == 1 &&
-	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) == 1 &&
-	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) == 1 &&
-	    EVP_PKEY_CTX_set0_rsa_oaep_label(ctx, lab, (int)labellen) == 1) {
-		lab = NULL;	/* owned by ctx now */
-		if (EVP_PKEY_decrypt(ctx, out, &len, in, inlen) == 1) {
-			*outlen = len;
-			ok = 1;
-		}
-	}
- out:
-	OPENSSL_free(lab);
-	EVP_PKEY_CTX_free(ctx);
-	ERR_clear_error();
-	return ok ? 0 : -1;
+	return oaep(priv, 1, label, labellen, in, inlen, out, outsz, outlen);
 }
 
 int

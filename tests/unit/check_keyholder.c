@@ -291,88 +291,67 @@ START_TEST(test_rejection_depends_on_input)
 }
 END_TEST
 
+/*
+ * Send one message on a channel of a fresh key-holder and require that
+ * it dies of it with a non-zero exit status (fatalx, not a crash).
+ */
 static void
-send_raw_net(struct kh_child *c, uint32_t type, const void *data, size_t len)
+expect_fatal(int to_master, uint32_t type, const void *data, size_t len)
 {
-	ck_assert_int_eq(imsg_compose(&c->net, type, 0, 0, -1, data, len), 0);
-	ck_assert_int_eq(imsgbuf_flush(&c->net), 0);
+	struct kh_child	 c;
+	struct imsgbuf	*ib;
+	int		 status;
+
+	start_keyholder(&c);
+	ib = to_master ? &c.master : &c.net;
+	ck_assert_int_eq(imsg_compose(ib, type, 0, 0, -1, data, len), 0);
+	ck_assert_int_eq(imsgbuf_flush(ib), 0);
+	status = wait_death(&c);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_ne(WEXITSTATUS(status), 0);
 }
 
 START_TEST(test_short_request_is_fatal)
 {
-	struct kh_child	c;
-	uint8_t		junk[16] = { 0 };
-	int		status;
+	uint8_t	junk[16] = { 0 };
 
-	start_keyholder(&c);
-	send_raw_net(&c, IMSG_KH_UNWRAP, junk, sizeof(junk));
-	status = wait_death(&c);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_ne(WEXITSTATUS(status), 0);
+	expect_fatal(0, IMSG_KH_UNWRAP, junk, sizeof(junk));
 }
 END_TEST
 
 START_TEST(test_oversized_blob_is_fatal)
 {
-	struct kh_child		c;
 	uint8_t			buf[sizeof(struct kh_unwrap_req) + 257];
 	struct kh_unwrap_req	*req = (struct kh_unwrap_req *)buf;
-	int			status;
 
+	/* 2048-bit key: 256 bytes at most. */
 	memset(buf, 0, sizeof(buf));
 	req->role = KH_ROLE_INITIATOR;
-	start_keyholder(&c);
-	/* 2048-bit key: 256 bytes at most. */
-	send_raw_net(&c, IMSG_KH_UNWRAP, buf, sizeof(buf));
-	status = wait_death(&c);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_ne(WEXITSTATUS(status), 0);
+	expect_fatal(0, IMSG_KH_UNWRAP, buf, sizeof(buf));
 }
 END_TEST
 
 START_TEST(test_bad_role_is_fatal)
 {
-	struct kh_child		c;
 	uint8_t			buf[sizeof(struct kh_unwrap_req) + 256];
 	struct kh_unwrap_req	*req = (struct kh_unwrap_req *)buf;
-	int			status;
 
 	memset(buf, 0, sizeof(buf));
 	req->role = 3;
-	start_keyholder(&c);
-	send_raw_net(&c, IMSG_KH_UNWRAP, buf, sizeof(buf));
-	status = wait_death(&c);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_ne(WEXITSTATUS(status), 0);
+	expect_fatal(0, IMSG_KH_UNWRAP, buf, sizeof(buf));
 }
 END_TEST
 
 START_TEST(test_unknown_type_from_network_is_fatal)
 {
-	struct kh_child	c;
-	int		status;
-
-	start_keyholder(&c);
 	/* Key material may come only from the master. */
-	send_raw_net(&c, IMSG_KH_KEYFD, NULL, 0);
-	status = wait_death(&c);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_ne(WEXITSTATUS(status), 0);
+	expect_fatal(0, IMSG_KH_KEYFD, NULL, 0);
 }
 END_TEST
 
 START_TEST(test_unknown_type_from_master_is_fatal)
 {
-	struct kh_child	c;
-	int		status;
-
-	start_keyholder(&c);
-	ck_assert_int_eq(imsg_compose(&c.master, IMSG_KH_UNWRAP, 0, 0, -1,
-	    NULL, 0), 0);
-	ck_assert_int_eq(imsgbuf_flush(&c.master), 0);
-	status = wait_death(&c);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_ne(WEXITSTATUS(status), 0);
+	expect_fatal(1, IMSG_KH_UNWRAP, NULL, 0);
 }
 END_TEST
 

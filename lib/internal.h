@@ -1,0 +1,181 @@
+/*
+ * libnetcrypt internals, shared by netcrypt.c (the session protocol) and
+ * file.c (file transfers), and by the unit tests.  Nothing here is API:
+ * every function is named nc__ so that it cannot clash with a program's.
+ */
+#ifndef NC_INTERNAL_H
+#define NC_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netcrypt.h"
+#include "session_proto.h"
+
+#define NC__ATTACH_MS	10000		/* for connect + ATTACH/ATTACHED */
+#define NC__CLOSE_MS	1000		/* nc_close() flushing what is left */
+#define NC__ROOM_MS	10000		/* waiting for room in the output */
+#define NC__QMAX	128		/* events kept for nc_next() */
+#define NC__QBYTES	(2 * 1024 * 1024)	/* their data */
+#define NC__OUT_MAX	(1024 * 1024)	/* output queued for the daemon */
+#define NC__IN_SIZE	(4 + SP_MAX_LEN)	/* one whole record */
+#define NC__RX_MAX	16		/* files received at once */
+#define NC__RX_IDLE_MS	60000		/* an idle incoming file is dropped */
+#define NC__DONE_MAX	16		/* results remembered */
+#define NC__END_RETRY_MS 5000		/* FILE_END again if no result */
+#define NC__WINDOW	32		/* file chunks in flight */
+#define NC__CHUNK	(NC_MAX_PAYLOAD - 17)	/* data bytes per chunk */
+#define NC__BACKOFF_MIN	10		/* ms, after busy/queue full */
+#define NC__BACKOFF_MAX	1000
+#define NC__FROM_MAX	(2 * NC_NAME_MAX + 1)	/* "name@peer" */
+#define NC__SHA_LEN	32
+
+/* Content type headers, after the type byte. */
+#define NC__OFFER_HDR	(8 + 8 + NC__SHA_LEN + 2)
+#define NC__DATA_HDR	(8 + 8)
+#define NC__END_LEN	8
+#define NC__RESULT_LEN	(8 + 1)
+
+struct nc__queued {
+	struct nc_event	 ev;
+	uint8_t		*data;		/* owned; ev.data points here */
+};
+
+/* One incoming file (file.c). */
+struct nc__rx {
+	int		 used;
+	char		 from[NC__FROM_MAX + 1];
+	uint64_t	 xfer;
+	uint64_t	 size;		/* offered */
+	uint64_t	 got;		/* written, in order */
+	uint8_t		 sha[NC__SHA_LEN];	/* offered */
+	void		*md;		/* EVP_MD_CTX, running over the data */
+	int		 fd;		/* the temporary file */
+	char		 tmp[32];	/* its name in the directory */
+	char		 name[256];	/* the offered (valid) name */
+	int64_t		 last;		/* ms of the last record for it */
+};
+
+/* A finished incoming file, remembered to answer a resent FILE_END. */
+struct nc__done {
+	char		 from[NC__FROM_MAX + 1];
+	uint64_t	 xfer;
+	int		 status;
+};
+
+struct nc__tx;
+
+struct nc_session {
+	int		 fd;
+	int		 eof;		/* the daemon closed its side */
+	int		 wdead;		/* writing failed: output dropped */
+	int		 error;		/* sticky errno, 0 while healthy */
+	int		 attached;	/* ATTACHED came */
+	int		 attach_status;	/* and said this */
+	int		 anonymous;	/* attached without a name */
+	char		 name[256];	/* the session's, as the daemon says */
+	char		 daemon[256];
+	uint64_t	 cid;		/* the last id handed out */
+
+	uint8_t		*in;		/* NC__IN_SIZE bytes */
+	size_t		 inoff, inlen;	/* unparsed: in[inoff, inoff+inlen) */
+
+	uint8_t		*out;
+	size_t		 outoff, outlen, outcap;
+
+	struct nc__queued q[NC__QMAX + NC__RX_MAX];
+	size_t		 qhead, qcount, qbytes;
+	uint8_t		*evdata;	/* of the event last returned */
+
+	/* nc_send_wait(): the receipt it waits for. */
+	int		 waiting;
+	uint64_t	 wait_cid;
+	int		 wait_status;	/* -1 until it came */
+
+	struct nc__tx	*tx;		/* nc_send_file() running, or NULL */
+
+	int		 dirfd;		/* nc_receive_files(), or -1 */
+	struct nc__rx	 rx[NC__RX_MAX];
+	int		 rx_idle_ms;	/* NC__RX_IDLE_MS; tests shorten it */
+	struct nc__done	 done[NC__DONE_MAX];	/* answered, for resent ENDs */
+	size_t		 ndone;
+
+	uint64_t	 ignored;	/* payloads of unknown content types */
+	uint64_t	 lost;		/* events dropped at the hard cap */
+};
+
+/* netcrypt.c */
+int	 nc__attach(struct nc_session **, int, const char *, char *,
+	    size_t);
+int64_t	 nc__now_ms(void);
+int	 nc__valid_name(const char *, size_t);
+int	 nc__valid_to(const char *, size_t, int);
+uint64_t nc__cid(struct nc_session *, int);
+int	 nc__cid_internal(uint64_t);
+int	 nc__usable(struct nc_session *);
+int	 nc__send_rec(struct nc_session *, uint64_t, int, const char *,
+	    const void *, size_t, const void *, size_t);
+int	 nc__wait_room(struct nc_session *, size_t, int);
+int	 nc__room(const struct nc_session *, size_t);
+int	 nc__pump(struct nc_session *, int);
+int	 nc__drained(const struct nc_session *);
+int	 nc__push_event(struct nc_session *, const struct nc_event *,
+	    const void *, size_t);
+void	 nc__seterr(char *, size_t, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	 nc__random(void *, size_t);
+
+/* file.c */
+void	 nc__file_input(struct nc_session *, const char *, const uint8_t *,
+	    size_t);
+void	 nc__tx_receipt(struct nc_session *, uint64_t, int);
+void	 nc__rx_expire(struct nc_session *, int64_t);
+int	 nc__rx_wait(const struct nc_session *, int64_t);
+void	 nc__rx_fail_all(struct nc_session *);
+void	 nc__rx_free_all(struct nc_session *);
+int	 nc__valid_file_name(const uint8_t *, size_t);
+
+/* Big-endian integers. */
+static inline uint16_t
+nc__get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+nc__get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t
+nc__get64(const uint8_t *p)
+{
+	return (uint64_t)nc__get32(p) << 32 | nc__get32(p + 4);
+}
+
+static inline void
+nc__put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static inline void
+nc__put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = (v >> 16) & 0xff;
+	p[2] = (v >> 8) & 0xff;
+	p[3] = v & 0xff;
+}
+
+static inline void
+nc__put64(uint8_t *p, uint64_t v)
+{
+	nc__put32(p, (uint32_t)(v >> 32));
+	nc__put32(p + 4, (uint32_t)v);
+}
+
+#endif

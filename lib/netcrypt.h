@@ -1,0 +1,112 @@
+/*
+ * libnetcrypt: attach to the local netcryptd as a session, exchange
+ * messages and files with sessions on this host and on linked hosts.
+ *
+ * The library never prints and never exits: every function returns a
+ * status or -1 with errno set, and a text for humans where one helps.
+ * A session is not thread-safe; use one per thread.
+ */
+#ifndef NETCRYPT_H
+#define NETCRYPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Delivery status, as the daemon reports it (also NAK codes). */
+#define NC_OK			0
+#define NC_NO_SUCH_SESSION	1
+#define NC_NO_SUCH_PEER		2
+#define NC_UNREACHABLE		3
+#define NC_TOO_LARGE		4
+#define NC_QUEUE_FULL		5
+#define NC_NAME_IN_USE		6
+#define NC_BAD_NAME		7
+#define NC_REJECTED		8
+#define NC_BUSY			9
+#define NC_TIMEOUT		100	/* no answer in time (library) */
+#define NC_FILE_CORRUPT		101	/* size or SHA-256 mismatch */
+#define NC_FILE_IO		102	/* the receiver could not write it */
+
+#define NC_MAX_PAYLOAD		65279	/* bytes of a message's text */
+#define NC_NAME_MAX		64
+
+struct nc_session;
+
+/* Default socket: RUNSTATEDIR "/netcryptd/session.sock". */
+const char	*nc_default_socket(void);
+/* A short English text for a status code. */
+const char	*nc_status_str(int status);
+
+/*
+ * Connect and attach under name (NULL or "" = anonymous, send-only).
+ * Returns NC_OK with *sp set, an NC_* status from the daemon (name in
+ * use, bad name), or -1 with errno (and err filled) when the daemon
+ * cannot be reached.
+ */
+int	nc_open(struct nc_session **sp, const char *socket_path,
+	    const char *name, char *err, size_t errsz);
+void	nc_close(struct nc_session *);
+const char *nc_session_name(const struct nc_session *);
+const char *nc_daemon_name(const struct nc_session *);
+/* The descriptor to poll for reading in the caller's own loop. */
+int	nc_fd(const struct nc_session *);
+
+/*
+ * Send a text message to "name", "name@peer", "*" or "*@peer".
+ * nc_send() queues it and returns at once with its id (receipts come as
+ * NC_EV_RECEIPT events; with want_receipt 0 only failures are reported);
+ * nc_send_wait() waits (at most timeout_ms) for the receipt and returns
+ * its status.
+ */
+int	nc_send(struct nc_session *, const char *to, const void *msg,
+	    size_t len, int want_receipt, uint64_t *id);
+int	nc_send_wait(struct nc_session *, const char *to, const void *msg,
+	    size_t len, int timeout_ms);
+
+/* Events returned by nc_next(). */
+#define NC_EV_MESSAGE		1	/* from, data, len */
+#define NC_EV_RECEIPT		2	/* id, status */
+#define NC_EV_FILE_SAVED	3	/* from, name (saved as), size */
+#define NC_EV_FILE_FAILED	4	/* from, name, status */
+#define NC_EV_PEERS		5	/* data: "name state\n" lines */
+
+struct nc_event {
+	int		 type;
+	char		 from[2 * NC_NAME_MAX + 2];	/* "name@peer" */
+	const uint8_t	*data;		/* valid until the next call */
+	size_t		 len;
+	uint64_t	 id;
+	int		 status;
+	char		 name[256];	/* files: the name saved as */
+	uint64_t	 size;
+};
+
+/*
+ * The next event, waiting at most timeout_ms (-1: forever, 0: only what
+ * is already there).  1 with *ev filled, 0 on timeout, -1 on error
+ * (errno; EPIPE when the daemon closed the session).
+ */
+int	nc_next(struct nc_session *, struct nc_event *ev, int timeout_ms);
+
+/* Ask for the daemon's peers; the answer comes as NC_EV_PEERS. */
+int	nc_request_peers(struct nc_session *);
+
+/*
+ * Files.  nc_receive_files() makes nc_next() accept offered files into
+ * dir (saved under a safe base name, never overwriting, SHA-256 checked)
+ * and report them as NC_EV_FILE_SAVED / NC_EV_FILE_FAILED.
+ * nc_send_file() streams a file and waits for the receiver's verdict:
+ * NC_OK only when the receiver saved it and the checksum matched.
+ */
+int	nc_receive_files(struct nc_session *, const char *dir);
+int	nc_send_file(struct nc_session *, const char *to, const char *path,
+	    int timeout_ms, char *err, size_t errsz);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,545 @@
+/*
+ * netcrypt: a session of netcryptd(8) from the command line, built on
+ * libnetcrypt(3) alone.  Send a message or a file, listen, chat.
+ *
+ * Everything printed that came from elsewhere (names, messages, file
+ * names) goes through put_text(), which shows any byte that is not
+ * printable as \xNN: a peer must not be able to drive our terminal.
+ */
+#include "config.h"
+
+#include <sys/random.h>
+#include <err.h>
+#include <errno.h>
+#include <langinfo.h>
+#include <limits.h>
+#include <locale.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netcrypt.h"
+
+#define SEND_WAIT_MS	60000	/* for a message's receipt */
+#define FILE_WAIT_MS	60000	/* a file transfer without progress */
+#define PEERS_WAIT_MS	10000
+#define CHAT_DRAIN_MS	60000	/* end of input: wait while receipts come */
+#define CHAT_ROOM_TRIES	6	/* nc_send() waits 10 s for room each time */
+#define NAME_TRIES	3	/* generated names for send-file */
+#define EX_USAGE_	2
+
+static const char	*socket_path;	/* NULL: the library's default */
+static const char	*session_name;	/* NULL: anonymous */
+static int		 utf8_term;	/* raw UTF-8 is safe to print */
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: netcrypt [-s socket] [-n name] send to text ...\n"
+	    "       netcrypt [-s socket] [-n name] send-file to path\n"
+	    "       netcrypt [-s socket] -n name listen [-o dir] "
+	    "[-c count]\n"
+	    "       netcrypt [-s socket] -n name chat to\n"
+	    "       netcrypt [-s socket] peers\n");
+	exit(EX_USAGE_);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Length of the UTF-8 sequence at s if it is valid, minimal and encodes
+ * a character that only prints: not a C1 control (some terminals obey
+ * those), not a bidirectional override, not a line separator.  Else 0.
+ */
+static size_t
+utf8_printable(const uint8_t *s, size_t n)
+{
+	uint32_t	cp, min;
+	size_t		len, i;
+
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+		min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+		min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07;
+		min = 0x10000;
+	} else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	if (cp < 0xa0 || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+		return 0;
+	return len;
+}
+
+static void
+put_text(FILE *fp, const void *buf, size_t len)
+{
+	const uint8_t	*p = buf;
+	size_t		 i = 0, n;
+
+	while (i < len) {
+		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			putc(p[i], fp);
+			i++;
+		} else if (utf8_term && p[i] >= 0x80 &&
+		    (n = utf8_printable(p + i, len - i)) > 0) {
+			fwrite(p + i, 1, n, fp);
+			i += n;
+		} else
+			fprintf(fp, "\\x%02x", p[i++]);
+	}
+}
+
+static void
+put_str(FILE *fp, const char *s)
+{
+	put_text(fp, s, strlen(s));
+}
+
+/* End a line of output; a reader on a pipe sees every line at once. */
+static void
+end_line(void)
+{
+	putchar('\n');
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(1, "stdout");
+}
+
+static struct nc_session *
+open_session(const char *name)
+{
+	struct nc_session	*s;
+	char			 ebuf[256];
+	int			 r;
+
+	r = nc_open(&s, socket_path, name, ebuf, sizeof(ebuf));
+	if (r == -1)
+		errx(1, "%s", ebuf);
+	if (r != NC_OK)
+		errx(1, "%s: %s", name != NULL ? name : "anonymous",
+		    nc_status_str(r));
+	return s;
+}
+
+static void __attribute__((noreturn))
+lost(void)
+{
+	if (errno == EPIPE)
+		errx(1, "netcryptd closed the session");
+	err(1, "netcryptd");
+}
+
+/* Messages and files; 1 if it is one of those (listen counts them). */
+static int
+print_event(const struct nc_event *ev)
+{
+	switch (ev->type) {
+	case NC_EV_MESSAGE:
+		put_str(stdout, ev->from);
+		fputs(": ", stdout);
+		put_text(stdout, ev->data, ev->len);
+		end_line();
+		return 1;
+	case NC_EV_FILE_SAVED:
+		fputs("saved ", stdout);
+		put_str(stdout, ev->name);
+		printf(" (%llu bytes, sha256 OK) from ",
+		    (unsigned long long)ev->size);
+		put_str(stdout, ev->from);
+		end_line();
+		return 1;
+	case NC_EV_FILE_FAILED:
+		fputs("netcrypt: file ", stderr);
+		put_str(stderr, ev->name);
+		fputs(" from ", stderr);
+		put_str(stderr, ev->from);
+		fprintf(stderr, ": %s\n", nc_status_str(ev->status));
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int
+cmd_send(int argc, char *argv[])
+{
+	struct nc_session	*s;
+	char			*text;
+	size_t			 len = 0, n;
+	int			 i, r;
+
+	if (argc < 3)
+		usage();
+	for (i = 2; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	if ((text = malloc(len)) == NULL)
+		err(1, NULL);
+	len = 0;
+	for (i = 2; i < argc; i++) {
+		n = strlen(argv[i]);
+		memcpy(text + len, argv[i], n);
+		len += n;
+		if (i + 1 < argc)
+			text[len++] = ' ';
+	}
+	s = open_session(session_name);
+	r = nc_send_wait(s, argv[1], text, len, SEND_WAIT_MS);
+	if (r == -1)
+		lost();
+	nc_close(s);
+	free(text);
+	if (r != NC_OK)
+		errx(1, "%s: %s", argv[1], nc_status_str(r));
+	return 0;
+}
+
+/*
+ * The receiver's verdict comes back as a message, which an anonymous
+ * session cannot receive: without -n, send-file makes up a name.
+ */
+static struct nc_session *
+open_named_session(void)
+{
+	struct nc_session	*s = NULL;
+	char			 name[32], ebuf[256];
+	uint8_t			 rnd[4];
+	int			 i, r = NC_NAME_IN_USE;
+
+	for (i = 0; i < NAME_TRIES && r == NC_NAME_IN_USE; i++) {
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			err(1, "getrandom");
+		(void)snprintf(name, sizeof(name), "file-%02x%02x%02x%02x",
+		    rnd[0], rnd[1], rnd[2], rnd[3]);
+		r = nc_open(&s, socket_path, name, ebuf, sizeof(ebuf));
+		if (r == -1)
+			errx(1, "%s", ebuf);
+	}
+	if (r != NC_OK)
+		errx(1, "%s: %s", name, nc_status_str(r));
+	return s;
+}
+
+static int
+cmd_send_file(int argc, char *argv[])
+{
+	struct nc_session	*s;
+	char			 ebuf[512];
+	int			 r;
+
+	if (argc != 3)
+		usage();
+	if (session_name == NULL || session_name[0] == '\0')
+		s = open_named_session();
+	else
+		s = open_session(session_name);
+	r = nc_send_file(s, argv[1], argv[2], FILE_WAIT_MS, ebuf,
+	    sizeof(ebuf));
+	nc_close(s);
+	if (r != NC_OK)
+		errx(1, "%s", ebuf);
+	return 0;
+}
+
+static long long
+parse_count(const char *arg)
+{
+	char		*end;
+	long long	 v;
+
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < 1 || v > INT_MAX)
+		errx(EX_USAGE_, "%s: count must be 1 to %d", arg, INT_MAX);
+	return v;
+}
+
+/* getopt() again, on a command's own options. */
+static void
+getopt_reset(void)
+{
+#ifdef __GLIBC__
+	optind = 0;
+#else
+	optreset = 1;
+	optind = 1;
+#endif
+}
+
+static int
+cmd_listen(int argc, char *argv[])
+{
+	struct nc_session	*s;
+	struct nc_event		 ev;
+	const char		*dir = NULL;
+	long long		 count = 0, seen = 0;
+	int			 ch;
+
+	getopt_reset();
+	while ((ch = getopt(argc, argv, "+o:c:")) != -1) {
+		switch (ch) {
+		case 'o':
+			dir = optarg;
+			break;
+		case 'c':
+			count = parse_count(optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || session_name == NULL || *session_name == '\0')
+		usage();
+	s = open_session(session_name);
+	/* Without -o the library refuses every file offered. */
+	if (dir != NULL && nc_receive_files(s, dir) == -1)
+		err(1, "%s", dir);
+	while (count == 0 || seen < count) {
+		if (nc_next(s, &ev, -1) == -1)
+			lost();
+		seen += print_event(&ev);
+	}
+	nc_close(s);
+	return 0;
+}
+
+struct chat {
+	struct nc_session	*s;
+	const char		*to;
+	char			*line;		/* NC_MAX_PAYLOAD + 1 */
+	size_t			 len;
+	int			 skipping;	/* the rest of a long line */
+	long			 pending;	/* receipts due */
+	int64_t			 last_receipt;	/* ms */
+	int			 failed;
+};
+
+static void	chat_events(struct chat *);
+
+static void
+chat_send(struct chat *c, char *p, size_t len)
+{
+	uint64_t	id;
+	int		r;
+
+	int		tries = 0;
+
+	if (len > 0 && p[len - 1] == '\r')
+		len--;
+	/* The daemon may stop reading us a while (a link is backed up). */
+	while ((r = nc_send(c->s, c->to, p, len, 1, &id)) == -1 &&
+	    errno == ETIMEDOUT && ++tries < CHAT_ROOM_TRIES)
+		chat_events(c);
+	if (r == -1)
+		lost();
+	if (r != NC_OK) {
+		warnx("%s: %s", c->to, nc_status_str(r));
+		c->failed = 1;
+	} else
+		c->pending++;
+}
+
+/* Take what stdin has; 0 at its end. */
+static int
+chat_input(struct chat *c)
+{
+	char	*nl;
+	size_t	 cap = NC_MAX_PAYLOAD + 1, start = 0;
+	ssize_t	 n;
+
+	n = read(STDIN_FILENO, c->line + c->len, cap - c->len);
+	if (n == -1) {
+		if (errno == EINTR || errno == EAGAIN)
+			return 1;
+		err(1, "stdin");
+	}
+	if (n == 0) {
+		if (c->len > 0 && !c->skipping)
+			chat_send(c, c->line, c->len);
+		c->len = 0;
+		return 0;
+	}
+	c->len += (size_t)n;
+	while ((nl = memchr(c->line + start, '\n', c->len - start)) != NULL) {
+		if (!c->skipping)
+			chat_send(c, c->line + start,
+			    (size_t)(nl - (c->line + start)));
+		c->skipping = 0;
+		start = (size_t)(nl - c->line) + 1;
+	}
+	memmove(c->line, c->line + start, c->len - start);
+	c->len -= start;
+	if (c->len == cap) {
+		if (!c->skipping)
+			warnx("line too long (at most %d bytes)",
+			    NC_MAX_PAYLOAD);
+		c->skipping = 1;
+		c->failed = 1;
+		c->len = 0;
+	}
+	return 1;
+}
+
+static void
+chat_events(struct chat *c)
+{
+	struct nc_event	ev;
+	int		r;
+
+	while ((r = nc_next(c->s, &ev, 0)) == 1) {
+		if (ev.type != NC_EV_RECEIPT) {
+			(void)print_event(&ev);
+			continue;
+		}
+		if (c->pending > 0)
+			c->pending--;
+		c->last_receipt = now_ms();
+		if (ev.status != NC_OK) {
+			warnx("%s: %s", c->to, nc_status_str(ev.status));
+			c->failed = 1;
+		}
+	}
+	if (r == -1)
+		lost();
+}
+
+static int
+cmd_chat(int argc, char **argv)
+{
+	struct chat	c;
+	struct pollfd	pfd[2];
+	int		in_open = 1;
+
+	if (argc != 2 || session_name == NULL || *session_name == '\0')
+		usage();
+	memset(&c, 0, sizeof(c));
+	c.to = argv[1];
+	if ((c.line = malloc(NC_MAX_PAYLOAD + 1)) == NULL)
+		err(1, NULL);
+	c.s = open_session(session_name);
+	for (;;) {
+		chat_events(&c);
+		if (!in_open && c.pending == 0)
+			break;
+		/* Receipts still coming: the link is slow, not dead. */
+		if (!in_open && now_ms() >= c.last_receipt + CHAT_DRAIN_MS) {
+			warnx("%ld message(s) without a receipt", c.pending);
+			c.failed = 1;
+			break;
+		}
+		pfd[0].fd = nc_fd(c.s);
+		pfd[0].events = POLLIN;
+		pfd[1].fd = in_open ? STDIN_FILENO : -1;
+		pfd[1].events = POLLIN;
+		/*
+		 * At most a second: output the library could not write yet
+		 * is flushed by nc_next(), and we only poll for input.
+		 */
+		if (poll(pfd, 2, 1000) == -1 && errno != EINTR)
+			err(1, "poll");
+		if (in_open && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			if ((in_open = chat_input(&c)) == 0)
+				c.last_receipt = now_ms();
+	}
+	nc_close(c.s);
+	free(c.line);
+	return c.failed;
+}
+
+static int
+cmd_peers(int argc)
+{
+	struct nc_session	*s;
+	struct nc_event		 ev;
+	const uint8_t		*p, *nl, *end;
+	int64_t			 deadline;
+	int			 r;
+
+	if (argc != 1)
+		usage();
+	s = open_session(session_name);
+	if (nc_request_peers(s) == -1)
+		lost();
+	deadline = now_ms() + PEERS_WAIT_MS;
+	do {
+		if (now_ms() >= deadline)
+			errx(1, "no answer from netcryptd");
+		if ((r = nc_next(s, &ev, (int)(deadline - now_ms()))) == -1)
+			lost();
+	} while (r == 0 || ev.type != NC_EV_PEERS);
+	/* "name state" lines; the names are the daemon's, escaped anyway. */
+	for (p = ev.data, end = p + ev.len; p < end;
+	    p = nl < end ? nl + 1 : end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		put_text(stdout, p, (size_t)(nl - p));
+		end_line();
+	}
+	nc_close(s);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*cmd;
+	int		 ch;
+
+	/* Only to learn whether the terminal takes UTF-8. */
+	(void)setlocale(LC_CTYPE, "");
+	utf8_term = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	while ((ch = getopt(argc, argv, "+s:n:")) != -1) {
+		switch (ch) {
+		case 's':
+			socket_path = optarg;
+			break;
+		case 'n':
+			session_name = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	cmd = argv[0];
+	if (strcmp(cmd, "send") == 0)
+		return cmd_send(argc, argv);
+	if (strcmp(cmd, "send-file") == 0)
+		return cmd_send_file(argc, argv);
+	if (strcmp(cmd, "listen") == 0)
+		return cmd_listen(argc, argv);
+	if (strcmp(cmd, "chat") == 0)
+		return cmd_chat(argc, argv);
+	if (strcmp(cmd, "peers") == 0)
+		return cmd_peers(argc);
+	usage();
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""A raw session client for the tests: it speaks the session protocol
+without libnetcrypt's own checks, to play a hostile or broken program.
+
+  rawsession.py SOCKET offer NAME TO NAME...   offer files with these names
+  rawsession.py SOCKET sink NAME SECONDS        attach and never read
+  rawsession.py SOCKET send NAME TO BYTES       one SEND of BYTES payload bytes,
+                                                prints the receipt status
+Everything is bounded in time; only the given UNIX socket is used."""
+import hashlib, os, socket, struct, sys, time
+
+def rec(t, body):
+    return struct.pack(">IB", 1 + len(body), t) + body
+
+def read_rec(s):
+    s.settimeout(10)
+    h = b""
+    while len(h) < 5:
+        c = s.recv(5 - len(h))
+        if not c:
+            raise EOFError
+        h += c
+    n, t = struct.unpack(">IB", h)
+    b = b""
+    while len(b) < n - 1:
+        c = s.recv(n - 1 - len(b))
+        if not c:
+            raise EOFError
+        b += c
+    return t, b
+
+def attach(path, name):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.sendall(rec(1, bytes([len(name)]) + name.encode()))
+    t, b = read_rec(s)
+    if t != 2 or b[0] != 0:
+        sys.exit("attach %s failed: %r" % (name, b))
+    return s
+
+def send(s, cid, to, payload, flags=1):
+    s.sendall(rec(3, struct.pack(">QBB", cid, flags, len(to)) + to.encode() + payload))
+
+delivered = []   # DELIVER records seen while waiting for receipts
+
+def receipt(s, cid):
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        t, b = read_rec(s)
+        if t == 4 and struct.unpack(">Q", b[:8])[0] == cid:
+            return b[8]
+        if t == 5:
+            delivered.append(b)
+    sys.exit("no receipt")
+
+def next_deliver(s):
+    if delivered:
+        return delivered.pop(0)
+    while True:
+        t, b = read_rec(s)
+        if t == 5:
+            return b
+
+def offer(path, name, to, names):
+    s = attach(path, name)
+    data = b"evil"
+    digest = hashlib.sha256(data).digest()
+    for i, n in enumerate(names):
+        nb = n.encode("utf-8", "surrogateescape")
+        xfer = 1000 + i
+        send(s, 3 * i + 1, to, bytes([1]) + struct.pack(">QQ", xfer, len(data)) + digest +
+             struct.pack(">H", len(nb)) + nb)
+        send(s, 3 * i + 2, to, bytes([2]) + struct.pack(">QQ", xfer, 0) + data)
+        send(s, 3 * i + 3, to, bytes([3]) + struct.pack(">Q", xfer))
+        for c in (3 * i + 1, 3 * i + 2, 3 * i + 3):
+            st = receipt(s, c)
+            if st != 0:
+                print("receipt %d: status %d" % (c, st))
+    # Let the receiver answer (FILE_RESULT comes back as a message).
+    results = 0
+    deadline = time.time() + 10
+    while results < len(names) and time.time() < deadline:
+        try:
+            b = next_deliver(s)
+        except (socket.timeout, EOFError):
+            break
+        fl = b[0]
+        payload = b[1 + fl:]
+        if payload[:1] == bytes([4]):
+            results += 1
+            print("result xfer %d status %d" % struct.unpack(">QB", payload[1:10]))
+    print("results %d" % results)
+
+def main():
+    path, cmd = sys.argv[1], sys.argv[2]
+    if cmd == "offer":
+        offer(path, sys.argv[3], sys.argv[4], sys.argv[5:])
+    elif cmd == "sink":
+        s = attach(path, sys.argv[3])
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        time.sleep(float(sys.argv[4]))
+        # Were we cut off?  A read that hits EOF says so.
+        s.settimeout(0.5)
+        try:
+            while s.recv(65536):
+                pass
+            print("cut off")
+        except ConnectionResetError:
+            print("cut off")
+        except socket.timeout:
+            print("still attached")
+    elif cmd == "send":
+        s = attach(path, sys.argv[3])
+        send(s, 1, sys.argv[4], bytes([0]) + b"x" * (int(sys.argv[5]) - 1))
+        print(receipt(s, 1))
+    else:
+        sys.exit("unknown command")
+
+main()
