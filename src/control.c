@@ -587,41 +587,6 @@ sb_finish(struct sbuf *sb)
 	return sb->p;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	uint32_t	cp, min;
-	size_t		len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* No overlong forms, no surrogates, nothing past U+10FFFF. */
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
 
 /*
  * A JSON string of at most max bytes of s.  Names are validated when the
@@ -634,6 +599,7 @@ json_str(struct sbuf *sb, const char *s, size_t max)
 {
 	const unsigned char	*u = (const unsigned char *)(s ? s : "");
 	size_t			 len = strnlen((const char *)u, max), i, n;
+	uint32_t		 cp;
 
 	sb_putc(sb, '"');
 	for (i = 0; i < len; i += n) {
@@ -643,7 +609,7 @@ json_str(struct sbuf *sb, const char *s, size_t max)
 			sb_putc(sb, (char)u[i]);
 		} else if (u[i] < 0x20 || u[i] == 0x7f)
 			sb_printf(sb, "\\u%04x", u[i]);
-		else if ((n = utf8_len(u + i, len - i)) == 0) {
+		else if ((n = nc_utf8_decode(u + i, len - i, &cp)) == 0) {
 			sb_puts(sb, "\\ufffd");
 			n = 1;
 		} else

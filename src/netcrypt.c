@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "netcrypt.h"
+#include "util.h"
 
 #define SEND_WAIT_MS	60000	/* for a message's receipt */
 #define FILE_WAIT_MS	60000	/* a file transfer without progress */
@@ -58,44 +59,14 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*
- * Length of the UTF-8 sequence at s if it is valid, minimal and encodes
- * a character that only prints: not a C1 control (some terminals obey
- * those), not a bidirectional override, not a line separator.  Else 0.
- */
+/* Length of a valid UTF-8 sequence of a printable character, or 0. */
 static size_t
 utf8_printable(const uint8_t *s, size_t n)
 {
-	uint32_t	cp, min;
-	size_t		len, i;
+	uint32_t	cp;
+	size_t		len = nc_utf8_decode(s, n, &cp);
 
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	if (cp < 0xa0 || cp == 0x200e || cp == 0x200f ||
-	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
-		return 0;
-	return len;
+	return len > 1 && nc_utf8_printable(cp) ? len : 0;
 }
 
 static void

@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "control.h"
+#include "util.h"
 
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR	"/run"
@@ -178,35 +179,10 @@ recv_all(int fd, uint8_t *p, size_t len)
 static size_t
 utf8_printable(const uint8_t *s, size_t n)
 {
-	uint32_t	cp, min;
-	size_t		len, i;
+	uint32_t	cp;
+	size_t		len = nc_utf8_decode(s, n, &cp);
 
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* U+0080..U+009F are the C1 controls some terminals obey. */
-	if (cp < min || cp < 0xa0 || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
+	return len > 1 && nc_utf8_printable(cp) ? len : 0;
 }
 
 /*

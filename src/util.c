@@ -167,3 +167,55 @@ nc_set_nonblock(int fd, int on)
 	flags = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
 	return fcntl(fd, F_SETFL, flags);
 }
+
+size_t
+nc_utf8_decode(const uint8_t *s, size_t n, uint32_t *cpp)
+{
+	uint32_t	cp, min;
+	size_t		len, i;
+
+	if (n == 0)
+		return 0;
+	if (s[0] < 0x80) {
+		*cpp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+		min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+		min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07;
+		min = 0x10000;
+	} else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* No overlong forms, no surrogates, nothing past U+10FFFF. */
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	*cpp = cp;
+	return len;
+}
+
+int
+nc_utf8_printable(uint32_t cp)
+{
+	/*
+	 * U+0080..U+009F are the C1 controls some terminals obey; the
+	 * bidirectional marks, embeddings, overrides and isolates and the
+	 * line and paragraph separators can disguise what is shown.
+	 */
+	return cp >= 0xa0 && cp != 0x200e && cp != 0x200f &&
+	    !(cp >= 0x2028 && cp <= 0x202e) && !(cp >= 0x2066 && cp <= 0x2069);
+}

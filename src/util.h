@@ -20,4 +20,12 @@ void	nc_closefrom_except(int lowfd, const int *keep, size_t nkeep);
 /* Set or clear O_NONBLOCK; 0 or -1. */
 int	nc_set_nonblock(int fd, int on);
 
+/*
+ * Decode the UTF-8 sequence at s (n bytes left): its length, with the
+ * code point in *cp, or 0 when it is not valid, minimal UTF-8.
+ */
+size_t	nc_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
+/* Whether a non-ASCII code point is safe to show on a terminal. */
+int	nc_utf8_printable(uint32_t cp);
+
 #endif

@@ -170,6 +170,39 @@ sed 's/^alice@a: //' "$T_DIR/10k.out" > "$T_DIR/10k.got"
 check "10,000 messages: each delivered exactly once, in order" cmp -s "$T_DIR/10k.in" "$T_DIR/10k.got"
 check "10,000 messages: no failure reported to the sender" test ! -s "$T_DIR/10k.err"
 check "10,000 messages: the link was really cut twice" field_ge a b reconnects 2
+
+# --- a file transfer cut by a link failure completes after the reconnect --
+mkdir -p "$T_DIR/inbox2"
+head -c $((40 * 1024 * 1024)) /dev/urandom > "$T_DIR/cut.bin"
+listen_bg b bob 1 "$T_DIR/cutfile.out" -o "$T_DIR/inbox2"
+base=$(peer_field b a bytes_in)
+na -n alice send-file bob@b "$T_DIR/cut.bin" 2> "$T_DIR/cutfile.err" &
+SF=$!
+T_PIDS="$T_PIDS $SF"
+check "file cut: transfer under way" wait_for 100 field_ge b a bytes_in $((base + 8000000))
+kill "$PPID_"; wait "$PPID_" 2>/dev/null
+check "file cut: link down mid-transfer" wait_for 100 is_not_up a b
+proxy
+wait_status "$SF"
+check "file cut: send-file still exits 0 (got $RC)" test "$RC" = 0
+wait_status "$LPID"
+check "file cut: saved and verified" grep -q "saved cut.bin (41943040 bytes, sha256 OK)" "$T_DIR/cutfile.out"
+check "file cut: identical" cmp -s "$T_DIR/cut.bin" "$T_DIR/inbox2/cut.bin"
+check "file cut: no partial file left" test "$(ls -A "$T_DIR/inbox2")" = cut.bin
 stop_pid "$PIDA"; stop_pid "$PIDB"
+
+# --- max sessions ----------------------------------------------------------
+write_conf b "$PB" "max sessions 2" "$(peer_block a 0)"
+start_daemon b; PIDB=$DAEMON_PID
+listen_bg b s1 1 "$T_DIR/s1.out"; L1=$LPID
+listen_bg b s2 1 "$T_DIR/s2.out"; L2=$LPID
+out=$(nb -n s3 listen -c 1 2>&1); rc=$?
+check "max sessions 2: a third session is refused" test "$rc" != 0
+check "max sessions 2: the daemon says why" grep -q "max sessions (2) reached" "$T_DIR/b/log"
+kill "$L1"; wait "$L1" 2>/dev/null
+check "max sessions 2: room again once one leaves" \
+	wait_for 50 bash -c "'$NC' -s '$T_DIR/b/session.sock' send s2 hello >/dev/null 2>&1"
+kill "$L2" 2>/dev/null; wait "$L2" 2>/dev/null
+stop_pid "$PIDB"
 
 t_done
