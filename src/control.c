@@ -658,6 +658,20 @@ json_daemon(struct sbuf *sb, const struct ctl_daemon *d)
 static void
 json_peer(struct sbuf *sb, const struct ctl_peer *p)
 {
+	const struct {
+		const char	*key;
+		uint64_t	 value;
+	} counters[] = {
+		{ "bytes_in", p->bytes_in },
+		{ "bytes_out", p->bytes_out },
+		{ "records_in", p->records_in },
+		{ "records_out", p->records_out },
+		{ "key_updates", p->key_updates },
+		{ "reconnects", p->reconnects },
+		{ "queued_msgs", p->queued_msgs },
+		{ "queued_bytes", p->queued_bytes },
+	};
+	size_t	i;
 	sb_putc(sb, '{');
 	json_key_str(sb, "name", p->name, sizeof(p->name));
 	sb_putc(sb, ',');
@@ -675,22 +689,10 @@ json_peer(struct sbuf *sb, const struct ctl_peer *p)
 		sb_puts(sb, ",\"up_seconds\":null");
 	else
 		sb_printf(sb, ",\"up_seconds\":%" PRId64, p->up_seconds);
-	sb_putc(sb, ',');
-	json_key_u64(sb, "bytes_in", p->bytes_in);
-	sb_putc(sb, ',');
-	json_key_u64(sb, "bytes_out", p->bytes_out);
-	sb_putc(sb, ',');
-	json_key_u64(sb, "records_in", p->records_in);
-	sb_putc(sb, ',');
-	json_key_u64(sb, "records_out", p->records_out);
-	sb_putc(sb, ',');
-	json_key_u64(sb, "key_updates", p->key_updates);
-	sb_putc(sb, ',');
-	json_key_u64(sb, "reconnects", p->reconnects);
-	sb_putc(sb, ',');
-	json_key_u64(sb, "queued_msgs", p->queued_msgs);
-	sb_putc(sb, ',');
-	json_key_u64(sb, "queued_bytes", p->queued_bytes);
+	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		sb_putc(sb, ',');
+		json_key_u64(sb, counters[i].key, counters[i].value);
+	}
 	sb_putc(sb, '}');
 }
 

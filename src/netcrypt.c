@@ -59,15 +59,6 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Length of a valid UTF-8 sequence of a printable character, or 0. */
-static size_t
-utf8_printable(const uint8_t *s, size_t n)
-{
-	uint32_t	cp;
-	size_t		len = nc_utf8_decode(s, n, &cp);
-
-	return len > 1 && nc_utf8_printable(cp) ? len : 0;
-}
 
 static void
 put_text(FILE *fp, const void *buf, size_t len)
@@ -80,7 +71,7 @@ put_text(FILE *fp, const void *buf, size_t len)
 			putc(p[i], fp);
 			i++;
 		} else if (utf8_term && p[i] >= 0x80 &&
-		    (n = utf8_printable(p + i, len - i)) > 0) {
+		    (n = nc_utf8_printable_len(p + i, len - i)) > 0) {
 			fwrite(p + i, 1, n, fp);
 			i += n;
 		} else

@@ -175,15 +175,6 @@ recv_all(int fd, uint8_t *p, size_t len)
 	return 0;
 }
 
-/* Length of a valid UTF-8 sequence of a printable character, or 0. */
-static size_t
-utf8_printable(const uint8_t *s, size_t n)
-{
-	uint32_t	cp;
-	size_t		len = nc_utf8_decode(s, n, &cp);
-
-	return len > 1 && nc_utf8_printable(cp) ? len : 0;
-}
 
 /*
  * The daemon only ever sends text, but the network child that writes it
@@ -199,7 +190,7 @@ print_safe(FILE *fp, const uint8_t *p, size_t len)
 		if (p[i] == '\n' || p[i] == '\t' ||
 		    (p[i] >= 0x20 && p[i] < 0x7f))
 			(void)putc(p[i], fp);
-		else if (p[i] >= 0x80 && (n = utf8_printable(p + i,
+		else if (p[i] >= 0x80 && (n = nc_utf8_printable_len(p + i,
 		    len - i)) > 0)
 			(void)fwrite(p + i, 1, n, fp);
 		else {

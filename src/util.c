@@ -219,3 +219,12 @@ nc_utf8_printable(uint32_t cp)
 	return cp >= 0xa0 && cp != 0x200e && cp != 0x200f &&
 	    !(cp >= 0x2028 && cp <= 0x202e) && !(cp >= 0x2066 && cp <= 0x2069);
 }
+
+size_t
+nc_utf8_printable_len(const uint8_t *s, size_t n)
+{
+	uint32_t	cp;
+	size_t		len = nc_utf8_decode(s, n, &cp);
+
+	return len > 1 && nc_utf8_printable(cp) ? len : 0;
+}

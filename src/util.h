@@ -27,5 +27,7 @@ int	nc_set_nonblock(int fd, int on);
 size_t	nc_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
 /* Whether a non-ASCII code point is safe to show on a terminal. */
 int	nc_utf8_printable(uint32_t cp);
+/* Length of a valid sequence of one printable non-ASCII character, or 0. */
+size_t	nc_utf8_printable_len(const uint8_t *s, size_t n);
 
 #endif
