@@ -273,6 +273,7 @@ plain_frame(struct reader *r, const uint8_t *rec, size_t len, uint8_t type,
 	uint32_t	reclen;
 	uint8_t		t;
 
+	rd_init(r, NULL, 0);	/* never left unset, whatever the outcome */
 	if (rec == NULL || len < NC_REC_HDRLEN + 1)
 		return seterr(err, errsz, "%s: record of %zu bytes is too "
 		    "short", what, len);
@@ -705,10 +706,11 @@ hs_recv_key(struct handshake *hs, const uint8_t *rec, size_t len,
     char *err, size_t errsz)
 {
 	const uint8_t	*b;
-	uint8_t		*copy = hs != NULL ? hs->key[peer_ix(hs)] : NULL;
+	uint8_t		*copy;
 
-	if (hs_expect(hs, HS_WAIT_KEY, "KEY", err, errsz) == -1)
+	if (hs == NULL || hs_expect(hs, HS_WAIT_KEY, "KEY", err, errsz) == -1)
 		return -1;
+	copy = hs->key[peer_ix(hs)];
 	/* It was wrapped to our key: our modulus size, exactly. */
 	if (hs_parse_key(rec, len, hs->modlen, &b, err, errsz) == -1)
 		return hs_dead(hs);

@@ -224,6 +224,8 @@ text_add(struct text *t, const uint8_t *p, size_t len)
 		t->p = np;
 		t->cap = ncap;
 	}
+	if (len == 0)
+		return;
 	memcpy(t->p + t->len, p, len);
 	t->len += len;
 }

@@ -515,6 +515,7 @@ accept_cb(int lfd, short ev, void *arg)
 	(void)ev;
 	(void)arg;
 	for (i = 0; i < NET_ACCEPT_BURST; i++) {
+		memset(&ss, 0, sizeof(ss));
 		len = sizeof(ss);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);

@@ -40,8 +40,13 @@ proctitle_init(int argc, char **argv)
 	if ((newenv = calloc(n + 1, sizeof(*newenv))) == NULL)
 		return;
 	for (i = 0; i < n; i++)
-		if ((newenv[i] = strdup(environ[i])) == NULL)
-			return;	/* keep the old environment: title stays short */
+		if ((newenv[i] = strdup(environ[i])) == NULL) {
+			/* Keep the old environment: the title stays short. */
+			while (i > 0)
+				free(newenv[--i]);
+			free(newenv);
+			return;
+		}
 	environ = newenv;
 	/* argv[0] itself must stay valid for getopt's messages: copy it. */
 	title_start = argv[0];

@@ -206,7 +206,7 @@ complete(struct relay_out *ro, struct relay_msg *m, uint8_t status)
 int
 relay_out_ack(struct relay_out *ro, uint64_t upto)
 {
-	struct relay_msg	*m;
+	struct relay_msg	*m, *next;
 
 	/* The peer cannot have handled an id we never sent. */
 	if (upto > ro->max_sent)
@@ -218,8 +218,11 @@ relay_out_ack(struct relay_out *ro, uint64_t upto)
 	 * its NAK was lost with the link, the re-send is a duplicate there
 	 * and this reports ok: the receiver does not keep NAK statuses.
 	 */
-	while ((m = TAILQ_FIRST(&ro->q)) != NULL && m->id <= upto)
+	/* complete() frees m; a callback may only append to the queue. */
+	for (m = TAILQ_FIRST(&ro->q); m != NULL && m->id <= upto; m = next) {
+		next = TAILQ_NEXT(m, entry);
 		complete(ro, m, ST_OK);
+	}
 	return 0;
 }
 

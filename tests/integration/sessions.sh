@@ -99,7 +99,13 @@ for pair in "a $PIDA" "b $PIDB"; do
 	NETPID=$(child_by_title "$2" network)
 	hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$NETPID/status")
 	echo "network child of $h: peak RSS ${hwm} kB"
-	check "200 MiB file: network child of $h peaked under 64 MiB (${hwm} kB)" test "$hwm" -lt 65536
+	if grep -q '^#define NC_SANITIZERS 1' "$top_builddir/config.h"; then
+		# ASan keeps up to 256 MiB of freed memory in quarantine by
+		# design: the bound is asserted by the plain build.
+		echo "note: sanitizer build: RSS bound not asserted"
+	else
+		check "200 MiB file: network child of $h peaked under 64 MiB (${hwm} kB)" test "$hwm" -lt 65536
+	fi
 done
 
 # --- evil names never create anything outside the folder ------------------
