@@ -21,15 +21,10 @@
 #include "record.h"
 #include "util.h"
 #include "vectors.h"
+#include "wire.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
-#define REC_HELLO	1
-#define REC_KEY		2
-#define REC_FINISHED	3
-#define REC_PING	4
-#define REC_MSG		6
-#define REC_KEYUPDATE	9
 
 /* ---- helpers ------------------------------------------------------- */
 
