@@ -352,8 +352,8 @@ handle_attach(struct session *s, const uint8_t *body, size_t len)
 		(void)snprintf(s->name, sizeof(s->name), "anon-%llu",
 		    (unsigned long long)++S.next_anon);
 	else if (!relay_name_valid(name, namelen, 0) ||
-	    strncmp(name, "anon-", namelen < 5 ? namelen : 5) == 0)
-		st = ST_BAD_NAME;
+	    (namelen >= 5 && memcmp(name, "anon-", 5) == 0))
+		st = ST_BAD_NAME;	/* anon-* is ours to give */
 	else if (session_by_name(name, namelen) != NULL)
 		st = ST_NAME_IN_USE;
 	else {

@@ -83,6 +83,12 @@ check "bad name: refused" test "$rc" != 0
 check "bad name: said in words" grep -qi "bad name\|invalid" <<<"$out"
 out=$(na send 'bob@b@c' hi 2>&1); rc=$?
 check "bad address: refused" test "$rc" != 0
+out=$(na -n anon-7 send bob@b hi 2>&1); rc=$?
+check "anon-* names are reserved" test "$rc" != 0
+listen_bg b a 1 "$T_DIR/short.out"
+check "a one-letter name attaches and receives" na send a@b short
+wait_status "$LPID"
+check "... and got it" grep -q "^anon-[0-9]*@a: short$" "$T_DIR/short.out"
 
 # --- a 200 MiB file, memory bounded --------------------------------------
 mkdir -p "$T_DIR/inbox"
