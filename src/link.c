@@ -377,7 +377,7 @@ static int
 handle_msg(struct link *l, const uint8_t *body, size_t len)
 {
 	struct relay_view	v;
-	uint8_t			nak[9];
+	uint8_t			nak[RELAY_NAK_LEN];
 	uint8_t			status;
 
 	if (relay_in_parse_msg(body, len, &v) == -1) {
@@ -387,8 +387,8 @@ handle_msg(struct link *l, const uint8_t *body, size_t len)
 	if (relay_in_accept(&l->peer->in, v.id) == RELAY_NEW) {
 		status = net_deliver(l->peer, &v);
 		if (status != ST_OK) {
-			put_u64(nak, v.id);
-			nak[8] = status;
+			relay_in_naked(&l->peer->in, v.id);
+			relay_encode_nak(nak, v.id, status);
 			if (link_send(l, REC_NAK, nak, sizeof(nak)) == -1)
 				return -1;
 		}

@@ -9,7 +9,10 @@
  *
  * Receiver: per peer epoch, the highest id handled.  Within one link ids
  * strictly increase, so anything at or below it is a re-send after a
- * link failure: ACK it again, do not deliver it again.
+ * link failure: ACK it again, do not deliver it again -- unless it was
+ * NAKed, as the NAK may have been lost with the link: such a re-send is
+ * handled anew.  The NAKed ids are kept until the first MSG of a later
+ * link shows the sender has resolved them.
  */
 #include "config.h"
 
@@ -214,9 +217,10 @@ relay_out_ack(struct relay_out *ro, uint64_t upto)
 	/*
 	 * Complete every message up to upto, on the wire or not: one that a
 	 * link failure made unsent again was still sent once (ids go out in
-	 * order and upto <= max_sent), and the peer says it has it.  If
-	 * its NAK was lost with the link, the re-send is a duplicate there
-	 * and this reports ok: the receiver does not keep NAK statuses.
+	 * order and upto <= max_sent), and the peer says it has it.  A
+	 * NAK lost with a link is not turned into ok here: the receiver
+	 * remembers what it NAKed and handles the re-send anew, so its NAK
+	 * (or its delivery) comes before any ACK that covers it.
 	 */
 	/* complete() frees m; a callback may only append to the queue. */
 	for (m = TAILQ_FIRST(&ro->q); m != NULL && m->id <= upto; m = next) {
@@ -324,12 +328,14 @@ relay_in_link_up(struct relay_in *ri, const uint8_t epoch[8])
 {
 	/* Whatever ACK the old link owed, the peer re-sends and gets anew. */
 	ri->unacked = 0;
+	ri->fresh = 1;
 	if (ri->have_epoch && memcmp(ri->epoch, epoch, sizeof(ri->epoch)) == 0)
 		return 0;
 	/* The peer restarted: its ids start again at 1. */
 	memcpy(ri->epoch, epoch, sizeof(ri->epoch));
 	ri->have_epoch = 1;
 	ri->handled = 0;
+	ri->nnaked = 0;
 	return 1;
 }
 
@@ -377,10 +383,68 @@ relay_in_parse_msg(const uint8_t *body, size_t len, struct relay_view *v)
 	return -1;
 }
 
-int
-relay_in_accept(const struct relay_in *ri, uint64_t id)
+/* Forget the NAKed ids below id. */
+static void
+naked_prune(struct relay_in *ri, uint64_t id)
 {
-	return id > ri->handled ? RELAY_NEW : RELAY_DUP;
+	size_t	i = 0;
+
+	while (i < ri->nnaked) {
+		if (ri->naked[i] < id)
+			ri->naked[i] = ri->naked[--ri->nnaked];
+		else
+			i++;
+	}
+}
+
+/* Take id out of the NAKed ids; 1 if it was there. */
+static int
+naked_take(struct relay_in *ri, uint64_t id)
+{
+	size_t	i;
+
+	for (i = 0; i < ri->nnaked; i++)
+		if (ri->naked[i] == id) {
+			ri->naked[i] = ri->naked[--ri->nnaked];
+			return 1;
+		}
+	return 0;
+}
+
+int
+relay_in_accept(struct relay_in *ri, uint64_t id)
+{
+	/*
+	 * On a new link the sender starts with its oldest unresolved
+	 * message: every NAK for an id below it has reached the sender.
+	 */
+	if (ri->fresh) {
+		ri->fresh = 0;
+		naked_prune(ri, id);
+	}
+	if (id > ri->handled)
+		return RELAY_NEW;
+	/* Re-sent after a link failure that took our NAK with it. */
+	return naked_take(ri, id) ? RELAY_NEW : RELAY_DUP;
+}
+
+void
+relay_in_naked(struct relay_in *ri, uint64_t id)
+{
+	size_t	i, oldest = 0;
+
+	if (naked_take(ri, id) || ri->nnaked < RELAY_NAK_MEMORY) {
+		ri->naked[ri->nnaked++] = id;
+		return;
+	}
+	/*
+	 * Full: the sender cannot have that many NAKs in flight unless the
+	 * link has been up long enough for the oldest to have arrived.
+	 */
+	for (i = 1; i < ri->nnaked; i++)
+		if (ri->naked[i] < ri->naked[oldest])
+			oldest = i;
+	ri->naked[oldest] = id;
 }
 
 int

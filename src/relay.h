@@ -92,11 +92,21 @@ struct relay_out {
 	size_t			 nbytes;	/* payload + overhead */
 };
 
+/*
+ * NAKed ids the receiver remembers until the sender has certainly seen
+ * the NAK: a NAK lost with a link would otherwise make the re-sent MSG
+ * look like a duplicate, and the next ACK would report it delivered.
+ */
+#define RELAY_NAK_MEMORY	4096
+
 struct relay_in {
 	uint8_t			 epoch[8];	/* of the sending daemon */
 	int			 have_epoch;
+	int			 fresh;		/* no MSG yet on this link */
 	uint64_t		 handled;	/* highest id handled */
 	uint64_t		 unacked;	/* handled since the last ACK */
+	size_t			 nnaked;
+	uint64_t		 naked[RELAY_NAK_MEMORY];	/* unordered */
 };
 
 /* Names: 1..WIRE_NAME_MAX of [A-Za-z0-9._-], or "*" when allow_star. */
@@ -138,8 +148,13 @@ int	relay_in_link_up(struct relay_in *, const uint8_t epoch[8]);
 /* Validate a MSG body; v points into body.  0 or -1. */
 int	relay_in_parse_msg(const uint8_t *body, size_t len,
 	    struct relay_view *v);
-/* RELAY_NEW or RELAY_DUP. */
-int	relay_in_accept(const struct relay_in *, uint64_t id);
+/*
+ * RELAY_NEW (above the highest id handled, or NAKed before: handle it
+ * anew) or RELAY_DUP.  Call it for every MSG, in the order received.
+ */
+int	relay_in_accept(struct relay_in *, uint64_t id);
+/* id was NAKed: a re-send of it is to be handled anew. */
+void	relay_in_naked(struct relay_in *, uint64_t id);
 /*
  * id was delivered or NAKed (RELAY_NEW), or ignored (RELAY_DUP).
  * Returns 1 when an ACK is due now, else 0: then, if

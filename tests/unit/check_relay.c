@@ -616,6 +616,86 @@ START_TEST(test_in_new_epoch)
 }
 END_TEST
 
+/*
+ * A NAK lost with the link: the re-sent MSG must be handled anew, not
+ * taken for a duplicate (whose ACK would report it delivered).
+ */
+START_TEST(test_in_lost_nak)
+{
+	struct relay_in	ri;
+	uint64_t	id;
+
+	relay_in_init(&ri);
+	ck_assert_int_eq(relay_in_link_up(&ri, epoch_a), 1);
+	for (id = 1; id <= 3; id++) {
+		ck_assert_int_eq(relay_in_accept(&ri, id), RELAY_NEW);
+		if (id == 2)
+			relay_in_naked(&ri, id);	/* e.g. busy */
+		(void)relay_in_handled(&ri, id);
+	}
+	/* Cut before the NAK and the ACK left: all three come again. */
+	ck_assert_int_eq(relay_in_link_up(&ri, epoch_a), 0);
+	ck_assert_int_eq(relay_in_accept(&ri, 1), RELAY_DUP);
+	ck_assert_int_eq(relay_in_accept(&ri, 2), RELAY_NEW);
+	(void)relay_in_handled(&ri, 2);		/* delivered this time */
+	ck_assert_int_eq(relay_in_accept(&ri, 3), RELAY_DUP);
+	/* Handled now: a further re-send of 2 is a plain duplicate. */
+	ck_assert_int_eq(relay_in_link_up(&ri, epoch_a), 0);
+	ck_assert_int_eq(relay_in_accept(&ri, 2), RELAY_DUP);
+
+	/* NAKed twice, lost twice: still handled anew each time. */
+	ck_assert_int_eq(relay_in_accept(&ri, 4), RELAY_NEW);
+	relay_in_naked(&ri, 4);
+	(void)relay_in_handled(&ri, 4);
+	ck_assert_int_eq(relay_in_link_up(&ri, epoch_a), 0);
+	ck_assert_int_eq(relay_in_accept(&ri, 4), RELAY_NEW);
+	relay_in_naked(&ri, 4);
+	ck_assert_int_eq(relay_in_link_up(&ri, epoch_a), 0);
+	ck_assert_int_eq(relay_in_accept(&ri, 4), RELAY_NEW);
+	ck_assert_uint_eq(ri.nnaked, 0);
+}
+END_TEST
+
+/* The first MSG on a link tells which NAKs have reached the sender. */
+START_TEST(test_in_nak_memory_pruned)
+{
+	struct relay_in	ri;
+	uint64_t	id;
+
+	relay_in_init(&ri);
+	ck_assert_int_eq(relay_in_link_up(&ri, epoch_a), 1);
+	for (id = 1; id <= 10; id++) {
+		ck_assert_int_eq(relay_in_accept(&ri, id), RELAY_NEW);
+		relay_in_naked(&ri, id);
+		(void)relay_in_handled(&ri, id);
+	}
+	ck_assert_uint_eq(ri.nnaked, 10);
+	/* The sender resumes at 8: the NAKs of 1..7 reached it. */
+	ck_assert_int_eq(relay_in_link_up(&ri, epoch_a), 0);
+	ck_assert_int_eq(relay_in_accept(&ri, 8), RELAY_NEW);
+	ck_assert_uint_eq(ri.nnaked, 2);
+	ck_assert_int_eq(relay_in_accept(&ri, 5), RELAY_DUP);
+	ck_assert_int_eq(relay_in_accept(&ri, 9), RELAY_NEW);
+	ck_assert_int_eq(relay_in_accept(&ri, 10), RELAY_NEW);
+	ck_assert_uint_eq(ri.nnaked, 0);
+
+	/* Bounded: past the limit the oldest is forgotten, not the newest. */
+	for (id = 100; id < 100 + RELAY_NAK_MEMORY + 1; id++) {
+		(void)relay_in_accept(&ri, id);
+		relay_in_naked(&ri, id);
+		(void)relay_in_handled(&ri, id);
+	}
+	ck_assert_uint_eq(ri.nnaked, RELAY_NAK_MEMORY);
+	ck_assert_int_eq(relay_in_accept(&ri, 100), RELAY_DUP);
+	ck_assert_int_eq(relay_in_accept(&ri, 101), RELAY_NEW);
+	ck_assert_int_eq(relay_in_accept(&ri, 100 + RELAY_NAK_MEMORY),
+	    RELAY_NEW);
+	/* A new epoch forgets them all. */
+	ck_assert_int_eq(relay_in_link_up(&ri, epoch_b), 1);
+	ck_assert_uint_eq(ri.nnaked, 0);
+}
+END_TEST
+
 START_TEST(test_in_ack_pacing)
 {
 	struct relay_in	ri;
@@ -1100,6 +1180,8 @@ relay_suite(void)
 	tcase_add_test(in, test_in_dedup);
 	tcase_add_test(in, test_in_new_epoch);
 	tcase_add_test(in, test_in_ack_pacing);
+	tcase_add_test(in, test_in_lost_nak);
+	tcase_add_test(in, test_in_nak_memory_pruned);
 	tcase_add_test(in, test_exactly_once);
 	suite_add_tcase(s, in);
 
