@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <openssl/crypto.h>
 #include <seccomp.h>
 
 #include "conf.h"
@@ -406,6 +407,29 @@ send_net_settings(const struct nc_conf *conf)
 	imsgev_compose(&master.net.iev, IMSG_CONF_NET, 0, -1, &ns, sizeof(ns));
 }
 
+/* The proxy that applies to a peer: its own, else the global one. */
+static void
+peer_proxy_msg(const struct nc_conf *conf, const struct peer_conf *pc,
+    struct proxy_msg *px)
+{
+	const struct proxy_conf	*src;
+
+	src = pc->proxy.type == PROXY_INHERIT ? &conf->proxy : &pc->proxy;
+	memset(px, 0, sizeof(*px));
+	px->type = src->type == PROXY_SOCKS5 ? PROXY_SOCKS5 : PROXY_NONE;
+	if (px->type != PROXY_SOCKS5)
+		return;
+	(void)nc_strlcpy(px->host, src->host, sizeof(px->host));
+	px->port = src->port;
+	/* Credentials are per peer, even through the global proxy. */
+	if (pc->proxy.has_auth) {
+		px->has_auth = 1;
+		(void)nc_strlcpy(px->user, pc->proxy.user, sizeof(px->user));
+		(void)nc_strlcpy(px->password, pc->proxy.password,
+		    sizeof(px->password));
+	}
+}
+
 static void
 send_peers(const struct nc_conf *conf)
 {
@@ -420,8 +444,10 @@ send_peers(const struct nc_conf *conf)
 		pm.id = id;
 		(void)nc_strlcpy(pm.name, pc->name, sizeof(pm.name));
 		memcpy(pm.fp, pc->fp, sizeof(pm.fp));
+		peer_proxy_msg(conf, pc, &pm.proxy);
 		imsgev_compose(&master.net.iev, IMSG_CONF_PEER, 0, -1, &pm,
 		    sizeof(pm));
+		OPENSSL_cleanse(&pm, sizeof(pm));	/* a proxy password */
 		TAILQ_FOREACH(ct, &pc->connects, entry) {
 			memset(&cm, 0, sizeof(cm));
 			cm.peer = id;
