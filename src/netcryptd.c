@@ -407,27 +407,22 @@ send_net_settings(const struct nc_conf *conf)
 	imsgev_compose(&master.net.iev, IMSG_CONF_NET, 0, -1, &ns, sizeof(ns));
 }
 
-/* The proxy that applies to a peer: its own, else the global one. */
+/* The proxy that applies to a peer, for the network child. */
 static void
 peer_proxy_msg(const struct nc_conf *conf, const struct peer_conf *pc,
     struct proxy_msg *px)
 {
-	const struct proxy_conf	*src;
+	struct proxy_conf	pxc;
 
-	src = pc->proxy.type == PROXY_INHERIT ? &conf->proxy : &pc->proxy;
+	config_peer_proxy(conf, pc, &pxc);
 	memset(px, 0, sizeof(*px));
-	px->type = src->type == PROXY_SOCKS5 ? PROXY_SOCKS5 : PROXY_NONE;
-	if (px->type != PROXY_SOCKS5)
-		return;
-	(void)nc_strlcpy(px->host, src->host, sizeof(px->host));
-	px->port = src->port;
-	/* Credentials are per peer, even through the global proxy. */
-	if (pc->proxy.has_auth) {
-		px->has_auth = 1;
-		(void)nc_strlcpy(px->user, pc->proxy.user, sizeof(px->user));
-		(void)nc_strlcpy(px->password, pc->proxy.password,
-		    sizeof(px->password));
-	}
+	px->type = (uint8_t)pxc.type;
+	px->has_auth = (uint8_t)pxc.has_auth;
+	px->port = pxc.port;
+	(void)nc_strlcpy(px->host, pxc.host, sizeof(px->host));
+	(void)nc_strlcpy(px->user, pxc.user, sizeof(px->user));
+	(void)nc_strlcpy(px->password, pxc.password, sizeof(px->password));
+	OPENSSL_cleanse(&pxc, sizeof(pxc));
 }
 
 static void
