@@ -68,7 +68,7 @@ if command -v microsocks >/dev/null; then
 		"$(peer_block b "$PB" "proxy socks5 127.0.0.1 port $PM")"
 	start_daemon b; P2=$DAEMON_PID
 	start_daemon a; P1=$DAEMON_PID
-	check "microsocks: link up" wait_up a b 50
+	check "microsocks: link up" wait_up a b 100
 	check "microsocks: b sees a up, inbound" \
 		test "$(peer_field b a state)/$(peer_field b a direction)" = up/in
 	check "microsocks: a's link is outbound via the proxy" \
@@ -90,7 +90,7 @@ if command -v microsocks >/dev/null; then
 		"proxy user \"nc-user\" password \"s3cret pw\"")"
 	start_daemon b; P2=$DAEMON_PID
 	start_daemon a; P1=$DAEMON_PID
-	check "microsocks auth: link up" wait_up a b 50
+	check "microsocks auth: link up" wait_up a b 100
 	check "microsocks auth: the proxy made the connection" \
 		grep -q "connected to 127.0.0.1:$PB" "$T_DIR/ms2.log"
 	check "microsocks auth: a message delivered" deliver "with a password"
@@ -117,15 +117,19 @@ fi
 # --- a name that cannot resolve, through the global proxy -----------------
 # Only the proxy knows what hostb.invalid is: the daemon must neither ask
 # the master to resolve it nor connect anywhere but the proxy.  No user
-# is configured: a random one per peer is offered.
-start_server rec --map "hostb.invalid=$PB"; RPID=$SPID; PR=$SPORT
-write_conf a "$PA" "keepalive 2" "proxy socks5 127.0.0.1 port $PR" "peer \"b\" {
+# is configured: a random one per peer is offered.  The proxy itself is
+# given by name, which the master may resolve (localhost: 127.0.0.1 or
+# ::1, where the server listens too).
+start_server rec --also-ipv6 --map "hostb.invalid=$PB"; RPID=$SPID; PR=$SPORT
+write_conf a "$PA" "keepalive 2" "proxy socks5 localhost port $PR" "peer \"b\" {
 	connect to \"hostb.invalid\" port $PB
 	public key \"$T_DIR/b/private.pem.pub\"
 }"
 start_daemon b; P2=$DAEMON_PID
 start_daemon a; P1=$DAEMON_PID
-check "no DNS: link up through the recording proxy" wait_up a b 50
+check "no DNS: link up through the recording proxy, found by name" wait_up a b 100
+check "no DNS: a's address names the peer's host and the proxy" \
+	grep -qE "^hostb.invalid:$PB via (127.0.0.1|\[::1\]):$PR\$" <<<"$(peer_field a b address)"
 check "no DNS: the proxy got ATYP 3 with the name and port" \
 	grep -q "atyp=3 host=hostb.invalid port=$PB\$" "$T_DIR/rec.log"
 check "no DNS: with a random user (method 2)" \

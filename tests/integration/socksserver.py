@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A small SOCKS5 server for the tests, on 127.0.0.1 only.  It records
+"""A small SOCKS5 server for the tests, on loopback only.  It records
 what each client asked for, one line per request in the log file:
 
   method=2 user=U atyp=3 host=hostb.invalid port=55555
@@ -15,10 +15,11 @@ answered with "host unreachable".
 --reply CODE  answer every CONNECT with this reply code (e.g. 0xf0)
 --stall       accept and never answer (for the handshake timeout)
 --listen-only a plain TCP listener that logs "accepted" per connection
+--also-ipv6   listen on ::1 too, same port (for a proxy named localhost)
 
 The port it listens on (chosen by the kernel) is written to PORTFILE.
 Every read has a timeout and the server exits after --lifetime seconds."""
-import argparse, ipaddress, os, select, socket, struct, sys, threading, time
+import argparse, errno, ipaddress, os, select, socket, struct, sys, threading, time
 
 IO_TIMEOUT = 10
 
@@ -128,6 +129,31 @@ def serve(c, args, deadline):
     finally:
         c.close()
 
+def bind_listeners(also_ipv6):
+    """127.0.0.1 on a port the kernel picks, and with also_ipv6 ::1 on
+    the same port when this host has ::1 (a few tries if it is taken)."""
+    for _ in range(10):
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(16)
+        if not also_ipv6:
+            return [ls]
+        try:
+            l6 = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            l6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        except OSError:
+            return [ls]
+        try:
+            l6.bind(("::1", ls.getsockname()[1]))
+            l6.listen(16)
+            return [ls, l6]
+        except OSError as e:
+            l6.close()
+            if e.errno == errno.EADDRNOTAVAIL:
+                return [ls]
+            ls.close()
+    sys.exit("socksserver: no port free on both 127.0.0.1 and ::1")
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("portfile")
@@ -138,6 +164,7 @@ def main():
     ap.add_argument("--reply", type=lambda v: int(v, 0))
     ap.add_argument("--stall", action="store_true")
     ap.add_argument("--listen-only", action="store_true")
+    ap.add_argument("--also-ipv6", action="store_true")
     ap.add_argument("--lifetime", type=float, default=300)
     args = ap.parse_args()
     args.maps = {}
@@ -145,20 +172,16 @@ def main():
         name, port = m.rsplit("=", 1)
         args.maps[name] = int(port)
     deadline = time.time() + args.lifetime
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", 0))
-    ls.listen(16)
+    listeners = bind_listeners(args.also_ipv6)
     open(args.log, "a").close()
     with open(args.portfile + ".tmp", "w") as f:
-        f.write("%d\n" % ls.getsockname()[1])
+        f.write("%d\n" % listeners[0].getsockname()[1])
     os.rename(args.portfile + ".tmp", args.portfile)
-    ls.settimeout(1.0)
     while time.time() < deadline:
-        try:
-            c, _ = ls.accept()
-        except socket.timeout:
+        r, _, _ = select.select(listeners, [], [], 1.0)
+        if not r:
             continue
+        c, _ = r[0].accept()
         if args.listen_only:
             log_line(args.log, "accepted")
             c.close()
