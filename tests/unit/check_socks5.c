@@ -523,6 +523,82 @@ START_TEST(clear_wipes)
 }
 END_TEST
 
+/*
+ * Arbitrary answers in every state (a fixed pseudo-random sequence, so
+ * a failure repeats): the machine never claims more bytes than it was
+ * given, and each outcome is consistent with its state.
+ */
+START_TEST(arbitrary_answers)
+{
+	static const uint8_t	m02[] = { 5, 2 }, ok[] = { 1, 0 };
+	uint8_t			in[SOCKS5_IN_MAX + 40];
+	struct socks5		s;
+	enum socks5_status	st;
+	uint32_t		x = 0x2545f491;
+	size_t			i, j, len, used, outlen, seen[4] = { 0 };
+	int			state;
+
+	for (i = 0; i < 30000; i++) {
+		state = (int)(i % 3);
+		ck_assert_int_eq(socks5_init(&s, "hostb.invalid", 1, "u", "p"),
+		    0);
+		(void)socks5_output(&s, &outlen);
+		if (state >= 1) {
+			(void)socks5_input(&s, m02, 2, &used);
+			(void)socks5_output(&s, &outlen);
+		}
+		if (state >= 2) {
+			(void)socks5_input(&s, ok, 2, &used);
+			(void)socks5_output(&s, &outlen);
+		}
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		len = x % sizeof(in);
+		for (j = 0; j < len; j++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			in[j] = (uint8_t)x;
+		}
+		/* Often a plausible start, so the later checks are reached. */
+		if (len > 0 && (x & 1))
+			in[0] = state == 1 ? 1 : 5;
+		if (len > 2 && (x & 2))
+			in[2] = 0;
+		if (len > 1 && (x & 4))
+			in[1] = state == 0 ? 2 : 0;
+		st = socks5_input(&s, in, len, &used);
+		ck_assert_uint_le(used, len);
+		seen[st]++;
+		switch (st) {
+		case SOCKS5_MORE:
+			ck_assert_uint_eq(used, 0);
+			break;
+		case SOCKS5_SEND:
+			ck_assert_int_lt(state, 2);
+			ck_assert_uint_eq(used, 2);
+			ck_assert_uint_eq(len, 2);
+			ck_assert_ptr_nonnull(socks5_output(&s, &outlen));
+			break;
+		case SOCKS5_DONE:
+			ck_assert_int_eq(state, 2);
+			ck_assert_uint_ge(used, 10);
+			ck_assert_uint_le(used, SOCKS5_IN_MAX);
+			break;
+		case SOCKS5_ERROR:
+			ck_assert_str_ne(socks5_error(&s), "no error");
+			ck_assert_ptr_null(socks5_output(&s, &outlen));
+			break;
+		}
+		socks5_clear(&s);
+	}
+	/* Every outcome was reached, or the test proves little. */
+	for (j = 0; j < 4; j++)
+		ck_assert_msg(seen[j] > 0, "outcome %zu never seen", j);
+}
+END_TEST
+
 static Suite *
 socks5_suite(void)
 {
@@ -551,6 +627,7 @@ socks5_suite(void)
 	tcase_add_test(tc, bad_method_replies);
 	tcase_add_test(tc, bad_auth_replies);
 	tcase_add_test(tc, bad_connect_replies);
+	tcase_add_test(tc, arbitrary_answers);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("codes");
