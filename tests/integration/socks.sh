@@ -196,4 +196,16 @@ check "proxy down: the listener works (sanity)" \
 stop_all "$P1"
 stop_server "$LSPID"
 
+# --- "proxy none" in a peer overrides the global proxy (which is down) ---
+write_conf a "$PA" "proxy socks5 127.0.0.1 port $PD" \
+	"$(peer_block b "$PB" "proxy none")"
+start_daemon b; P2=$DAEMON_PID
+start_daemon a; P1=$DAEMON_PID
+check "proxy none: a direct link, up" wait_up a b 100
+check "proxy none: to b's own address" \
+	test "$(peer_field a b address)" = "127.0.0.1:$PB"
+check "proxy none: nothing tried through the global proxy" \
+	bash -c "! grep -q SOCKS5 '$T_DIR/a/log'"
+stop_all "$P1" "$P2"
+
 t_done
