@@ -54,7 +54,7 @@ struct link {
 	struct event		*ev_timer;	/* handshake timeout, keepalive */
 	struct event		*ev_ack;	/* delayed cumulative ACK */
 	struct handshake	*hs;
-	struct socks5		*socks;		/* until the proxy's tunnel opens */
+	struct socks5		*socks;		/* until the tunnel is open */
 	struct nc_aead		 send, recv;
 	uint8_t			 peer_epoch[8];
 	uint8_t			 initiator_fp[NC_SHA256_LEN];

@@ -896,7 +896,8 @@ START_TEST(t_proxy_effective)
 	    "}\n"
 	    "peer \"hostd\" {\n"
 	    "\tproxy none\n"
-	    "\tfingerprint \"SHA256:3bDlWv8kk0a3ytKtN3ZQTOZxSHi1ypB4z3Ja1/V6NLE\"\n"
+	    "\tfingerprint \"SHA256:"
+	    "3bDlWv8kk0a3ytKtN3ZQTOZxSHi1ypB4z3Ja1/V6NLE\"\n"
 	    "}\n", 0);
 	config_peer_proxy(c, config_find_peer(c, "hostb"), &px);
 	ck_assert_int_eq(px.type, PROXY_SOCKS5);

@@ -67,7 +67,8 @@ to_connect(struct socks5 *s, const char *host)
 
 START_TEST(greeting_bytes)
 {
-	static const uint8_t	with[] = { 5, 2, 0, 2 }, without[] = { 5, 1, 0 };
+	static const uint8_t	with[] = { 5, 2, 0, 2 };
+	static const uint8_t	without[] = { 5, 1, 0 };
 	uint8_t			buf[8];
 	size_t			len;
 
@@ -88,7 +89,8 @@ START_TEST(auth_bytes)
 	    3, 'p', ' ', 'w' };
 	uint8_t			buf[SOCKS5_OUT_MAX];
 	size_t			len;
-	char			*u255 = repeat('u', 255), *u256 = repeat('u', 256);
+	char			*u255 = repeat('u', 255);
+	char			*u256 = repeat('u', 256);
 
 	ck_assert_int_eq(socks5_encode_auth(buf, sizeof(buf), "hostb", "p w",
 	    &len), 0);
@@ -153,7 +155,8 @@ START_TEST(connect_name)
 	    'b', '.', 'i', 'n', 'v', 'a', 'l', 'i', 'd', 0xd9, 0x03 };
 	uint8_t			buf[SOCKS5_IN_MAX + 8];
 	size_t			len;
-	char			*n255 = repeat('a', 255), *n256 = repeat('a', 256);
+	char			*n255 = repeat('a', 255);
+	char			*n256 = repeat('a', 256);
 
 	ck_assert_int_eq(socks5_encode_connect(buf, sizeof(buf),
 	    "hostb.invalid", 55555, &len), 0);
@@ -238,7 +241,8 @@ START_TEST(flow_auth)
 	static const uint8_t	greet[] = { 5, 2, 0, 2 }, m02[] = { 5, 2 };
 	static const uint8_t	auth[] = { 1, 2, 'u', 's', 2, 'p', 'w' };
 	static const uint8_t	ok[] = { 1, 0 };
-	static const uint8_t	req[] = { 5, 1, 0, 1, 127, 0, 0, 1, 0x1f, 0x90 };
+	static const uint8_t	req[] = { 5, 1, 0, 1, 127, 0, 0, 1,
+	    0x1f, 0x90 };
 	struct socks5		s;
 	size_t			used;
 
@@ -369,7 +373,8 @@ START_TEST(bad_method_replies)
 		{ "refused all", { 5, 0xff }, 2, "none of the offered" },
 		{ "GSSAPI chosen", { 5, 1 }, 2, "method 0x01, which was not" },
 		{ "unknown method", { 5, 0x80 }, 2, "method 0x80" },
-		{ "three bytes", { 5, 0, 0 }, 3, "3 bytes for a 2-byte method" },
+		{ "three bytes", { 5, 0, 0 }, 3,
+		    "3 bytes for a 2-byte method" },
 		{ "oversized", { 5, 2, 1, 0, 0, 0, 0, 0 }, 8,
 		    "8 bytes for a 2-byte method" }
 	};
@@ -416,13 +421,15 @@ END_TEST
 START_TEST(bad_connect_replies)
 {
 	static const struct bad_case cases[] = {
-		{ "version 4", { 4, 0, 0, 1 }, 4, "bad version 4 in the CONNECT" },
+		{ "version 4", { 4, 0, 0, 1 }, 4,
+		    "bad version 4 in the CONNECT" },
 		{ "reserved set", { 5, 0, 1, 1 }, 4, "reserved byte 0x01" },
 		{ "atyp 0", { 5, 0, 0, 0 }, 4, "unknown address type 0" },
 		{ "atyp 2", { 5, 0, 0, 2 }, 4, "unknown address type 2" },
 		{ "atyp 5", { 5, 0, 0, 5 }, 4, "unknown address type 5" },
 		{ "atyp 255", { 5, 0, 0, 255 }, 4, "unknown address type 255" },
-		{ "empty name", { 5, 0, 0, 3, 0, 0, 0 }, 7, "empty bound name" },
+		{ "empty name", { 5, 0, 0, 3, 0, 0, 0 }, 7,
+		    "empty bound name" },
 		/* A refusal is final on its second byte. */
 		{ "short refusal", { 5, 5 }, 2, "connection refused (0x05)" }
 	};
