@@ -110,6 +110,9 @@ void		 config_free(struct nc_conf *);
 /* Defaults of a configuration without any statement. */
 void		 config_init_defaults(struct nc_conf *);
 struct peer_conf *config_find_peer(struct nc_conf *, const char *name);
+/* The proxy that applies to a peer (its own, else the global one). */
+void		 config_peer_proxy(const struct nc_conf *,
+		    const struct peer_conf *, struct proxy_conf *);
 const char	*cipher_name(uint8_t id);
 int		 cipher_from_name(const char *name);	/* -1 if unknown */
 

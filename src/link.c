@@ -15,6 +15,7 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +32,8 @@
 #include "network.h"
 #include "record.h"
 #include "relay.h"
+#include "socks5.h"
+#include "util.h"
 #include "wire.h"
 
 #define LINK_CLOSE_GRACE	2	/* seconds to flush a CLOSE */
@@ -77,6 +80,7 @@ link_state_name(enum link_state s)
 {
 	switch (s) {
 	case LINK_CONNECTING:
+	case LINK_SOCKS:
 		return "connecting";
 	case LINK_HELLO:
 	case LINK_KEY:
@@ -123,11 +127,15 @@ arm_timer(struct link *l, int seconds)
 		fatalx("%s: evtimer_add", __func__);
 }
 
-/* A handshake that got past the TCP connect and never completed. */
+/*
+ * A handshake that got past the TCP connect (and the proxy) and never
+ * completed.
+ */
 static void
 count_failure(struct link *l)
 {
-	if (l->was_up || l->failed_counted || l->state == LINK_CONNECTING)
+	if (l->was_up || l->failed_counted || l->state == LINK_CONNECTING ||
+	    l->state == LINK_SOCKS)
 		return;
 	l->failed_counted = 1;
 	netctx->handshakes_failed++;
@@ -157,9 +165,88 @@ start_handshake(struct link *l)
 	l->state = LINK_HELLO;
 }
 
+/*
+ * Through a proxy, the link is to the proxy's address; the destination
+ * travels in the SOCKS5 request.  Logs then name both.
+ */
+static void
+set_socks(struct link *l, const struct connect_msg *dest)
+{
+	char		 proxy[sizeof(l->addr)], port[16];
+	const char	*user = l->peer->proxy.user;
+	const char	*pass = l->peer->proxy.password;
+
+	if ((l->socks = malloc(sizeof(*l->socks))) == NULL)
+		fatal("%s", __func__);
+	/* The master and set_peer_proxy() checked every field. */
+	if (socks5_init(l->socks, dest->host, dest->port, user, pass) == -1)
+		fatalx("%s: bad SOCKS5 request for %s", __func__, dest->host);
+	/* Cut to fit if need be: it is only for logs and `show`. */
+	(void)nc_strlcpy(proxy, l->addr, sizeof(proxy));
+	(void)snprintf(port, sizeof(port), ":%u via ", (unsigned)dest->port);
+	(void)nc_strlcpy(l->addr, dest->host, sizeof(l->addr));
+	(void)nc_strlcat(l->addr, port, sizeof(l->addr));
+	(void)nc_strlcat(l->addr, proxy, sizeof(l->addr));
+}
+
+/* Send what the SOCKS5 exchange has to say next, if anything. */
+static void
+socks_send(struct link *l)
+{
+	const uint8_t	*out;
+	size_t		 len;
+
+	if ((out = socks5_output(l->socks, &len)) == NULL)
+		return;
+	if (bufferevent_write(l->bev, out, len) == -1)
+		fatalx("%s: write", __func__);
+}
+
+/*
+ * The proxy's answers.  0 once the tunnel is open: the handshake has
+ * started and what follows in the input is the peer's.  -1: wait for
+ * more, or the link is closing.
+ */
+static int
+socks_read(struct link *l, struct evbuffer *in)
+{
+	enum socks5_status	 st;
+	const uint8_t		*p;
+	size_t			 have, used;
+
+	/* No answer is longer: more than that is an error anyway. */
+	if ((have = evbuffer_get_length(in)) > SOCKS5_IN_MAX)
+		have = SOCKS5_IN_MAX;
+	if (have == 0 || (p = evbuffer_pullup(in, (ev_ssize_t)have)) == NULL)
+		return -1;
+	st = socks5_input(l->socks, p, have, &used);
+	(void)evbuffer_drain(in, used);
+	switch (st) {
+	case SOCKS5_MORE:
+		return -1;
+	case SOCKS5_SEND:
+		socks_send(l);
+		return -1;
+	case SOCKS5_DONE:
+		log_debug("link %s (%s): SOCKS5 tunnel open", l->addr,
+		    l->peer->name);
+		socks5_clear(l->socks);
+		free(l->socks);
+		l->socks = NULL;
+		start_handshake(l);
+		return 0;
+	case SOCKS5_ERROR:
+		break;
+	}
+	log_warnx("link %s (%s): SOCKS5 proxy: %s", l->addr, l->peer->name,
+	    socks5_error(l->socks));
+	link_close(l, CLOSE_NORMAL, "SOCKS5 exchange failed");
+	return -1;
+}
+
 struct link *
 link_new(int fd, int outbound, struct peer *peer, const struct sockaddr *sa,
-    socklen_t salen)
+    socklen_t salen, const struct connect_msg *socks_dest)
 {
 	struct link	*l;
 	int		 on = 1;
@@ -174,6 +261,8 @@ link_new(int fd, int outbound, struct peer *peer, const struct sockaddr *sa,
 	memcpy(&l->ss, sa, salen);
 	l->sslen = salen;
 	format_addr(l);
+	if (outbound && socks_dest != NULL)
+		set_socks(l, socks_dest);
 	monotime(&l->since);
 	l->last_rx = l->last_tx = l->since;
 	/* Small records carry latency-sensitive traffic: no Nagle delay. */
@@ -215,6 +304,10 @@ link_free(struct link *l)
 	net_link_gone(l, l->was_up);
 	if (l->hs != NULL)
 		hs_free(l->hs);
+	if (l->socks != NULL) {
+		socks5_clear(l->socks);
+		free(l->socks);
+	}
 	nc_aead_clear(&l->send);
 	nc_aead_clear(&l->recv);
 	event_free(l->ev_timer);
@@ -621,6 +714,8 @@ link_read_cb(struct bufferevent *bev, void *arg)
 		if (l->state == LINK_UNWRAP || l->state == LINK_CLOSING ||
 		    l->state == LINK_CONNECTING)
 			return;
+		if (l->state == LINK_SOCKS && socks_read(l, in) == -1)
+			return;
 		have = evbuffer_get_length(in);
 		if (have < REC_HDR)
 			return;
@@ -677,10 +772,23 @@ link_event_cb(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
 		log_debug("link %s (%s): connected", l->addr, l->peer->name);
-		start_handshake(l);
+		if (l->socks != NULL) {
+			l->state = LINK_SOCKS;
+			socks_send(l);		/* the greeting */
+		} else
+			start_handshake(l);
 		return;
 	}
-	if (l->state == LINK_UP)
+	/* Say why, and that nothing is tried without the proxy. */
+	if (l->socks != NULL && l->state == LINK_CONNECTING)
+		log_warnx("link %s (%s): cannot reach the SOCKS5 proxy: %s; "
+		    "no direct connection is made", l->addr, l->peer->name,
+		    (what & BEV_EVENT_EOF) ? "end of stream" : strerror(errno));
+	else if (l->state == LINK_SOCKS)
+		log_warnx("link %s (%s): %s during the SOCKS5 exchange",
+		    l->addr, l->peer->name, (what & BEV_EVENT_EOF) ?
+		    "end of stream" : strerror(errno));
+	else if (l->state == LINK_UP)
 		log_warnx("link %s (%s): %s without CLOSE", l->addr,
 		    l->peer->name, (what & BEV_EVENT_EOF) ? "end of stream" :
 		    "connection error");
@@ -728,8 +836,14 @@ link_timer_cb(int fd, short ev, void *arg)
 		keepalive_tick(l);
 		break;
 	default:
-		log_warnx("link %s: handshake not finished in %u seconds",
-		    l->addr, netctx->ns.handshake_timeout);
+		if (l->socks != NULL)
+			log_warnx("link %s: %s in %u seconds", l->addr,
+			    l->state == LINK_SOCKS ? "SOCKS5 exchange not "
+			    "finished" : "SOCKS5 proxy not reached",
+			    netctx->ns.handshake_timeout);
+		else
+			log_warnx("link %s: handshake not finished in %u "
+			    "seconds", l->addr, netctx->ns.handshake_timeout);
 		link_close(l, CLOSE_TIMEOUT, "handshake timeout");
 		break;
 	}

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <openssl/crypto.h>
 #include <seccomp.h>
 
 #include "conf.h"
@@ -406,6 +407,24 @@ send_net_settings(const struct nc_conf *conf)
 	imsgev_compose(&master.net.iev, IMSG_CONF_NET, 0, -1, &ns, sizeof(ns));
 }
 
+/* The proxy that applies to a peer, for the network child. */
+static void
+peer_proxy_msg(const struct nc_conf *conf, const struct peer_conf *pc,
+    struct proxy_msg *px)
+{
+	struct proxy_conf	pxc;
+
+	config_peer_proxy(conf, pc, &pxc);
+	memset(px, 0, sizeof(*px));
+	px->type = (uint8_t)pxc.type;
+	px->has_auth = (uint8_t)pxc.has_auth;
+	px->port = pxc.port;
+	(void)nc_strlcpy(px->host, pxc.host, sizeof(px->host));
+	(void)nc_strlcpy(px->user, pxc.user, sizeof(px->user));
+	(void)nc_strlcpy(px->password, pxc.password, sizeof(px->password));
+	OPENSSL_cleanse(&pxc, sizeof(pxc));
+}
+
 static void
 send_peers(const struct nc_conf *conf)
 {
@@ -420,8 +439,10 @@ send_peers(const struct nc_conf *conf)
 		pm.id = id;
 		(void)nc_strlcpy(pm.name, pc->name, sizeof(pm.name));
 		memcpy(pm.fp, pc->fp, sizeof(pm.fp));
+		peer_proxy_msg(conf, pc, &pm.proxy);
 		imsgev_compose(&master.net.iev, IMSG_CONF_PEER, 0, -1, &pm,
 		    sizeof(pm));
+		OPENSSL_cleanse(&pm, sizeof(pm));	/* a proxy password */
 		TAILQ_FOREACH(ct, &pc->connects, entry) {
 			memset(&cm, 0, sizeof(cm));
 			cm.peer = id;

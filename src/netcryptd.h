@@ -111,10 +111,25 @@ struct net_settings {
 	uint64_t	test_keyupdate_records;
 };
 
+/*
+ * The proxy a peer is dialled through, as it applies (the peer's own,
+ * else the global one).  Without has_auth the network child draws a
+ * random user and password for the peer (DESIGN section 7).
+ */
+struct proxy_msg {
+	uint8_t		type;			/* PROXY_NONE, PROXY_SOCKS5 */
+	uint8_t		has_auth;
+	uint16_t	port;
+	char		host[NC_HOST_MAX + 1];
+	char		user[256];		/* RFC 1929: 1..255 bytes */
+	char		password[256];
+};
+
 struct peer_msg {
 	uint32_t	id;			/* index, used by connect_msg */
 	char		name[NC_NAME_MAX + 1];
 	uint8_t		fp[NC_SHA256_LEN];	/* pinned key */
+	struct proxy_msg proxy;
 };
 
 struct connect_msg {

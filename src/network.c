@@ -83,6 +83,38 @@ net_peer_by_fp(const uint8_t fp[NC_SHA256_LEN])
 	return NULL;
 }
 
+/*
+ * The master's proxy settings, checked.  Without a configured user, the
+ * peer gets a random user and password for this run: Tor (with its
+ * default IsolateSOCKSAuth) then keeps each peer on its own circuits.
+ */
+static void
+set_peer_proxy(struct peer *p, const struct proxy_msg *px)
+{
+	uint8_t	rnd[16];
+
+	p->proxy = *px;
+	p->proxy.host[sizeof(p->proxy.host) - 1] = '\0';
+	p->proxy.user[sizeof(p->proxy.user) - 1] = '\0';
+	p->proxy.password[sizeof(p->proxy.password) - 1] = '\0';
+	if (p->proxy.type == PROXY_NONE)
+		return;
+	if (p->proxy.type != PROXY_SOCKS5 || p->proxy.port == 0 ||
+	    p->proxy.host[0] == '\0' || (p->proxy.has_auth &&
+	    (p->proxy.user[0] == '\0' || p->proxy.password[0] == '\0')))
+		fatalx("%s: bad proxy for peer %s", __func__, p->name);
+	if (p->proxy.has_auth)
+		return;
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		fatalx("%s: RAND_bytes", __func__);
+	(void)nc_strlcpy(p->proxy.user, "netcryptd-", sizeof(p->proxy.user));
+	nc_hex_encode(rnd, 8, p->proxy.user + strlen(p->proxy.user),
+	    sizeof(p->proxy.user) - strlen(p->proxy.user));
+	nc_hex_encode(rnd + 8, 8, p->proxy.password,
+	    sizeof(p->proxy.password));
+	OPENSSL_cleanse(rnd, sizeof(rnd));
+}
+
 static void
 add_peer(const struct peer_msg *pm)
 {
@@ -95,6 +127,7 @@ add_peer(const struct peer_msg *pm)
 	p->id = pm->id;
 	(void)nc_strlcpy(p->name, pm->name, sizeof(p->name));
 	memcpy(p->fp, pm->fp, sizeof(p->fp));
+	set_peer_proxy(p, &pm->proxy);
 	(void)nc_fingerprint_from_digest(p->fp, p->fpstr, sizeof(p->fpstr));
 	relay_out_init(&p->out, netctx->ns.queue_size, net_completed, p);
 	relay_in_init(&p->in);
@@ -145,6 +178,9 @@ net_dispatch_master_conf(void *arg, struct imsg *imsg)
 			fatalx("%s: bad CONF_PEER", __func__);
 		pm.name[NC_NAME_MAX] = '\0';
 		add_peer(&pm);
+		/* It may hold a proxy password. */
+		OPENSSL_cleanse(&pm, sizeof(pm));
+		OPENSSL_cleanse(imsg->data, imsg->datalen);
 		return 0;
 	case IMSG_CONF_CONNECT:
 		if (imsg_get_data(imsg, &cm, sizeof(cm)) == -1)
@@ -290,6 +326,7 @@ peer_schedule_dial(struct peer *p)
 		fatalx("%s: evtimer_add", __func__);
 }
 
+/* sa is the peer's address, or the proxy's for a proxied peer. */
 static void
 peer_connect_addr(struct peer *p, const struct sockaddr *sa, socklen_t len)
 {
@@ -302,7 +339,8 @@ peer_connect_addr(struct peer *p, const struct sockaddr *sa, socklen_t len)
 		peer_schedule_dial(p);
 		return;
 	}
-	p->dialing = link_new(fd, 1, p, sa, len);
+	p->dialing = link_new(fd, 1, p, sa, len,
+	    p->proxy.type == PROXY_SOCKS5 ? p->target : NULL);
 }
 
 /* A literal address needs no resolver. */
@@ -336,20 +374,35 @@ peer_dial(struct peer *p)
 	struct resolve_req	 req;
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
+	const char		*host;
+	uint16_t		 port;
 
 	if (p->nconnects == 0 || p->link != NULL || p->dialing != NULL)
 		return;
 	c = &p->connects[p->next_connect % p->nconnects];
 	p->next_connect = (p->next_connect + 1) % p->nconnects;
-	if (parse_literal(c->host, c->port, &ss, &len) == 0) {
+	p->target = c;
+	/*
+	 * Through a proxy, the peer's name is only ever given to the proxy
+	 * (no DNS leak); what we connect to, and may have resolved, is the
+	 * proxy.  Never a direct connection.
+	 */
+	if (p->proxy.type == PROXY_SOCKS5) {
+		host = p->proxy.host;
+		port = p->proxy.port;
+	} else {
+		host = c->host;
+		port = c->port;
+	}
+	if (parse_literal(host, port, &ss, &len) == 0) {
 		peer_connect_addr(p, (struct sockaddr *)&ss, len);
 		return;
 	}
 	memset(&req, 0, sizeof(req));
 	req.peer = p->id;
 	req.seq = ++p->resolve_seq;
-	(void)nc_strlcpy(req.host, c->host, sizeof(req.host));
-	req.port = c->port;
+	(void)nc_strlcpy(req.host, host, sizeof(req.host));
+	req.port = port;
 	p->in_backoff = 1;	/* nothing else until the answer */
 	imsgev_compose(&net.master, IMSG_NET_RESOLVE, 0, -1, &req, sizeof(req));
 }
@@ -538,7 +591,8 @@ accept_cb(int lfd, short ev, void *arg)
 			(void)close(fd);
 			continue;
 		}
-		(void)link_new(fd, 0, NULL, (struct sockaddr *)&ss, len);
+		(void)link_new(fd, 0, NULL, (struct sockaddr *)&ss, len,
+		    NULL);
 	}
 }
 

@@ -21,6 +21,7 @@ struct bufferevent;
 struct event;
 struct event_base;
 struct handshake;
+struct socks5;
 
 #define NET_MAX_CONNECTS	16
 #define NET_MAX_PENDING		64	/* handshakes at once */
@@ -30,6 +31,7 @@ struct handshake;
 
 enum link_state {
 	LINK_CONNECTING,	/* outbound TCP connect in progress */
+	LINK_SOCKS,		/* connected to the proxy, SOCKS5 exchange */
 	LINK_HELLO,		/* waiting for the peer's HELLO */
 	LINK_KEY,		/* waiting for the peer's KEY */
 	LINK_UNWRAP,		/* waiting for the key-holder */
@@ -52,13 +54,15 @@ struct link {
 	struct event		*ev_timer;	/* handshake timeout, keepalive */
 	struct event		*ev_ack;	/* delayed cumulative ACK */
 	struct handshake	*hs;
+	struct socks5		*socks;		/* until the tunnel is open */
 	struct nc_aead		 send, recv;
 	uint8_t			 peer_epoch[8];
 	uint8_t			 initiator_fp[NC_SHA256_LEN];
 	uint8_t			 cipher;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
-	char			 addr[NC_HOST_MAX + 8];	/* "ip:port" */
+	char			 addr[NC_HOST_MAX + 8];	/* "ip:port", or
+						   "host:port via ip:port" */
 	int			 loopback;
 	struct timespec		 since;		/* created, then up */
 	struct timespec		 last_rx, last_tx;
@@ -79,6 +83,8 @@ struct peer {
 	struct connect_msg	 connects[NET_MAX_CONNECTS];
 	size_t			 nconnects;
 	size_t			 next_connect;	/* which one to dial next */
+	const struct connect_msg *target;	/* the one being dialled */
+	struct proxy_msg	 proxy;		/* NONE, or how to reach it */
 	struct link		*link;		/* the link that is up */
 	struct link		*dialing;	/* our outbound attempt */
 	struct event		*ev_retry;
@@ -127,8 +133,10 @@ void		 net_completed(void *arg, uint64_t cookie, uint64_t id,
 		    uint8_t status);
 
 /* link.c */
+/* socks_dest: NULL for a direct link, else what to ask the proxy at sa. */
 struct link	*link_new(int fd, int outbound, struct peer *,
-		    const struct sockaddr *, socklen_t);
+		    const struct sockaddr *, socklen_t,
+		    const struct connect_msg *socks_dest);
 void		 link_unwrapped(struct link *, const uint8_t u[NC_SHA256_LEN]);
 void		 link_close(struct link *, uint8_t reason, const char *why);
 void		 link_free(struct link *);

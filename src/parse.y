@@ -1232,6 +1232,12 @@ proxy_socks5(const char *host, int port)
 		cerror("proxy socks5: invalid host \"%s\"", host);
 		return;
 	}
+	/* The master would have to resolve it: a lookup that leaks. */
+	if (is_onion(host)) {
+		cerror("proxy socks5: \"%s\": a .onion host cannot be the "
+		    "proxy itself", host);
+		return;
+	}
 	nc_strlcpy(proxytmp.host, host, sizeof(proxytmp.host));
 	/* A bad port has been reported; 0 never reaches a socket. */
 	proxytmp.port = port > 0 ? (uint16_t)port : 0;
@@ -1542,6 +1548,34 @@ config_find_peer(struct nc_conf *c, const char *name)
 		if (strcmp(p->name, name) == 0)
 			return p;
 	return NULL;
+}
+
+/*
+ * The proxy a peer's outgoing links use: its own "proxy" statement, else
+ * the global one; the user and password are always the peer's.  The
+ * type is PROXY_NONE or PROXY_SOCKS5, never PROXY_INHERIT.
+ */
+void
+config_peer_proxy(const struct nc_conf *c, const struct peer_conf *p,
+    struct proxy_conf *out)
+{
+	const struct proxy_conf	*src;
+
+	src = p->proxy.type == PROXY_INHERIT ? &c->proxy : &p->proxy;
+	memset(out, 0, sizeof(*out));
+	if (src->type != PROXY_SOCKS5) {
+		out->type = PROXY_NONE;
+		return;
+	}
+	out->type = PROXY_SOCKS5;
+	nc_strlcpy(out->host, src->host, sizeof(out->host));
+	out->port = src->port;
+	if (p->proxy.has_auth) {
+		out->has_auth = 1;
+		nc_strlcpy(out->user, p->proxy.user, sizeof(out->user));
+		nc_strlcpy(out->password, p->proxy.password,
+		    sizeof(out->password));
+	}
 }
 
 /* ---- the whole configuration -------------------------------------- */

@@ -877,6 +877,136 @@ START_TEST(t_proxy_auth_no_proxy)
 }
 END_TEST
 
+/* Which proxy applies: the peer's own, else the global; auth per peer. */
+START_TEST(t_proxy_effective)
+{
+	struct nc_conf		*c;
+	struct proxy_conf	 px;
+
+	c = parse_ok("proxyeff.conf", PRIV
+	    "proxy socks5 tor.example port 9050\n"
+	    "peer \"hostb\" {\n"
+	    "\tproxy user \"ub\" password \"pb\"\n"
+	    "\tconnect to \"hostb.example\" port 1\n"
+	    "\tfingerprint \"@FPB@\"\n"
+	    "}\n"
+	    "peer \"hostc\" {\n"
+	    "\tproxy socks5 ::1 port 1080\n"
+	    "\tfingerprint \"@FPC@\"\n"
+	    "}\n"
+	    "peer \"hostd\" {\n"
+	    "\tproxy none\n"
+	    "\tfingerprint \"SHA256:"
+	    "3bDlWv8kk0a3ytKtN3ZQTOZxSHi1ypB4z3Ja1/V6NLE\"\n"
+	    "}\n", 0);
+	config_peer_proxy(c, config_find_peer(c, "hostb"), &px);
+	ck_assert_int_eq(px.type, PROXY_SOCKS5);
+	ck_assert_str_eq(px.host, "tor.example");
+	ck_assert_uint_eq(px.port, 9050);
+	ck_assert_int_eq(px.has_auth, 1);
+	ck_assert_str_eq(px.user, "ub");
+	ck_assert_str_eq(px.password, "pb");
+	config_peer_proxy(c, config_find_peer(c, "hostc"), &px);
+	ck_assert_int_eq(px.type, PROXY_SOCKS5);
+	ck_assert_str_eq(px.host, "::1");
+	ck_assert_uint_eq(px.port, 1080);
+	ck_assert_int_eq(px.has_auth, 0);
+	ck_assert_str_eq(px.user, "");
+	config_peer_proxy(c, config_find_peer(c, "hostd"), &px);
+	ck_assert_int_eq(px.type, PROXY_NONE);
+	ck_assert_str_eq(px.host, "");
+	config_free(c);
+
+	/* No proxy anywhere: none, even with "proxy none" globally. */
+	c = parse_ok("proxyeff2.conf", PRIV
+	    "proxy none\n"
+	    "peer \"hostb\" {\n"
+	    "\tfingerprint \"@FPB@\"\n"
+	    "}\n", 0);
+	ck_assert_int_eq(c->proxy.type, PROXY_NONE);
+	config_peer_proxy(c, config_find_peer(c, "hostb"), &px);
+	ck_assert_int_eq(px.type, PROXY_NONE);
+	config_free(c);
+
+	/* The last global statement wins; a peer's own wins over it. */
+	c = parse_ok("proxyeff3.conf", PRIV
+	    "proxy socks5 127.0.0.1 port 9050\n"
+	    "proxy none\n"
+	    "peer \"hostb\" {\n"
+	    "\tproxy none\n"
+	    "\tproxy socks5 127.0.0.2 port 9150\n"
+	    "\tfingerprint \"@FPB@\"\n"
+	    "}\n", 0);
+	ck_assert_int_eq(c->proxy.type, PROXY_NONE);
+	config_peer_proxy(c, config_find_peer(c, "hostb"), &px);
+	ck_assert_int_eq(px.type, PROXY_SOCKS5);
+	ck_assert_str_eq(px.host, "127.0.0.2");
+	ck_assert_uint_eq(px.port, 9150);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(t_proxy_bad)
+{
+	parse_bad("proxybad.conf", PRIV
+	    "proxy socks5 \"abcdefghijklmnop.onion\" port 9050\n"
+	    "proxy socks5 127.0.0.1 port 0\n"
+	    "proxy socks5 \"bad host!\" port 9050\n"
+	    "proxy socks5 127.0.0.1\n"
+	    "proxy socks4 127.0.0.1 port 9050\n"
+	    "peer \"hostb\" {\n"
+	    "\tfingerprint \"@FPB@\"\n"
+	    "\tproxy socks5 x.onion. port 9050\n"
+	    "}\n", 0,
+	    "2: proxy socks5: \"abcdefghijklmnop.onion\": a .onion host "
+	    "cannot be the proxy itself",
+	    "3: port 0: out of range 1..65535",
+	    "4: proxy socks5: invalid host \"bad host!\"",
+	    "5: syntax error",
+	    "6: syntax error",
+	    "9: proxy socks5: \"x.onion.\": a .onion host cannot be the "
+	    "proxy itself", NULL);
+}
+END_TEST
+
+/* RFC 1929 lengths: 1..255 bytes each, checked at their limits. */
+START_TEST(t_proxy_auth_lengths)
+{
+	struct nc_conf		*c;
+	struct peer_conf	*p;
+	char			 text[2048], u255[256], u256[257];
+
+	memset(u255, 'u', 255);
+	u255[255] = '\0';
+	memset(u256, 'u', 256);
+	u256[256] = '\0';
+	snprintf(text, sizeof(text), PRIV
+	    "proxy socks5 127.0.0.1 port 9050\n"
+	    "peer \"hostb\" {\n"
+	    "\tproxy user \"%s\" password \"%s\"\n"
+	    "\tfingerprint \"@FPB@\"\n"
+	    "}\n", u255, u255);
+	c = parse_ok("authlen.conf", text, 0);
+	p = config_find_peer(c, "hostb");
+	ck_assert_uint_eq(strlen(p->proxy.user), 255);
+	ck_assert_uint_eq(strlen(p->proxy.password), 255);
+	config_free(c);
+	snprintf(text, sizeof(text), PRIV
+	    "proxy socks5 127.0.0.1 port 9050\n"
+	    "peer \"hostb\" {\n"
+	    "\tproxy user \"%s\" password \"p\"\n"
+	    "\tproxy user \"u\" password \"%s\"\n"
+	    "\tproxy user \"u\" password \"\"\n"
+	    "\tfingerprint \"@FPB@\"\n"
+	    "}\n", u256, u256);
+	parse_bad("authlen2.conf", text, 0,
+	    "4: peer \"hostb\": proxy user and password must have 1 to 255",
+	    "5: peer \"hostb\": proxy user and password must have 1 to 255",
+	    "6: peer \"hostb\": proxy user and password must have 1 to 255",
+	    NULL);
+}
+END_TEST
+
 START_TEST(t_macros)
 {
 	struct nc_conf		*c;
@@ -1347,6 +1477,8 @@ config_suite(void)
 	tcase_add_test(tc, t_onion_global_proxy);
 	tcase_add_test(tc, t_onion_peer_proxy);
 	tcase_add_test(tc, t_proxy_auth);
+	tcase_add_test(tc, t_proxy_effective);
+	tcase_add_test(tc, t_proxy_auth_lengths);
 	tcase_add_test(tc, t_macros);
 	tcase_add_test(tc, t_macro_cmdline);
 	tcase_add_test(tc, t_include_relative);
@@ -1382,6 +1514,7 @@ config_suite(void)
 	tcase_add_test(tc, t_onion_no_proxy);
 	tcase_add_test(tc, t_onion_proxy_none);
 	tcase_add_test(tc, t_proxy_auth_no_proxy);
+	tcase_add_test(tc, t_proxy_bad);
 	tcase_add_test(tc, t_macro_undefined);
 	tcase_add_test(tc, t_file_macros_forgotten);
 	tcase_add_test(tc, t_include_errors);
