@@ -800,6 +800,8 @@ reload_listeners(const struct nc_conf *nc, const int fds[NET_MAX_LISTEN])
 	}
 	i = 0;
 	TAILQ_FOREACH(la, &nc->listens, entry) {
+		if (i >= NET_MAX_LISTEN)
+			break;		/* reload_bind() refused more */
 		if (fds[i] != -1)
 			send_listener(la, fds[i]);
 		i++;
@@ -846,7 +848,10 @@ reload(int checkonly, int from_ctl, uint32_t client)
 	size_t		 nchanges, nrestart;
 	int		 fds[NET_MAX_LISTEN];
 	char		 line[128];
+	size_t		 i;
 
+	for (i = 0; i < NET_MAX_LISTEN; i++)
+		fds[i] = -1;
 	if (master.stopping || !master.net.ready) {
 		log_warnx("%s: the daemon is %s; request ignored",
 		    checkonly ? "check" : "reload", master.stopping ?

@@ -63,6 +63,7 @@ struct netctx		*netctx = &net.ctx;
 static void	peer_dial(struct peer *);
 static void	peer_schedule_dial(struct peer *);
 static void	peer_retry_cb(int, short, void *);
+static void	peer_new_timer(struct peer *);
 static void	accept_cb(int, short, void *);
 
 static struct peer *
@@ -728,7 +729,13 @@ reconf_peer(struct imsg *imsg)
 	pm.name[NC_NAME_MAX] = '\0';
 	if ((p = peer_by_id(pm.id)) == NULL) {
 		add_peer(&pm);
-		peer_by_id(pm.id)->reconf = PEER_RECONF_NEW;
+		p = peer_by_id(pm.id);
+		p->reconf = PEER_RECONF_NEW;
+		/*
+		 * It can be accepted before RECONF_END, and a link of it that
+		 * fails would then schedule a redial: the timer must exist.
+		 */
+		peer_new_timer(p);
 		return;
 	}
 	if (strcmp(p->name, pm.name) != 0)
@@ -780,10 +787,17 @@ reconf_peer_del(struct imsg *imsg)
 }
 
 static void
-peer_start(struct peer *p)
+peer_new_timer(struct peer *p)
 {
 	if ((p->ev_retry = evtimer_new(netctx->base, peer_retry_cb, p)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
+}
+
+static void
+peer_start(struct peer *p)
+{
+	if (p->ev_retry == NULL)
+		peer_new_timer(p);
 	net.npeers++;
 	peer_dial(p);	/* "connect, or wait for the peer" */
 }
