@@ -814,7 +814,10 @@ reconf_end(void)
 		if (p->reconf & PEER_RECONF_NEW) {
 			log_info("peer %s: added", p->name);
 			peer_start(p);
-		} else if (p->reconf & PEER_RECONF_KEY) {
+			p->reconf = 0;
+			continue;
+		}
+		if (p->reconf & PEER_RECONF_KEY) {
 			/* The old key was verified: nothing of it may stay. */
 			log_info("peer %s: pinned key changed to %s", p->name,
 			    p->fpstr);
@@ -822,14 +825,17 @@ reconf_end(void)
 				if (l->peer == p)
 					link_close(l, CLOSE_NORMAL, "pinned key "
 					    "changed");
-		} else if (p->reconf & PEER_RECONF_CHANGED) {
+		}
+		if (p->reconf & PEER_RECONF_CHANGED) {
 			/* New addresses are for the next attempt. */
 			if (p->nconnects == 0 && p->in_backoff &&
 			    evtimer_pending(p->ev_retry, NULL)) {
 				evtimer_del(p->ev_retry);
 				p->in_backoff = 0;
 			}
-			peer_dial(p);	/* if it now dials and is idle */
+			/* Idle: a peer that only waited may dial now. */
+			if (!p->in_backoff)
+				peer_dial(p);
 		}
 		p->reconf = 0;
 	}
