@@ -269,6 +269,9 @@ read_reply(int fd, struct text *t)
 			if (body[0] == 0)
 				return 0;
 			fprintf(stderr, "netcryptctl: netcryptd: ");
+			/* Errors of a reload come as lines: no blank one. */
+			if (len > 2 && body[len - 1] == '\n')
+				len--;
 			if (len > 1)
 				print_safe(stderr, body + 1, len - 1);
 			else

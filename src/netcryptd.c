@@ -745,19 +745,17 @@ ctl_reload_request(struct imsg *imsg)
  * belongs to the i-th address of nc, -1 for those already open.
  */
 static int
-reload_bind(const struct nc_conf *nc, int fds[NET_MAX_LISTEN])
+reload_bind(const struct nc_conf *nc, int fds[NET_MAX_LISTEN], char *err,
+    size_t errsz)
 {
 	const struct listen_addr	*la;
-	char				 err[512];
 	size_t				 i, j, n = 0;
 
 	TAILQ_FOREACH(la, &nc->listens, entry)
 		n++;
 	if (n > NET_MAX_LISTEN) {
-		(void)snprintf(err, sizeof(err), "more than %d listening "
-		    "addresses", NET_MAX_LISTEN);
-		log_warnx("reload: %s", err);
-		report_line(&master.report, err);
+		(void)snprintf(err, errsz, "more than %d listening addresses",
+		    NET_MAX_LISTEN);
 		return -1;
 	}
 	i = 0;
@@ -768,9 +766,7 @@ reload_bind(const struct nc_conf *nc, int fds[NET_MAX_LISTEN])
 			    &master.listeners[j].addr) == la)
 				break;
 		if (j == master.nlisteners &&
-		    (fds[i] = open_listener(la, err, sizeof(err))) == -1) {
-			log_warnx("reload: %s", err);
-			report_line(&master.report, err);
+		    (fds[i] = open_listener(la, err, errsz)) == -1) {
 			while (i-- > 0)
 				if (fds[i] != -1)
 					(void)close(fds[i]);
@@ -847,7 +843,7 @@ reload(int checkonly, int from_ctl, uint32_t client)
 	struct nc_conf	*nc;
 	size_t		 nchanges, nrestart;
 	int		 fds[NET_MAX_LISTEN];
-	char		 line[128];
+	char		 line[PATH_MAX + 64], err[512];
 	size_t		 i;
 
 	for (i = 0; i < NET_MAX_LISTEN; i++)
@@ -870,6 +866,10 @@ reload(int checkonly, int from_ctl, uint32_t client)
 	}
 	/* sd_notify RELOADING=1 / READY=1 go around this (notify.c) */
 	report_reset(&master.report);
+	/* The heading of the answer if errors follow; else discarded. */
+	(void)snprintf(line, sizeof(line), "%s has errors; the running "
+	    "configuration is kept:", master.conffile);
+	report_line(&master.report, line);
 	log_set_capture(report_capture);
 	nc = config_parse(master.conffile, 0);
 	log_set_capture(NULL);
@@ -894,8 +894,13 @@ reload(int checkonly, int from_ctl, uint32_t client)
 		config_free(nc);
 		return;
 	}
-	if (reload_bind(nc, fds) == -1) {
-		log_warnx("reload: refused; the running configuration is kept");
+	if (reload_bind(nc, fds, err, sizeof(err)) == -1) {
+		log_warnx("reload: %s; refused, the running configuration is "
+		    "kept", err);
+		report_reset(&master.report);
+		report_line(&master.report, "refused, the running "
+		    "configuration is kept:");
+		report_line(&master.report, err);
 		if (from_ctl)
 			ctl_answer(client, 1, &master.report);
 		config_free(nc);

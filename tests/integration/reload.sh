@@ -155,7 +155,21 @@ done
 # Up since before the first reload: never re-made (allow 1 s of rounding).
 check "a-b up for the whole test" field_ge a b up_seconds $(( $(date +%s) - T0 - 1 ))
 
-# --- 6. a changed pinned key closes the link -----------------------------
+# --- 6. a listen address that cannot be bound refuses the whole reload ---
+conf_a "$PA2" "listen on 127.0.0.1 port $PB" "keepalive 5"
+out=$(ctl a reload 2>&1); rc=$?
+check "unbindable address: netcryptctl reload exits non-zero" test "$rc" -ne 0
+check "unbindable address: the bind error is printed" \
+	grep -q "bind 127.0.0.1: Address already in use" <<<"$out"
+check "unbindable address: logged" logged a "reload: bind 127.0.0.1: Address already in use"
+conf_a "$PA2"
+out=$(ctl a check 2>&1)
+check "unbindable address: nothing of that reload applied" \
+	grep -q "would make 0 changes" <<<"$out"
+check "unbindable address: still listening where it was" accepts "$PA2"
+check "unbindable address: b untouched" unchanged_ab
+
+# --- 7. a changed pinned key closes the link -----------------------------
 write_conf a "$PA2" "peer \"b\" {
 	connect to 127.0.0.1 port $PB
 	public key \"$T_DIR/x/private.pem.pub\"
@@ -164,9 +178,23 @@ ctl a reload > "$T_DIR/keychange.out" 2>&1
 check "key change reported" grep -q "peer b: pinned key changed" "$T_DIR/keychange.out"
 check "key change: the link is closed" wait_for 50 logged a "closing: pinned key changed"
 check "key change: b is no longer accepted" wait_for 100 is_not_up a b
-conf_a "$PA2"
-ctl a reload > /dev/null 2>&1
+# Restored, with a new cipher preference (live, for new links) and a new
+# private key and unwrap rate (both need a restart: not applied).
+FP_A=$(daemon_field a fingerprint)
+conf_a "$PA2" "cipher chacha20-poly1305" "unwrap rate 7"
+sed -i "s|$T_DIR/a/private.pem|$T_DIR/x/private.pem|" "$T_DIR/a/netcryptd.conf"
+out=$(ctl a reload 2>&1); rc=$?
+check "restart-only changes: the reload is still accepted" test "$rc" = 0
+check "private key change: needs a restart" grep -q "private key: .* needs a restart" <<<"$out"
+check "unwrap rate change: needs a restart" grep -q "unwrap rate: 500 -> 7 needs a restart" <<<"$out"
+check "restart-only changes logged as warnings" logged a "reload: private key: .* needs a restart"
 check "key restored: link back up" wait_up a b 300
+check "the new link uses the new cipher preference" \
+	test "$(peer_field a b cipher)" = chacha20-poly1305
+check "the private key was not reloaded" test "$(daemon_field a fingerprint)" = "$FP_A"
+out=$(ctl a check 2>&1)
+check "check: the restart-only changes are still pending" \
+	grep -q "would make 2 changes, 2 of them need a restart" <<<"$out"
 
 # --- the daemons lived through all of it ----------------------------------
 check "a still running" kill -0 "$PIDA"
