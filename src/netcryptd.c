@@ -87,7 +87,8 @@ struct master {
 	int			 reload_ctl;	/* asked by netcryptctl */
 	uint32_t		 reload_client;
 	size_t			 reload_changes;
-	struct report		 report;
+	struct report		 report;	/* of the reload or check now */
+	struct report		 pending;	/* of the one sent, for its answer */
 };
 
 static struct master	master;
@@ -719,12 +720,15 @@ ctl_answer(uint32_t client, uint8_t status, const struct report *r)
 	imsgev_composev(&master.net.iev, IMSG_CTL_RELOAD_DONE, 0, -1, iov, 2);
 }
 
+/* Refused at once: the report of a reload in progress stays intact. */
 static void
 ctl_refuse(uint32_t client, const char *why)
 {
-	report_reset(&master.report);
-	report_line(&master.report, why);
-	ctl_answer(client, 1, &master.report);
+	struct report	r;
+
+	report_reset(&r);
+	report_line(&r, why);
+	ctl_answer(client, 1, &r);
 }
 
 static void
@@ -916,6 +920,7 @@ reload(int checkonly, int from_ctl, uint32_t client)
 	config_free(master.conf);
 	master.conf = nc;
 	master.reloading = 1;
+	master.pending = master.report;
 	master.reload_ctl = from_ctl;
 	master.reload_client = client;
 	master.reload_changes = nchanges;
@@ -935,8 +940,8 @@ reload_done(void)
 	if (master.reload_ctl) {
 		(void)snprintf(line, sizeof(line), "configuration reloaded: "
 		    "%zu changes", master.reload_changes);
-		report_line(&master.report, line);
-		ctl_answer(master.reload_client, 0, &master.report);
+		report_line(&master.pending, line);
+		ctl_answer(master.reload_client, 0, &master.pending);
 	}
 	/* sd_notify RELOADING=1 / READY=1 go around this (notify.c) */
 }

@@ -152,6 +152,28 @@ for i in 1 2 3; do
 	check "repeat reload $i applied" wait_for 100 reloaded a $((3 + i))
 	check "repeat reload $i: a-b still the same link" unchanged_ab
 done
+# Reloads asked at the same time: each is applied, or refused while the
+# one before is in progress; never anything else.
+for i in 1 2 3; do
+	ctl a reload > "$T_DIR/conc1.$i" 2>&1 & P1=$!
+	ctl a reload > "$T_DIR/conc2.$i" 2>&1 & P2=$!
+	T_PIDS="$T_PIDS $P1 $P2"
+	wait_status "$P1"; wait_status "$P2"
+done
+# Each answer is its own: a refusal never leaks into the other's.
+conc_ok() {
+	local f
+	for f in "$T_DIR"/conc[12].*; do
+		case "$(cat "$f")" in
+		"configuration reloaded: 0 changes") ;;
+		"netcryptctl: netcryptd: another reload is in progress") ;;
+		*) echo "unexpected answer in $f:"; cat "$f"; return 1 ;;
+		esac
+	done
+}
+check "concurrent reloads: each applied or refused as overlapping" conc_ok
+check "concurrent reloads: a-b still the same link" unchanged_ab
+
 # Up since before the first reload: never re-made (allow 1 s of rounding).
 check "a-b up for the whole test" field_ge a b up_seconds $(( $(date +%s) - T0 - 1 ))
 
