@@ -88,7 +88,7 @@ struct master {
 	uint32_t		 reload_client;
 	size_t			 reload_changes;
 	struct report		 report;	/* of the reload or check now */
-	struct report		 pending;	/* of the one sent, for its answer */
+	struct report		 pending;	/* of the one sent */
 };
 
 static struct master	master;

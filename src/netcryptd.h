@@ -46,7 +46,7 @@ enum imsg_type {
 	IMSG_KH_UNWRAP,		/* struct kh_unwrap_req + blob */
 	IMSG_KH_UNWRAP_DONE,	/* struct kh_unwrap_rep */
 	/* master -> network child */
-	IMSG_NET_LISTEN_FD,	/* struct listen_msg + fd of a listening TCP socket */
+	IMSG_NET_LISTEN_FD,	/* struct listen_msg + a listening TCP socket */
 	IMSG_NET_CONTROL_FD,	/* fd of the listening control socket */
 	IMSG_NET_SESSION_FD,	/* fd of the listening session socket */
 	IMSG_CONF_NET,		/* struct net_settings */
@@ -131,7 +131,7 @@ struct net_settings {
 #define NET_MAX_LISTEN		16
 
 struct listen_msg {
-	uint32_t	id;		/* the master's, for RECONF_LISTEN_CLOSE */
+	uint32_t	id;		/* for RECONF_LISTEN_CLOSE */
 };
 
 struct peer_msg {

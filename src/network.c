@@ -823,8 +823,8 @@ reconf_end(void)
 			    p->fpstr);
 			TAILQ_FOREACH(l, &netctx->links, entry)
 				if (l->peer == p)
-					link_close(l, CLOSE_NORMAL, "pinned key "
-					    "changed");
+					link_close(l, CLOSE_NORMAL,
+					    "pinned key changed");
 		}
 		if (p->reconf & PEER_RECONF_CHANGED) {
 			/* New addresses are for the next attempt. */

@@ -996,7 +996,8 @@ END_TEST
 
 START_TEST(reload_answered)
 {
-	static const char	 done[] = "peer c: added\nconfiguration reloaded\n";
+	static const char	 done[] =
+	    "peer c: added\nconfiguration reloaded\n";
 	struct reply		 r;
 	struct parsed		 pr;
 	int			 fd;
