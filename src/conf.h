@@ -63,6 +63,7 @@ struct peer_conf {
 	size_t			 spkilen;
 	struct proxy_conf	 proxy;
 	int			 lineno;	/* where it was declared */
+	uint32_t		 id;		/* set by the master (reload) */
 };
 TAILQ_HEAD(peer_list, peer_conf);
 

@@ -3,6 +3,8 @@
  *
  * A client connects, sends one request record and gets one answer: some
  * CTL_TEXT records, then CTL_END.  Then the daemon closes the connection.
+ * A reload or check is answered by the master: the client waits, within
+ * its deadline, until control_answer() is called with its id.
  * The socket is only reachable by root (or the admin group), yet every
  * byte a client sends is treated as hostile: requests are bounded, each
  * client has a deadline, and their number is capped, so that a stuck or
@@ -48,6 +50,7 @@ struct ctl_client {
 	uint8_t			*out;
 	size_t			 outlen;
 	size_t			 outoff;	/* bytes sent so far */
+	int			 waiting;	/* for control_answer() */
 };
 TAILQ_HEAD(ctl_clients, ctl_client);
 
@@ -71,6 +74,8 @@ static void	ctl_timeout(int, short, void *);
 static void	ctl_close(struct ctl_client *);
 static void	ctl_dispatch(struct ctl_client *);
 static void	ctl_show(struct ctl_client *, const uint8_t *, size_t);
+static void	ctl_reload(struct ctl_client *, uint8_t, size_t);
+static void	ctl_answer_text(struct ctl_client *, const char *, size_t);
 static void	ctl_fail(struct ctl_client *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	ctl_send(struct ctl_client *);
@@ -267,7 +272,8 @@ ctl_timeout(int fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	log_warnx("control: client %u timed out %s", c->id,
-	    c->out == NULL ? "sending its request" : "reading the answer");
+	    c->waiting ? "waiting for the master" : c->out == NULL ?
+	    "sending its request" : "reading the answer");
 	ctl_close(c);
 }
 
@@ -329,6 +335,10 @@ ctl_dispatch(struct ctl_client *c)
 	case CTL_SHOW:
 		ctl_show(c, body, len);
 		break;
+	case CTL_RELOAD:
+	case CTL_CHECK:
+		ctl_reload(c, type, len);
+		break;
 	default:
 		log_warnx("control: client %u: unknown request type %u",
 		    c->id, type);
@@ -374,7 +384,6 @@ ctl_show(struct ctl_client *c, const uint8_t *body, size_t len)
 	struct reader	 r;
 	uint8_t		 flags;
 	char		*text;
-	size_t		 tlen, off, chunk, nchunks, i;
 
 	rd_init(&r, body, len);
 	flags = rd_u8(&r);
@@ -395,13 +404,22 @@ ctl_show(struct ctl_client *c, const uint8_t *body, size_t len)
 		ctl_fail(c, "out of memory");
 		return;
 	}
-	tlen = strlen(text);
+	ctl_answer_text(c, text, strlen(text));
+	free(text);
+}
+
+/* A successful answer: text in CTL_TEXT chunks, then CTL_END(0). */
+static void
+ctl_answer_text(struct ctl_client *c, const char *text, size_t tlen)
+{
+	size_t	off, chunk, nchunks, i;
+
 	nchunks = (tlen + CTL_MAX_BODY - 1) / CTL_MAX_BODY;
 	/* One record header per chunk, then CTL_END with its status byte. */
+	free(c->out);
 	c->outlen = tlen + nchunks * CTL_HDR_LEN + CTL_HDR_LEN + 1;
 	if ((c->out = malloc(c->outlen)) == NULL) {
 		log_warn("control: client %u: answer", c->id);
-		free(text);
 		c->outlen = 0;
 		ctl_fail(c, "out of memory");
 		return;
@@ -412,7 +430,6 @@ ctl_show(struct ctl_client *c, const uint8_t *body, size_t len)
 		c->out[off + i * CTL_HDR_LEN + 4] = CTL_TEXT;
 		memcpy(c->out + off + (i + 1) * CTL_HDR_LEN, text + off, chunk);
 	}
-	free(text);
 	off = c->outlen - CTL_HDR_LEN - 1;
 	put_u32(c->out + off, 1);
 	c->out[off + 4] = CTL_END;
@@ -421,6 +438,25 @@ ctl_show(struct ctl_client *c, const uint8_t *body, size_t len)
 }
 
 /* Answer with CTL_END, a non-zero status and an error text. */
+static void
+ctl_fail_text(struct ctl_client *c, const char *msg, size_t n)
+{
+	if (n > CTL_MAX_BODY - 1)
+		n = CTL_MAX_BODY - 1;
+	free(c->out);
+	c->outlen = CTL_HDR_LEN + 1 + n;
+	if ((c->out = malloc(c->outlen)) == NULL) {
+		log_warn("control: client %u: error answer", c->id);
+		ctl_close(c);
+		return;
+	}
+	put_u32(c->out, (uint32_t)(1 + n));
+	c->out[4] = CTL_END;
+	c->out[5] = 1;
+	memcpy(c->out + CTL_HDR_LEN + 1, msg, n);
+	ctl_send(c);
+}
+
 static void
 ctl_fail(struct ctl_client *c, const char *fmt, ...)
 {
@@ -435,18 +471,48 @@ ctl_fail(struct ctl_client *c, const char *fmt, ...)
 		n = 0;
 	if ((size_t)n >= sizeof(msg))
 		n = sizeof(msg) - 1;
-	free(c->out);
-	c->outlen = CTL_HDR_LEN + 1 + (size_t)n;
-	if ((c->out = malloc(c->outlen)) == NULL) {
-		log_warn("control: client %u: error answer", c->id);
-		ctl_close(c);
+	ctl_fail_text(c, msg, (size_t)n);
+}
+
+/* reload and check have an empty body; the master does the work. */
+static void
+ctl_reload(struct ctl_client *c, uint8_t type, size_t len)
+{
+	const char	*what = type == CTL_CHECK ? "check" : "reload";
+
+	if (len != 0) {
+		log_warnx("control: client %u: malformed %s request", c->id,
+		    what);
+		ctl_fail(c, "malformed %s request", what);
 		return;
 	}
-	put_u32(c->out, (uint32_t)(1 + n));
-	c->out[4] = CTL_END;
-	c->out[5] = 1;
-	memcpy(c->out + CTL_HDR_LEN + 1, msg, (size_t)n);
-	ctl_send(c);
+	if (ctl.ops.reload == NULL) {
+		ctl_fail(c, "%s is not supported here", what);
+		return;
+	}
+	log_debug("control: client %u: %s", c->id, what);
+	c->waiting = 1;
+	ctl.ops.reload(ctl.ops.arg, c->id, type == CTL_CHECK);
+}
+
+void
+control_answer(unsigned int client, uint8_t status, const void *text,
+    size_t len)
+{
+	struct ctl_client	*c;
+
+	TAILQ_FOREACH(c, &ctl.clients, entry)
+		if (c->id == client && c->waiting)
+			break;
+	if (c == NULL) {
+		log_debug("control: client %u left before its answer", client);
+		return;
+	}
+	c->waiting = 0;
+	if (status == 0)
+		ctl_answer_text(c, text, len);
+	else
+		ctl_fail_text(c, text, len);
 }
 
 /* ---- answers ------------------------------------------------------ */

@@ -3,7 +3,8 @@
  *
  * Wire format on the UNIX stream socket, both directions: records of
  * u32 len (big-endian, body length, at most CTL_MAX_BODY) | u8 type | body.
- *   client -> daemon: CTL_SHOW {u8 flags: CTL_F_JSON}
+ *   client -> daemon: CTL_SHOW {u8 flags: CTL_F_JSON}, CTL_RELOAD {},
+ *                     CTL_CHECK {}
  *   daemon -> client: CTL_TEXT {UTF-8 text, a chunk of the answer}... then
  *                     CTL_END {u8 status: 0 ok, else an error; text follows}
  * The daemon formats the answer (table or JSON) itself, so the client is
@@ -22,6 +23,8 @@
 #define CTL_SHOW		1
 #define CTL_TEXT		2
 #define CTL_END			3
+#define CTL_RELOAD		4	/* re-read the configuration */
+#define CTL_CHECK		5	/* parse it and say what would change */
 #define CTL_F_JSON		0x01
 #define CTL_MAX_CLIENTS		16
 #define CTL_TIMEOUT		10	/* seconds a client may idle */
@@ -60,6 +63,11 @@ struct control_ops {
 	/* Fill *d and return the number of peers; peer(i) fills one. */
 	size_t	(*snapshot)(void *arg, struct ctl_daemon *d);
 	void	(*peer)(void *arg, size_t i, struct ctl_peer *p);
+	/*
+	 * Reload or check (only the master can): the answer comes later,
+	 * through control_answer(client, ...).  NULL: not offered.
+	 */
+	void	(*reload)(void *arg, unsigned int client, int check);
 	void	*arg;
 };
 
@@ -67,6 +75,12 @@ struct event_base;
 /* Serve the listening control socket fd (already bound by the master). */
 void	control_init(struct event_base *, int fd, const struct control_ops *);
 void	control_shutdown(void);
+/*
+ * The answer to a reload or check of client (gone already: dropped):
+ * status 0 sends text as the answer, otherwise as the error.
+ */
+void	control_answer(unsigned int client, uint8_t status, const void *text,
+	    size_t len);
 /* For the unit tests: the client timeout in ms; 0 restores CTL_TIMEOUT. */
 void	control_set_timeout_ms(unsigned int);
 

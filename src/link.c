@@ -770,6 +770,9 @@ link_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct link	*l = arg;
 
 	(void)bev;
+	/* Closed while connecting (a reload removed its peer, say). */
+	if ((what & BEV_EVENT_CONNECTED) && l->state == LINK_CLOSING)
+		return;
 	if (what & BEV_EVENT_CONNECTED) {
 		log_debug("link %s (%s): connected", l->addr, l->peer->name);
 		if (l->socks != NULL) {

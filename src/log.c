@@ -22,6 +22,7 @@ static int		 log_stderr = 1;
 static int		 log_verbose;
 static const char	*log_procname = "netcryptd";
 static log_forward_fn	 log_forward;
+static log_forward_fn	 log_capture;
 
 void
 log_init(int to_stderr, int facility)
@@ -59,12 +60,20 @@ log_set_forward(log_forward_fn fn)
 }
 
 void
+log_set_capture(log_forward_fn fn)
+{
+	log_capture = fn;
+}
+
+void
 vlog(int pri, const char *fmt, va_list ap)
 {
 	char	line[1024];
 	int	saved_errno = errno;
 
 	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	if (log_capture != NULL && (pri & LOG_PRIMASK) <= LOG_WARNING)
+		log_capture(pri, line);
 	if (log_stderr) {
 		/* One write per line keeps lines of the three processes whole. */
 		char	out[1100];

@@ -18,6 +18,11 @@ void	log_procinit(const char *procname);
 void	log_setverbose(int level);
 int	log_getverbose(void);
 void	log_set_forward(log_forward_fn fn);
+/*
+ * While set, every warning or worse is also handed to fn, as it is
+ * logged (the master collects a reload's errors for netcryptctl).
+ */
+void	log_set_capture(log_forward_fn fn);
 
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -34,7 +34,8 @@ static struct timespec	deadline;
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: netcryptctl [-s socket] show [--json]\n");
+	fprintf(stderr, "usage: netcryptctl [-s socket] show [--json]\n"
+	    "       netcryptctl [-s socket] reload | check\n");
 	exit(1);
 }
 
@@ -268,6 +269,9 @@ read_reply(int fd, struct text *t)
 			if (body[0] == 0)
 				return 0;
 			fprintf(stderr, "netcryptctl: netcryptd: ");
+			/* Errors of a reload come as lines: no blank one. */
+			if (len > 2 && body[len - 1] == '\n')
+				len--;
 			if (len > 1)
 				print_safe(stderr, body + 1, len - 1);
 			else
@@ -281,26 +285,23 @@ read_reply(int fd, struct text *t)
 	}
 }
 
+/* One request, one answer: printed on success, the error on stderr. */
 static int
-cmd_show(const char *path, int argc, char *argv[])
+request(const char *path, uint8_t type, const uint8_t *body, size_t bodylen)
 {
 	struct text	t = { NULL, 0, 0 };
 	uint8_t		req[CTL_HDR_LEN + 1];
-	uint8_t		flags = 0;
-	int		fd, i, rv;
+	int		fd, rv;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			flags |= CTL_F_JSON;
-		else
-			usage();
-	}
+	if (bodylen > sizeof(req) - CTL_HDR_LEN)
+		errx(1, "request too long");
 	deadline_set();
 	fd = ctl_connect(path);
-	put_u32(req, 1);
-	req[4] = CTL_SHOW;
-	req[5] = flags;
-	send_all(fd, req, sizeof(req));
+	put_u32(req, (uint32_t)bodylen);
+	req[4] = type;
+	if (bodylen > 0)
+		memcpy(req + CTL_HDR_LEN, body, bodylen);
+	send_all(fd, req, CTL_HDR_LEN + bodylen);
 	rv = read_reply(fd, &t);
 	(void)close(fd);
 	if (rv == 0) {
@@ -310,6 +311,21 @@ cmd_show(const char *path, int argc, char *argv[])
 	}
 	free(t.p);
 	return rv == 0 ? 0 : 1;
+}
+
+static int
+cmd_show(const char *path, int argc, char *argv[])
+{
+	uint8_t	flags = 0;
+	int	i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			flags |= CTL_F_JSON;
+		else
+			usage();
+	}
+	return request(path, CTL_SHOW, &flags, 1);
 }
 
 int
@@ -336,5 +352,10 @@ main(int argc, char *argv[])
 		errx(1, "empty socket path");
 	if (strcmp(argv[0], "show") == 0)
 		return cmd_show(path, argc, argv);
+	/* The daemon re-reads (or only checks) its own file, -D and all. */
+	if (strcmp(argv[0], "reload") == 0 && argc == 1)
+		return request(path, CTL_RELOAD, NULL, 0);
+	if (strcmp(argv[0], "check") == 0 && argc == 1)
+		return request(path, CTL_CHECK, NULL, 0);
 	usage();
 }

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -34,6 +35,7 @@
 #include <seccomp.h>
 
 #include "conf.h"
+#include "confdiff.h"
 #include "imsg.h"
 #include "log.h"
 #include "netcryptd.h"
@@ -52,8 +54,22 @@ struct child {
 	struct imsgev	 iev;
 };
 
+/* A listening TCP socket the network child holds, as the master knows it. */
+struct listener {
+	uint32_t		 id;
+	struct listen_addr	 addr;		/* a copy; entry unused */
+};
+
+/* Lines for netcryptctl: a reload's errors, or what it changed. */
+struct report {
+	char			 text[CTL_RELOAD_TEXT_MAX];
+	size_t			 len;
+	int			 truncated;
+};
+
 struct master {
 	struct nc_conf		*conf;
+	char			*conffile;	/* absolute: we chdir("/") */
 	struct event_base	*base;
 	struct child		 kh;
 	struct child		 net;
@@ -62,11 +78,26 @@ struct master {
 	struct event		*ev_ready_timeout;
 	int			 exit_code;
 	int			 stopping;
+	/* the configuration as the network child has it */
+	struct listener		 listeners[NET_MAX_LISTEN];
+	size_t			 nlisteners;
+	uint32_t		 next_listener_id;
+	uint32_t		 next_peer_id;
+	/* a reload sent to the network child, not yet acknowledged */
+	int			 reloading;
+	int			 reload_ctl;	/* asked by netcryptctl */
+	uint32_t		 reload_client;
+	size_t			 reload_changes;
+	struct report		 report;	/* of the reload or check now */
+	struct report		 pending;	/* of the one sent */
 };
 
 static struct master	master;
 
 static void	resolve_for_network(struct imsg *);
+static void	reload(int checkonly, int from_ctl, uint32_t client);
+static void	reload_done(void);
+static void	ctl_reload_request(struct imsg *);
 
 static void __attribute__((noreturn))
 usage(void)
@@ -208,8 +239,8 @@ on_signal(int sig, short event, void *arg)
 		break;
 #endif
 	case SIGHUP:
-		log_warnx("SIGHUP: configuration reload is not supported yet; "
-		    "restart the daemon to apply changes");
+		log_info("received SIGHUP, reloading the configuration");
+		reload(0, 0, 0);
 		break;
 	case SIGCHLD:
 		if (!master.stopping)
@@ -244,6 +275,19 @@ child_dispatch(void *arg, struct imsg *imsg)
 			fatalx("%s: NET_RESOLVE from %s", __func__,
 			    proc_role_name(c->role));
 		resolve_for_network(imsg);
+		break;
+	case IMSG_CTL_RELOAD:
+		if (c->role != PROC_NETWORK)
+			fatalx("%s: CTL_RELOAD from %s", __func__,
+			    proc_role_name(c->role));
+		ctl_reload_request(imsg);
+		break;
+	case IMSG_RECONF_DONE:
+		if (c->role != PROC_NETWORK || !master.reloading ||
+		    imsg->datalen != 0)
+			fatalx("%s: unexpected RECONF_DONE from %s", __func__,
+			    proc_role_name(c->role));
+		reload_done();
 		break;
 	case IMSG_READY:
 		if (c->ready || imsg->datalen != 0)
@@ -286,26 +330,66 @@ ready_timeout(int fd, short event, void *arg)
 	master_shutdown(1);
 }
 
+/*
+ * A bound, listening TCP socket for la, or -1 with the reason in err
+ * (fatal at start, a refused reload later).
+ */
 static int
-bind_listener(struct listen_addr *la)
+open_listener(const struct listen_addr *la, char *err, size_t errsz)
 {
-	int	fd, on = 1;
+	const char	*what = "socket";
+	int		 fd, on = 1, saved;
 
 	fd = socket(la->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1)
-		fatal("socket for %s", la->text);
+		goto fail;
+	what = "setsockopt";
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
-		fatal("SO_REUSEADDR");
+		goto fail;
 	/* "*" gives one IPv4 and one IPv6 socket: keep them apart. */
 	if (la->ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
-		fatal("IPV6_V6ONLY");
-	if (bind(fd, (struct sockaddr *)&la->ss, la->sslen) == -1)
-		fatal("bind %s", la->text);
+		goto fail;
+	what = "bind";
+	if (bind(fd, (const struct sockaddr *)&la->ss, la->sslen) == -1)
+		goto fail;
+	what = "listen";
 	if (listen(fd, 128) == -1)
-		fatal("listen %s", la->text);
+		goto fail;
 	return fd;
+fail:
+	saved = errno;
+	if (fd != -1)
+		(void)close(fd);
+	(void)snprintf(err, errsz, "%s %s: %s", what, la->text,
+	    strerror(saved));
+	return -1;
+}
+
+/* Remember what the network child listens on, under a fresh id. */
+static uint32_t
+listener_record(const struct listen_addr *la)
+{
+	struct listener	*l;
+
+	if (master.nlisteners >= NET_MAX_LISTEN)
+		fatalx("more than %d listening addresses", NET_MAX_LISTEN);
+	l = &master.listeners[master.nlisteners++];
+	l->id = master.next_listener_id++;
+	l->addr = *la;
+	return l->id;
+}
+
+static void
+send_listener(const struct listen_addr *la, int fd)
+{
+	struct listen_msg	lm;
+
+	memset(&lm, 0, sizeof(lm));
+	lm.id = listener_record(la);
+	imsgev_compose(&master.net.iev, IMSG_NET_LISTEN_FD, 0, fd, &lm,
+	    sizeof(lm));
 }
 
 /*
@@ -425,33 +509,43 @@ peer_proxy_msg(const struct nc_conf *conf, const struct peer_conf *pc,
 	OPENSSL_cleanse(&pxc, sizeof(pxc));
 }
 
+/*
+ * One peer block, at start or when a reload adds or changes it: the
+ * network child knows it by pc->id, which stays the same across reloads.
+ */
 static void
-send_peers(const struct nc_conf *conf)
+send_peer(const struct nc_conf *conf, const struct peer_conf *pc)
 {
-	struct peer_conf	*pc;
 	struct connect_to	*ct;
 	struct peer_msg		 pm;
 	struct connect_msg	 cm;
-	uint32_t		 id = 0;
+
+	memset(&pm, 0, sizeof(pm));
+	pm.id = pc->id;
+	(void)nc_strlcpy(pm.name, pc->name, sizeof(pm.name));
+	memcpy(pm.fp, pc->fp, sizeof(pm.fp));
+	peer_proxy_msg(conf, pc, &pm.proxy);
+	imsgev_compose(&master.net.iev, IMSG_CONF_PEER, 0, -1, &pm,
+	    sizeof(pm));
+	OPENSSL_cleanse(&pm, sizeof(pm));	/* a proxy password */
+	TAILQ_FOREACH(ct, &pc->connects, entry) {
+		memset(&cm, 0, sizeof(cm));
+		cm.peer = pc->id;
+		(void)nc_strlcpy(cm.host, ct->host, sizeof(cm.host));
+		cm.port = ct->port;
+		imsgev_compose(&master.net.iev, IMSG_CONF_CONNECT, 0, -1, &cm,
+		    sizeof(cm));
+	}
+}
+
+static void
+send_peers(struct nc_conf *conf)
+{
+	struct peer_conf	*pc;
 
 	TAILQ_FOREACH(pc, &conf->peers, entry) {
-		memset(&pm, 0, sizeof(pm));
-		pm.id = id;
-		(void)nc_strlcpy(pm.name, pc->name, sizeof(pm.name));
-		memcpy(pm.fp, pc->fp, sizeof(pm.fp));
-		peer_proxy_msg(conf, pc, &pm.proxy);
-		imsgev_compose(&master.net.iev, IMSG_CONF_PEER, 0, -1, &pm,
-		    sizeof(pm));
-		OPENSSL_cleanse(&pm, sizeof(pm));	/* a proxy password */
-		TAILQ_FOREACH(ct, &pc->connects, entry) {
-			memset(&cm, 0, sizeof(cm));
-			cm.peer = id;
-			(void)nc_strlcpy(cm.host, ct->host, sizeof(cm.host));
-			cm.port = ct->port;
-			imsgev_compose(&master.net.iev, IMSG_CONF_CONNECT, 0,
-			    -1, &cm, sizeof(cm));
-		}
-		id++;
+		pc->id = master.next_peer_id++;
+		send_peer(conf, pc);
 	}
 }
 
@@ -546,6 +640,8 @@ configure_children(const struct privsep_conf *pc, int keyfd)
 {
 	struct kh_settings	 ks;
 	struct listen_addr	*la;
+	char			 err[512];
+	int			 fd;
 
 	memset(&ks, 0, sizeof(ks));
 	ks.unwrap_rate = master.conf->unwrap_rate;
@@ -567,10 +663,308 @@ configure_children(const struct privsep_conf *pc, int keyfd)
 	imsgev_compose(&master.net.iev, IMSG_NET_SESSION_FD, 0,
 	    bind_unix_socket(master.conf->session_sock,
 	    master.conf->session_mode, session_gid(master.conf)), NULL, 0);
-	TAILQ_FOREACH(la, &master.conf->listens, entry)
-		imsgev_compose(&master.net.iev, IMSG_NET_LISTEN_FD, 0,
-		    bind_listener(la), NULL, 0);
+	TAILQ_FOREACH(la, &master.conf->listens, entry) {
+		if ((fd = open_listener(la, err, sizeof(err))) == -1)
+			fatalx("%s", err);
+		send_listener(la, fd);
+	}
 	imsgev_compose(&master.net.iev, IMSG_CONF_END, 0, -1, NULL, 0);
+}
+
+/* ---- reload (SIGHUP, netcryptctl reload and check) ----------------- */
+
+static void
+report_reset(struct report *r)
+{
+	r->len = 0;
+	r->truncated = 0;
+	r->text[0] = '\0';
+}
+
+/* One line; what does not fit is replaced by a final "...". */
+static void
+report_line(struct report *r, const char *line)
+{
+	size_t	len = strlen(line), room;
+
+	if (r->truncated)
+		return;
+	room = sizeof(r->text) - r->len;
+	if (len + 1 >= room || room < 5) {
+		if (room >= 5) {
+			memcpy(r->text + r->len, "...\n", 4);
+			r->len += 4;
+		}
+		r->truncated = 1;
+		return;
+	}
+	memcpy(r->text + r->len, line, len);
+	r->text[r->len + len] = '\n';
+	r->len += len + 1;
+}
+
+/* While a new file is parsed: its errors, as they are logged. */
+static void
+report_capture(int priority, const char *line)
+{
+	(void)priority;
+	report_line(&master.report, line);
+}
+
+static void
+report_change(void *arg, int restart, const char *text)
+{
+	int	checkonly = *(const int *)arg;
+
+	if (!checkonly) {
+		if (restart)
+			log_warnx("reload: %s", text);
+		else
+			log_info("reload: %s", text);
+	}
+	report_line(&master.report, text);
+}
+
+static void
+ctl_answer(uint32_t client, uint8_t status, const struct report *r)
+{
+	struct ctl_reload_rep	rep;
+	struct iovec		iov[2];
+
+	memset(&rep, 0, sizeof(rep));
+	rep.client = client;
+	rep.status = status;
+	iov[0].iov_base = &rep;
+	iov[0].iov_len = sizeof(rep);
+	iov[1].iov_base = (void *)r->text;
+	iov[1].iov_len = r->len;
+	imsgev_composev(&master.net.iev, IMSG_CTL_RELOAD_DONE, 0, -1, iov, 2);
+}
+
+/* Refused at once: the report of a reload in progress stays intact. */
+static void
+ctl_refuse(uint32_t client, const char *why)
+{
+	struct report	r;
+
+	report_reset(&r);
+	report_line(&r, why);
+	ctl_answer(client, 1, &r);
+}
+
+static void
+ctl_reload_request(struct imsg *imsg)
+{
+	struct ctl_reload_req	req;
+
+	if (imsg_get_data(imsg, &req, sizeof(req)) == -1 || req.check > 1)
+		fatalx("%s: bad CTL_RELOAD", __func__);
+	log_info("%s requested by netcryptctl", req.check ? "configuration "
+	    "check" : "reload");
+	reload(req.check, 1, req.client);
+}
+
+/*
+ * The listening sockets a new configuration adds, bound now: a reload
+ * whose addresses cannot all be bound is refused as a whole.  fds[i]
+ * belongs to the i-th address of nc, -1 for those already open.
+ */
+static int
+reload_bind(const struct nc_conf *nc, int fds[NET_MAX_LISTEN], char *err,
+    size_t errsz)
+{
+	const struct listen_addr	*la;
+	size_t				 i, j, n = 0;
+
+	TAILQ_FOREACH(la, &nc->listens, entry)
+		n++;
+	if (n > NET_MAX_LISTEN) {
+		(void)snprintf(err, errsz, "more than %d listening addresses",
+		    NET_MAX_LISTEN);
+		return -1;
+	}
+	i = 0;
+	TAILQ_FOREACH(la, &nc->listens, entry) {
+		fds[i] = -1;
+		for (j = 0; j < master.nlisteners; j++)
+			if (confdiff_find_listen(nc,
+			    &master.listeners[j].addr) == la)
+				break;
+		if (j == master.nlisteners &&
+		    (fds[i] = open_listener(la, err, errsz)) == -1) {
+			while (i-- > 0)
+				if (fds[i] != -1)
+					(void)close(fds[i]);
+			return -1;
+		}
+		i++;
+	}
+	return 0;
+}
+
+/* Listeners: the removed ones closed, the new ones handed over. */
+static void
+reload_listeners(const struct nc_conf *nc, const int fds[NET_MAX_LISTEN])
+{
+	const struct listen_addr	*la;
+	size_t				 i;
+
+	for (i = 0; i < master.nlisteners;) {
+		if (confdiff_find_listen(nc, &master.listeners[i].addr) !=
+		    NULL) {
+			i++;
+			continue;
+		}
+		imsgev_compose(&master.net.iev, IMSG_RECONF_LISTEN_CLOSE, 0,
+		    -1, &master.listeners[i].id, sizeof(uint32_t));
+		master.listeners[i] = master.listeners[--master.nlisteners];
+	}
+	i = 0;
+	TAILQ_FOREACH(la, &nc->listens, entry) {
+		if (i >= NET_MAX_LISTEN)
+			break;		/* reload_bind() refused more */
+		if (fds[i] != -1)
+			send_listener(la, fds[i]);
+		i++;
+	}
+}
+
+/*
+ * Peers: removed ones first (a peer renamed with the same key is then
+ * never known twice), then the added and changed ones.  Unchanged peers
+ * keep their id and are not mentioned, so their links are not touched.
+ */
+static void
+reload_peers(struct nc_conf *nc)
+{
+	struct peer_conf	*op, *np;
+
+	TAILQ_FOREACH(op, &master.conf->peers, entry)
+		if (config_find_peer(nc, op->name) == NULL)
+			imsgev_compose(&master.net.iev, IMSG_RECONF_PEER_DEL, 0,
+			    -1, &op->id, sizeof(op->id));
+	TAILQ_FOREACH(np, &nc->peers, entry) {
+		if ((op = config_find_peer(master.conf, np->name)) == NULL) {
+			np->id = master.next_peer_id++;
+			send_peer(nc, np);
+			continue;
+		}
+		np->id = op->id;
+		if (confdiff_peer(master.conf, op, nc, np) != 0)
+			send_peer(nc, np);
+	}
+}
+
+/*
+ * Re-read the configuration file into a fresh structure.  With errors
+ * the running one stays in force; otherwise the difference goes to the
+ * network child between RECONF_START and RECONF_END, and the reload is
+ * over when it answers RECONF_DONE.  Until then another is refused.
+ * checkonly parses and compares only (netcryptctl check).
+ */
+static void
+reload(int checkonly, int from_ctl, uint32_t client)
+{
+	struct nc_conf	*nc;
+	size_t		 nchanges, nrestart;
+	int		 fds[NET_MAX_LISTEN];
+	char		 line[PATH_MAX + 64], err[512];
+	size_t		 i;
+
+	for (i = 0; i < NET_MAX_LISTEN; i++)
+		fds[i] = -1;
+	if (master.stopping || !master.net.ready) {
+		log_warnx("%s: the daemon is %s; request ignored",
+		    checkonly ? "check" : "reload", master.stopping ?
+		    "stopping" : "still starting");
+		if (from_ctl)
+			ctl_refuse(client, master.stopping ? "the daemon is "
+			    "stopping" : "the daemon is still starting");
+		return;
+	}
+	if (!checkonly && master.reloading) {
+		log_warnx("reload: another reload is in progress; request "
+		    "ignored");
+		if (from_ctl)
+			ctl_refuse(client, "another reload is in progress");
+		return;
+	}
+	/* sd_notify RELOADING=1 / READY=1 go around this (notify.c) */
+	report_reset(&master.report);
+	/* The heading of the answer if errors follow; else discarded. */
+	(void)snprintf(line, sizeof(line), "%s has errors; the running "
+	    "configuration is kept:", master.conffile);
+	report_line(&master.report, line);
+	log_set_capture(report_capture);
+	nc = config_parse(master.conffile, 0);
+	log_set_capture(NULL);
+	if (nc == NULL) {
+		log_warnx("%s: %s has errors; the running configuration is "
+		    "kept", checkonly ? "check" : "reload", master.conffile);
+		if (from_ctl)
+			ctl_answer(client, 1, &master.report);
+		/* sd_notify RELOADING=1 / READY=1 go around this (notify.c) */
+		return;
+	}
+	report_reset(&master.report);
+	nchanges = confdiff(master.conf, nc, report_change, &checkonly,
+	    &nrestart);
+	if (checkonly) {
+		(void)snprintf(line, sizeof(line), "configuration OK: a reload "
+		    "would make %zu changes, %zu of them need a restart",
+		    nchanges, nrestart);
+		report_line(&master.report, line);
+		if (from_ctl)
+			ctl_answer(client, 0, &master.report);
+		config_free(nc);
+		return;
+	}
+	if (reload_bind(nc, fds, err, sizeof(err)) == -1) {
+		log_warnx("reload: %s; refused, the running configuration is "
+		    "kept", err);
+		report_reset(&master.report);
+		report_line(&master.report, "refused, the running "
+		    "configuration is kept:");
+		report_line(&master.report, err);
+		if (from_ctl)
+			ctl_answer(client, 1, &master.report);
+		config_free(nc);
+		/* sd_notify RELOADING=1 / READY=1 go around this (notify.c) */
+		return;
+	}
+	imsgev_compose(&master.net.iev, IMSG_RECONF_START, 0, -1, NULL, 0);
+	confdiff_keep_running(master.conf, nc);
+	send_net_settings(nc);
+	reload_peers(nc);
+	reload_listeners(nc, fds);
+	imsgev_compose(&master.net.iev, IMSG_RECONF_END, 0, -1, NULL, 0);
+	config_free(master.conf);
+	master.conf = nc;
+	master.reloading = 1;
+	master.pending = master.report;
+	master.reload_ctl = from_ctl;
+	master.reload_client = client;
+	master.reload_changes = nchanges;
+	if (nrestart > 0)
+		log_warnx("reload: %zu changed settings need a restart of "
+		    "netcryptd", nrestart);
+}
+
+/* The network child applied the new configuration. */
+static void
+reload_done(void)
+{
+	char	line[128];
+
+	master.reloading = 0;
+	log_info("reload: done, %zu changes", master.reload_changes);
+	if (master.reload_ctl) {
+		(void)snprintf(line, sizeof(line), "configuration reloaded: "
+		    "%zu changes", master.reload_changes);
+		report_line(&master.pending, line);
+		ctl_answer(master.reload_client, 0, &master.pending);
+	}
+	/* sd_notify RELOADING=1 / READY=1 go around this (notify.c) */
 }
 
 static void
@@ -690,6 +1084,10 @@ main(int argc, char *argv[])
 	log_setverbose(verbose);
 
 	master.conf = config_parse(conffile, checkonly ? CONF_F_LOADKEY : 0);
+	/* A reload reads it again after daemon(3) has gone to "/". */
+	if (master.conf != NULL && !checkonly &&
+	    (master.conffile = realpath(conffile, NULL)) == NULL)
+		fatal("%s", conffile);
 	if (master.conf == NULL)
 		exit(1);
 	if (checkonly) {
@@ -740,5 +1138,6 @@ main(int argc, char *argv[])
 		fatalx("event loop failed");
 	log_info("exiting with status %d", master.exit_code);
 	config_free(master.conf);
+	free(master.conffile);
 	return master.exit_code;
 }

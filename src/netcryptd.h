@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "crypto.h"
+#include "imsg.h"
 
 /*
  * Each child is a re-exec of the binary with a role flag; its channels
@@ -45,7 +46,7 @@ enum imsg_type {
 	IMSG_KH_UNWRAP,		/* struct kh_unwrap_req + blob */
 	IMSG_KH_UNWRAP_DONE,	/* struct kh_unwrap_rep */
 	/* master -> network child */
-	IMSG_NET_LISTEN_FD,	/* fd of a bound, listening TCP socket */
+	IMSG_NET_LISTEN_FD,	/* struct listen_msg + a listening TCP socket */
 	IMSG_NET_CONTROL_FD,	/* fd of the listening control socket */
 	IMSG_NET_SESSION_FD,	/* fd of the listening session socket */
 	IMSG_CONF_NET,		/* struct net_settings */
@@ -58,6 +59,21 @@ enum imsg_type {
 	IMSG_READY,		/* empty: sandboxed and serving */
 	IMSG_LOG,		/* struct log_msg: a line for syslog */
 	IMSG_SECCOMP_TRAP,	/* int32: number of a forbidden system call */
+	/*
+	 * Reload (netcryptd.c).  network child -> master: a netcryptctl
+	 * request; the answer goes back when the reload is done.  Between
+	 * RECONF_START and RECONF_END the master sends the network child
+	 * CONF_NET, CONF_PEER + CONF_CONNECT (added or changed peers),
+	 * RECONF_PEER_DEL, NET_LISTEN_FD and RECONF_LISTEN_CLOSE; the child
+	 * applies them and answers RECONF_DONE.
+	 */
+	IMSG_CTL_RELOAD,	/* struct ctl_reload_req */
+	IMSG_CTL_RELOAD_DONE,	/* struct ctl_reload_rep + text */
+	IMSG_RECONF_START,	/* empty */
+	IMSG_RECONF_PEER_DEL,	/* uint32_t: id of a peer to remove */
+	IMSG_RECONF_LISTEN_CLOSE, /* uint32_t: id of a listener to close */
+	IMSG_RECONF_END,	/* empty */
+	IMSG_RECONF_DONE,	/* empty: network child -> master, applied */
 	/* master -> child, test builds only (--enable-sandbox-tests) */
 	IMSG_TEST_FORBIDDEN,	/* empty: attempt a forbidden system call */
 	IMSG_TYPE_MAX
@@ -125,8 +141,15 @@ struct proxy_msg {
 	char		password[256];
 };
 
+/* Listening sockets the network child may hold at once. */
+#define NET_MAX_LISTEN		16
+
+struct listen_msg {
+	uint32_t	id;		/* for RECONF_LISTEN_CLOSE */
+};
+
 struct peer_msg {
-	uint32_t	id;			/* index, used by connect_msg */
+	uint32_t	id;		/* the master's, kept across reloads */
 	char		name[NC_NAME_MAX + 1];
 	uint8_t		fp[NC_SHA256_LEN];	/* pinned key */
 	struct proxy_msg proxy;
@@ -153,6 +176,22 @@ struct resolve_rep {
 	uint32_t		naddrs;
 	struct sockaddr_storage	addrs[RESOLVE_MAX_ADDRS];
 };
+
+/* netcryptctl reload / check, forwarded by the network child. */
+struct ctl_reload_req {
+	uint32_t	client;		/* control client, echoed */
+	uint8_t		check;		/* 1: check only, change nothing */
+	uint8_t		pad[3];
+};
+
+struct ctl_reload_rep {
+	uint32_t	client;
+	uint8_t		status;		/* 0 ok, 1 refused */
+	uint8_t		pad[3];
+	/* followed by text for netcryptctl, not NUL-terminated */
+};
+#define CTL_RELOAD_TEXT_MAX	\
+	(IMSG_MAX_PAYLOAD - sizeof(struct ctl_reload_rep))
 
 struct log_msg {
 	int32_t		priority;

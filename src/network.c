@@ -36,7 +36,6 @@
 #include "util.h"
 #include "wire.h"
 
-#define NET_MAX_LISTEN		16
 #define NET_ACCEPT_BURST	64	/* accepts per readiness event */
 #define NET_TICK_SECONDS	1	/* queue timeouts */
 
@@ -45,8 +44,11 @@ struct network {
 	struct imsgev		 master;
 	struct imsgev		 kh;
 	int			 listen_fds[NET_MAX_LISTEN];
+	uint32_t		 listen_ids[NET_MAX_LISTEN];	/* master's */
 	struct event		*ev_listen[NET_MAX_LISTEN];
 	size_t			 nlisten;
+	int			 serving;	/* listeners have events */
+	int			 reconf;	/* between RECONF_START/END */
 	int			 control_fd;
 	int			 session_fd;
 	int			 have_privsep, have_settings;
@@ -60,6 +62,9 @@ struct netctx		*netctx = &net.ctx;
 
 static void	peer_dial(struct peer *);
 static void	peer_schedule_dial(struct peer *);
+static void	peer_retry_cb(int, short, void *);
+static void	peer_new_timer(struct peer *);
+static void	accept_cb(int, short, void *);
 
 static struct peer *
 peer_by_id(uint32_t id)
@@ -146,13 +151,83 @@ add_connect(const struct connect_msg *cm)
 	p->nconnects++;
 }
 
+/* CONF_NET, at start or in a reload. */
+static void
+take_settings(struct imsg *imsg)
+{
+	struct net_settings	ns;
+
+	if (imsg_get_data(imsg, &ns, sizeof(ns)) == -1 ||
+	    ns.nciphers == 0 || ns.nciphers > NC_CIPHER_MAX ||
+	    ns.keepalive == 0 || ns.handshake_timeout == 0)
+		fatalx("%s: bad CONF_NET", __func__);
+	ns.name[NC_NAME_MAX] = '\0';
+	netctx->ns = ns;
+}
+
+static void
+listener_start(size_t i)
+{
+	net.ev_listen[i] = event_new(netctx->base, net.listen_fds[i],
+	    EV_READ | EV_PERSIST, accept_cb, NULL);
+	if (net.ev_listen[i] == NULL || event_add(net.ev_listen[i], NULL) == -1)
+		fatalx("%s: listener event", __func__);
+}
+
+/* NET_LISTEN_FD: a socket the master bound for us (we never bind). */
+static void
+listener_add(struct imsg *imsg)
+{
+	struct listen_msg	lm;
+	size_t			i;
+	int			fd;
+
+	if (imsg_get_data(imsg, &lm, sizeof(lm)) == -1 ||
+	    net.nlisten >= NET_MAX_LISTEN)
+		fatalx("%s: bad NET_LISTEN_FD", __func__);
+	for (i = 0; i < net.nlisten; i++)
+		if (net.listen_ids[i] == lm.id)
+			fatalx("%s: listener %u given twice", __func__, lm.id);
+	if ((fd = imsg_take_fd(imsg)) == -1)
+		fatalx("%s: NET_LISTEN_FD without a descriptor", __func__);
+	i = net.nlisten++;
+	net.listen_fds[i] = fd;
+	net.listen_ids[i] = lm.id;
+	net.ev_listen[i] = NULL;
+	if (net.serving)
+		listener_start(i);
+}
+
+/* RECONF_LISTEN_CLOSE: the address is gone from the configuration. */
+static void
+listener_close(struct imsg *imsg)
+{
+	uint32_t	id;
+	size_t		i;
+
+	if (imsg_get_data(imsg, &id, sizeof(id)) == -1)
+		fatalx("%s: bad RECONF_LISTEN_CLOSE", __func__);
+	for (i = 0; i < net.nlisten; i++)
+		if (net.listen_ids[i] == id)
+			break;
+	if (i == net.nlisten)
+		fatalx("%s: no listener %u", __func__, id);
+	if (net.ev_listen[i] != NULL)
+		event_free(net.ev_listen[i]);
+	(void)close(net.listen_fds[i]);
+	log_debug("listener %u closed", id);
+	net.nlisten--;
+	net.listen_fds[i] = net.listen_fds[net.nlisten];
+	net.listen_ids[i] = net.listen_ids[net.nlisten];
+	net.ev_listen[i] = net.ev_listen[net.nlisten];
+}
+
 static int
 net_dispatch_master_conf(void *arg, struct imsg *imsg)
 {
 	struct network		*n = arg;
 	struct peer_msg		 pm;
 	struct connect_msg	 cm;
-	int			 fd;
 
 	switch (imsg->hdr.type) {
 	case IMSG_CONF_PRIVSEP:
@@ -163,13 +238,7 @@ net_dispatch_master_conf(void *arg, struct imsg *imsg)
 		n->have_privsep = 1;
 		return 0;
 	case IMSG_CONF_NET:
-		if (imsg_get_data(imsg, &netctx->ns, sizeof(netctx->ns)) == -1 ||
-		    netctx->ns.nciphers == 0 ||
-		    netctx->ns.nciphers > NC_CIPHER_MAX ||
-		    netctx->ns.keepalive == 0 ||
-		    netctx->ns.handshake_timeout == 0)
-			fatalx("%s: bad CONF_NET", __func__);
-		netctx->ns.name[NC_NAME_MAX] = '\0';
+		take_settings(imsg);
 		n->have_settings = 1;
 		return 0;
 	case IMSG_CONF_PEER:
@@ -188,10 +257,7 @@ net_dispatch_master_conf(void *arg, struct imsg *imsg)
 		add_connect(&cm);
 		return 0;
 	case IMSG_NET_LISTEN_FD:
-		if (imsg->datalen != 0 || n->nlisten >= NET_MAX_LISTEN ||
-		    (fd = imsg_take_fd(imsg)) == -1)
-			fatalx("%s: bad NET_LISTEN_FD", __func__);
-		n->listen_fds[n->nlisten++] = fd;
+		listener_add(imsg);
 		return 0;
 	case IMSG_NET_CONTROL_FD:
 		if (imsg->datalen != 0 || n->control_fd != -1 ||
@@ -667,7 +733,208 @@ ctl_peer(void *arg, size_t i, struct ctl_peer *c)
 		c->state = p->in_backoff ? "backoff" : "idle";
 }
 
-static const struct control_ops ctl_ops = { ctl_snapshot, ctl_peer, NULL };
+/* netcryptctl reload / check: only the master can do it; ask it. */
+static void
+ctl_reload(void *arg, unsigned int client, int check)
+{
+	struct ctl_reload_req	req;
+
+	(void)arg;
+	memset(&req, 0, sizeof(req));
+	req.client = client;
+	req.check = check ? 1 : 0;
+	imsgev_compose(&net.master, IMSG_CTL_RELOAD, 0, -1, &req, sizeof(req));
+}
+
+static const struct control_ops ctl_ops = {
+	.snapshot = ctl_snapshot,
+	.peer = ctl_peer,
+	.reload = ctl_reload,
+	.arg = NULL
+};
+
+static void
+ctl_reload_done(struct imsg *imsg)
+{
+	struct ctl_reload_rep	rep;
+
+	if (imsg->datalen < sizeof(rep))
+		fatalx("%s: bad CTL_RELOAD_DONE", __func__);
+	memcpy(&rep, imsg->data, sizeof(rep));
+	control_answer(rep.client, rep.status, imsg->data + sizeof(rep),
+	    imsg->datalen - sizeof(rep));
+}
+
+/* ---- reload: the difference the master sends --------------------- */
+
+/*
+ * CONF_PEER in a reload: a new peer, or one whose key, addresses or
+ * proxy changed.  What that means for its links is decided at
+ * RECONF_END, once the whole block is in.
+ */
+static void
+reconf_peer(struct imsg *imsg)
+{
+	struct peer_msg	 pm;
+	struct peer	*p;
+
+	if (imsg_get_data(imsg, &pm, sizeof(pm)) == -1)
+		fatalx("%s: bad CONF_PEER", __func__);
+	pm.name[NC_NAME_MAX] = '\0';
+	if ((p = peer_by_id(pm.id)) == NULL) {
+		add_peer(&pm);
+		p = peer_by_id(pm.id);
+		p->reconf = PEER_RECONF_NEW;
+		/*
+		 * It can be accepted before RECONF_END, and a link of it that
+		 * fails would then schedule a redial: the timer must exist.
+		 */
+		peer_new_timer(p);
+		return;
+	}
+	if (strcmp(p->name, pm.name) != 0)
+		fatalx("%s: peer %u is %s, not %s", __func__, pm.id, p->name,
+		    pm.name);
+	p->reconf |= PEER_RECONF_CHANGED;
+	if (memcmp(p->fp, pm.fp, sizeof(p->fp)) != 0) {
+		memcpy(p->fp, pm.fp, sizeof(p->fp));
+		(void)nc_fingerprint_from_digest(p->fp, p->fpstr,
+		    sizeof(p->fpstr));
+		p->reconf |= PEER_RECONF_KEY;
+	}
+	/* The CONF_CONNECTs that follow replace the list. */
+	p->nconnects = 0;
+	p->next_connect = 0;
+}
+
+/*
+ * RECONF_PEER_DEL: close its links with CLOSE(normal), and complete
+ * every message still queued for it as "peer unreachable".
+ */
+static void
+reconf_peer_del(struct imsg *imsg)
+{
+	uint32_t	 id;
+	struct peer	*p;
+	struct link	*l;
+
+	if (imsg_get_data(imsg, &id, sizeof(id)) == -1 ||
+	    (p = peer_by_id(id)) == NULL)
+		fatalx("%s: bad RECONF_PEER_DEL", __func__);
+	TAILQ_FOREACH(l, &netctx->links, entry) {
+		if (l->peer != p)
+			continue;
+		link_close(l, CLOSE_NORMAL, "peer removed from the "
+		    "configuration");
+		/* Freed later, by the event loop: it must not find p then. */
+		l->peer = NULL;
+	}
+	p->link = p->dialing = NULL;
+	if (p->ev_retry != NULL)
+		event_free(p->ev_retry);
+	relay_out_clear(&p->out, 1);
+	session_peer_writable(p);	/* nobody may wait for it */
+	TAILQ_REMOVE(&netctx->peers, p, entry);
+	net.npeers--;
+	log_info("peer %s: removed", p->name);
+	free(p);
+}
+
+static void
+peer_new_timer(struct peer *p)
+{
+	if ((p->ev_retry = evtimer_new(netctx->base, peer_retry_cb, p)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+}
+
+static void
+peer_start(struct peer *p)
+{
+	if (p->ev_retry == NULL)
+		peer_new_timer(p);
+	net.npeers++;
+	peer_dial(p);	/* "connect, or wait for the peer" */
+}
+
+/* RECONF_END: the new settings and peers take effect together. */
+static void
+reconf_end(void)
+{
+	struct peer	*p;
+	struct link	*l;
+
+	TAILQ_FOREACH(p, &netctx->peers, entry) {
+		p->out.limit = netctx->ns.queue_size;
+		if (p->reconf & PEER_RECONF_NEW) {
+			log_info("peer %s: added", p->name);
+			peer_start(p);
+			p->reconf = 0;
+			continue;
+		}
+		if (p->reconf & PEER_RECONF_KEY) {
+			/* The old key was verified: nothing of it may stay. */
+			log_info("peer %s: pinned key changed to %s", p->name,
+			    p->fpstr);
+			TAILQ_FOREACH(l, &netctx->links, entry)
+				if (l->peer == p)
+					link_close(l, CLOSE_NORMAL,
+					    "pinned key changed");
+		}
+		if (p->reconf & PEER_RECONF_CHANGED) {
+			/* New addresses are for the next attempt. */
+			if (p->nconnects == 0 && p->in_backoff &&
+			    evtimer_pending(p->ev_retry, NULL)) {
+				evtimer_del(p->ev_retry);
+				p->in_backoff = 0;
+			}
+			/* Idle: a peer that only waited may dial now. */
+			if (!p->in_backoff)
+				peer_dial(p);
+		}
+		p->reconf = 0;
+	}
+}
+
+static void
+net_dispatch_reconf(struct imsg *imsg)
+{
+	struct connect_msg	cm;
+
+	switch (imsg->hdr.type) {
+	case IMSG_CONF_NET:
+		take_settings(imsg);
+		break;
+	case IMSG_CONF_PEER:
+		reconf_peer(imsg);
+		break;
+	case IMSG_CONF_CONNECT:
+		if (imsg_get_data(imsg, &cm, sizeof(cm)) == -1)
+			fatalx("%s: bad CONF_CONNECT", __func__);
+		add_connect(&cm);
+		break;
+	case IMSG_RECONF_PEER_DEL:
+		reconf_peer_del(imsg);
+		break;
+	case IMSG_NET_LISTEN_FD:
+		listener_add(imsg);
+		break;
+	case IMSG_RECONF_LISTEN_CLOSE:
+		listener_close(imsg);
+		break;
+	case IMSG_RECONF_END:
+		if (imsg->datalen != 0)
+			fatalx("%s: bad RECONF_END", __func__);
+		reconf_end();
+		net.reconf = 0;
+		log_info("configuration reloaded: %u peers, %zu listening "
+		    "sockets", net.npeers, net.nlisten);
+		imsgev_compose(&net.master, IMSG_RECONF_DONE, 0, -1, NULL, 0);
+		break;
+	default:
+		fatalx("%s: unexpected %s from the master during a reload",
+		    __func__, imsg_type_name(imsg->hdr.type));
+	}
+}
 
 /* ---- the master channel and the periodic tick --------------------- */
 
@@ -675,9 +942,21 @@ static void
 net_dispatch_master(void *arg, struct imsg *imsg)
 {
 	(void)arg;
+	if (net.reconf) {
+		net_dispatch_reconf(imsg);
+		return;
+	}
 	switch (imsg->hdr.type) {
 	case IMSG_NET_RESOLVED:
 		handle_resolved(imsg);
+		break;
+	case IMSG_CTL_RELOAD_DONE:
+		ctl_reload_done(imsg);
+		break;
+	case IMSG_RECONF_START:
+		if (imsg->datalen != 0)
+			fatalx("%s: bad RECONF_START", __func__);
+		net.reconf = 1;
 		break;
 #ifdef NC_SANDBOX_TESTS
 	case IMSG_TEST_FORBIDDEN:
@@ -771,13 +1050,9 @@ start_serving(void)
 	struct timeval	 tv = { NET_TICK_SECONDS, 0 };
 	size_t		 i;
 
-	for (i = 0; i < net.nlisten; i++) {
-		net.ev_listen[i] = event_new(netctx->base, net.listen_fds[i],
-		    EV_READ | EV_PERSIST, accept_cb, NULL);
-		if (net.ev_listen[i] == NULL ||
-		    event_add(net.ev_listen[i], NULL) == -1)
-			fatalx("%s: listener event", __func__);
-	}
+	for (i = 0; i < net.nlisten; i++)
+		listener_start(i);
+	net.serving = 1;
 	if (net.control_fd != -1)
 		control_init(netctx->base, net.control_fd, &ctl_ops);
 	if (net.session_fd != -1)
@@ -785,13 +1060,8 @@ start_serving(void)
 	if ((net.ev_tick = evtimer_new(netctx->base, tick_cb, NULL)) == NULL ||
 	    evtimer_add(net.ev_tick, &tv) == -1)
 		fatalx("%s: tick", __func__);
-	TAILQ_FOREACH(p, &netctx->peers, entry) {
-		if ((p->ev_retry = evtimer_new(netctx->base, peer_retry_cb,
-		    p)) == NULL)
-			fatalx("%s: evtimer_new", __func__);
-		net.npeers++;
-		peer_dial(p);	/* "connect, or wait for the peer" */
-	}
+	TAILQ_FOREACH(p, &netctx->peers, entry)
+		peer_start(p);
 }
 
 static void

@@ -98,8 +98,12 @@ struct peer {
 	uint64_t		 records_in, records_out;
 	uint64_t		 key_updates;
 	uint64_t		 reconnects;
+	int			 reconf;	/* PEER_RECONF_*, in a reload */
 };
 TAILQ_HEAD(peer_list_net, peer);
+#define PEER_RECONF_NEW		0x01
+#define PEER_RECONF_CHANGED	0x02
+#define PEER_RECONF_KEY		0x04
 
 /* What the links need from the process; one instance, in network.c. */
 struct netctx {

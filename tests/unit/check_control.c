@@ -89,7 +89,30 @@ fake_peer(void *arg, size_t i, struct ctl_peer *p)
 }
 
 static const struct control_ops fake_ops = {
-	fake_snapshot, fake_peer, NULL
+	.snapshot = fake_snapshot,
+	.peer = fake_peer,
+	.reload = NULL,		/* as if not offered */
+	.arg = NULL
+};
+
+/* reload/check requests as the network child would forward them. */
+static unsigned int	reload_calls, reload_client;
+static int		reload_check;
+
+static void
+fake_reload(void *arg, unsigned int client, int check)
+{
+	(void)arg;
+	reload_calls++;
+	reload_client = client;
+	reload_check = check;
+}
+
+static const struct control_ops reload_ops = {
+	.snapshot = fake_snapshot,
+	.peer = fake_peer,
+	.reload = fake_reload,
+	.arg = NULL
 };
 
 /* What the server should answer, computed the same way. */
@@ -262,11 +285,12 @@ reset_fake(void)
 }
 
 static void
-setup(void)
+setup_with(const struct control_ops *ops)
 {
 	struct sockaddr_un	sun;
 
 	reset_fake();
+	reload_calls = 0;
 	nc_strlcpy(tmpdir, "/tmp/check_control.XXXXXX", sizeof(tmpdir));
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	(void)snprintf(sockpath, sizeof(sockpath), "%s/control.sock", tmpdir);
@@ -280,7 +304,19 @@ setup(void)
 	ck_assert_ptr_nonnull(base = event_base_new());
 	ck_assert_ptr_nonnull(breaker = evtimer_new(base, on_break, NULL));
 	control_set_timeout_ms(0);
-	control_init(base, lfd, &fake_ops);
+	control_init(base, lfd, ops);
+}
+
+static void
+setup(void)
+{
+	setup_with(&fake_ops);
+}
+
+static void
+setup_reload(void)
+{
+	setup_with(&reload_ops);
 }
 
 static void
@@ -941,6 +977,105 @@ START_TEST(shutdown_closes_all)
 }
 END_TEST
 
+/* ---- reload and check: answered later, by control_answer() ------- */
+
+START_TEST(reload_not_offered)
+{
+	int	fd;
+
+	fd = client();
+	send_req(fd, CTL_RELOAD, NULL, 0);
+	assert_error_reply(fd, "reload is not supported here");
+	(void)close(fd);
+	fd = client();
+	send_req(fd, CTL_CHECK, NULL, 0);
+	assert_error_reply(fd, "check is not supported here");
+	(void)close(fd);
+}
+END_TEST
+
+START_TEST(reload_answered)
+{
+	static const char	 done[] =
+	    "peer c: added\nconfiguration reloaded\n";
+	struct reply		 r;
+	struct parsed		 pr;
+	int			 fd;
+
+	fd = client();
+	send_req(fd, CTL_RELOAD, NULL, 0);
+	pump(50);
+	ck_assert_uint_eq(reload_calls, 1);
+	ck_assert_int_eq(reload_check, 0);
+	/* Nothing until the answer comes; another id is not this client. */
+	control_answer(reload_client + 1, 0, "wrong", 5);
+	collect(fd, &r, 100);
+	ck_assert(!r.eof);
+	ck_assert_uint_eq(r.len, 0);
+	free_reply(&r, NULL);
+	control_answer(reload_client, 0, done, strlen(done));
+	collect(fd, &r, 1000);
+	ck_assert(r.eof);
+	parse_reply(&r, &pr);
+	ck_assert_int_eq(pr.status, 0);
+	ck_assert_str_eq(pr.text, done);
+	free_reply(&r, &pr);
+	(void)close(fd);
+	/* The same client cannot be answered twice. */
+	control_answer(reload_client, 0, done, strlen(done));
+	pump(10);
+}
+END_TEST
+
+START_TEST(check_refused)
+{
+	static const char	err[] = "a.conf:3: unknown keyword \"x\"\n";
+	int			fd;
+
+	fd = client();
+	send_req(fd, CTL_CHECK, NULL, 0);
+	pump(50);
+	ck_assert_uint_eq(reload_calls, 1);
+	ck_assert_int_eq(reload_check, 1);
+	control_answer(reload_client, 1, err, strlen(err));
+	assert_error_reply(fd, err);
+	(void)close(fd);
+}
+END_TEST
+
+START_TEST(reload_malformed)
+{
+	int	fd;
+
+	fd = client();
+	send_req(fd, CTL_RELOAD, "x", 1);
+	assert_error_reply(fd, "malformed reload request");
+	(void)close(fd);
+	ck_assert_uint_eq(reload_calls, 0);
+}
+END_TEST
+
+/* A client that gives up before the answer: the answer is dropped. */
+START_TEST(reload_client_gone)
+{
+	unsigned int	id;
+	int		fd;
+
+	control_set_timeout_ms(100);
+	fd = client();
+	send_req(fd, CTL_RELOAD, NULL, 0);
+	pump(50);
+	ck_assert_uint_eq(reload_calls, 1);
+	id = reload_client;
+	(void)close(fd);
+	pump(300);		/* its deadline passes: freed */
+	control_answer(id, 0, "late", 4);
+	pump(10);
+	control_set_timeout_ms(0);
+	assert_show_works(0);
+}
+END_TEST
+
 static Suite *
 control_suite(void)
 {
@@ -974,6 +1109,16 @@ control_suite(void)
 	tcase_add_test(tc, reader_stalls);
 	tcase_add_test(tc, accept_emfile);
 	tcase_add_test(tc, shutdown_closes_all);
+	tcase_add_test(tc, reload_not_offered);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("reload");
+	tcase_add_checked_fixture(tc, setup_reload, teardown);
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, reload_answered);
+	tcase_add_test(tc, check_refused);
+	tcase_add_test(tc, reload_malformed);
+	tcase_add_test(tc, reload_client_gone);
 	suite_add_tcase(s, tc);
 	return s;
 }
