@@ -36,6 +36,7 @@
 #include "imsg.h"
 #include "log.h"
 #include "netcryptd.h"
+#include "notify.h"
 #include "proc.h"
 #include "sandbox.h"
 #include "util.h"
@@ -159,6 +160,7 @@ master_shutdown(int code)
 		return;
 	master.stopping = 1;
 	master.exit_code = code;
+	notify_stopping();
 	stop_children();	/* may raise exit_code */
 	event_base_loopbreak(master.base);
 }
@@ -253,6 +255,8 @@ child_dispatch(void *arg, struct imsg *imsg)
 			evtimer_del(master.ev_ready_timeout);
 			log_info("started: key-holder %ld, network %ld",
 			    (long)master.kh.pid, (long)master.net.pid);
+			/* Listening since configure_children(). */
+			notify_ready();
 		}
 		break;
 	default:
@@ -681,6 +685,10 @@ main(int argc, char *argv[])
 	resolve_privsep(master.conf, &pc);
 	keyfd = open_private_key(master.conf->privkey);
 
+	/* Under systemd (Type=notify) the master must stay the main pid. */
+	if (notify_init() && !debug)
+		log_warnx("NOTIFY_SOCKET is set but -d is not: the service "
+		    "manager will not hear from the daemonized process");
 	if (!debug)
 		daemonize();
 	log_init(debug, LOG_DAEMON);
@@ -694,6 +702,7 @@ main(int argc, char *argv[])
 	if ((master.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	setup_signals();
+	notify_watchdog_start(master.base);
 
 	opts.self = "/proc/self/exe";
 	opts.debug = debug;
