@@ -11,17 +11,10 @@ D=$T_DIR/dest
 unset MAKEFLAGS MFLAGS MAKELEVEL
 MAKE_CMD=${MAKE:-make}
 
-# mkvar NAME: a variable of the build tree's Makefile, fully expanded.
-mkvar() {
-	printf 'include Makefile\nnc-print-%%:\n\t@echo $(%s)\n' "$1" |
-		"$MAKE_CMD" -s --no-print-directory -C "$top_builddir" -f - \
-		"nc-print-$1"
-}
-
 for v in prefix bindir sbindir libdir includedir mandir sysconfdir \
     runstatedir systemdsystemunitdir sysusersdir tmpfilesdir NC_USER \
     NC_CHROOT; do
-	printf -v "$v" '%s' "$(mkvar "$v")"
+	printf -v "$v" '%s' "$(make_var "$v")"
 done
 [ -n "$sbindir" ] && [ -n "$sysconfdir" ] || {
 	echo "cannot read the install directories from $top_builddir/Makefile"
