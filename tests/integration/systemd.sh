@@ -200,9 +200,11 @@ check "systemd-analyze verify netcryptd.service says nothing" verify_clean
 cat /nc-test/verify
 
 # -- two daemons: hosta under the installed unit, hostb under a copy.
+# The session socket's group needs CAP_CHOWN in the unit.
 cat > "$ETC/netcryptd.conf" <<CONF
 name "hosta"
 listen on 127.0.0.1 port 55555
+session socket "$RUN/netcryptd/session.sock" group "netcrypt"
 peer "hostb" {
 	public key "$ETC/netcryptd/hostb.pem.pub"
 }
@@ -232,7 +234,11 @@ check "no host key before the first start" not test -e "$ETC/netcryptd/private.p
 check "systemctl start netcryptd" timeout 100 systemctl start netcryptd
 check "ExecStartPre (netcrypt-keygen -A) made the host key, 0600" \
 	test "$(stat -c '%U %a' "$ETC/netcryptd/private.pem")" = "root 600"
+check "... and its public key, 0644" \
+	test "$(stat -c '%U %a' "$ETC/netcryptd/private.pem.pub")" = "root 644"
 check "netcryptd is active (running)" is netcryptd SubState running
+check "the session socket has group netcrypt, mode 0660" \
+	test "$(stat -c '%G %a' "$RUN/netcryptd/session.sock")" = "netcrypt 660"
 check "READY=1 came with STATUS=Running" is netcryptd StatusText Running
 check "the journal has the daemon's start line" \
 	journal_has netcryptd "started: key-holder"
