@@ -5,9 +5,14 @@
  * master uses syslog(3) and the children, which live in an empty chroot
  * where syslog(3) cannot reopen /dev/log, hand each formatted line to a
  * forward hook that ships it to the master over imsg.
+ *
+ * When stderr is systemd's journal stream (systemd.exec(5), $JOURNAL_STREAM),
+ * each line starts with its priority as "<N>", which journald takes off
+ * and records, so that "journalctl -p warning" works.
  */
 #include "config.h"
 
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +24,33 @@
 #include "log.h"
 
 static int		 log_stderr = 1;
+static int		 log_journal;
 static int		 log_verbose;
 static const char	*log_procname = "netcryptd";
 static log_forward_fn	 log_forward;
 static log_forward_fn	 log_capture;
 
+/* Whether stderr is the stream $JOURNAL_STREAM ("device:inode") names. */
+static int
+stderr_is_journal(void)
+{
+	const char		*js = getenv("JOURNAL_STREAM");
+	struct stat		 st;
+	unsigned long long	 dev, ino;
+	char			 end;
+
+	if (js == NULL || sscanf(js, "%llu:%llu%c", &dev, &ino, &end) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
 void
 log_init(int to_stderr, int facility)
 {
 	log_stderr = to_stderr;
+	log_journal = to_stderr && stderr_is_journal();
 	/* facility -1: a child, whose lines are forwarded to the master */
 	if (!to_stderr && facility >= 0)
 		openlog("netcryptd", LOG_PID | LOG_NDELAY, facility);
@@ -79,8 +102,13 @@ vlog(int pri, const char *fmt, va_list ap)
 		char	out[1100];
 		int	n;
 
-		n = snprintf(out, sizeof(out), "%s[%ld]: %s\n", log_procname,
-		    (long)getpid(), line);
+		if (log_journal)
+			n = snprintf(out, sizeof(out), "<%d>%s[%ld]: %s\n",
+			    pri & LOG_PRIMASK, log_procname, (long)getpid(),
+			    line);
+		else
+			n = snprintf(out, sizeof(out), "%s[%ld]: %s\n",
+			    log_procname, (long)getpid(), line);
 		if (n > 0) {
 			size_t len = (size_t)n < sizeof(out) ? (size_t)n :
 			    sizeof(out) - 1;

@@ -39,6 +39,7 @@
 #include "imsg.h"
 #include "log.h"
 #include "netcryptd.h"
+#include "notify.h"
 #include "proc.h"
 #include "sandbox.h"
 #include "util.h"
@@ -191,6 +192,7 @@ master_shutdown(int code)
 		return;
 	master.stopping = 1;
 	master.exit_code = code;
+	notify_stopping();
 	stop_children();	/* may raise exit_code */
 	event_base_loopbreak(master.base);
 }
@@ -298,6 +300,8 @@ child_dispatch(void *arg, struct imsg *imsg)
 			evtimer_del(master.ev_ready_timeout);
 			log_info("started: key-holder %ld, network %ld",
 			    (long)master.kh.pid, (long)master.net.pid);
+			/* Listening since configure_children(). */
+			notify_ready();
 		}
 		break;
 	default:
@@ -889,7 +893,9 @@ reload(int checkonly, int from_ctl, uint32_t client)
 			ctl_refuse(client, "another reload is in progress");
 		return;
 	}
-	/* sd_notify RELOADING=1 / READY=1 go around this (notify.c) */
+	/* systemd: RELOADING=1 now, READY=1 once it ended either way. */
+	if (!checkonly)
+		notify_reloading();
 	report_reset(&master.report);
 	/* The heading of the answer if errors follow; else discarded. */
 	(void)snprintf(line, sizeof(line), "%s has errors; the running "
@@ -903,7 +909,8 @@ reload(int checkonly, int from_ctl, uint32_t client)
 		    "kept", checkonly ? "check" : "reload", master.conffile);
 		if (from_ctl)
 			ctl_answer(client, 1, &master.report);
-		/* sd_notify RELOADING=1 / READY=1 go around this (notify.c) */
+		if (!checkonly)
+			notify_ready();
 		return;
 	}
 	report_reset(&master.report);
@@ -929,7 +936,7 @@ reload(int checkonly, int from_ctl, uint32_t client)
 		if (from_ctl)
 			ctl_answer(client, 1, &master.report);
 		config_free(nc);
-		/* sd_notify RELOADING=1 / READY=1 go around this (notify.c) */
+		notify_ready();
 		return;
 	}
 	imsgev_compose(&master.net.iev, IMSG_RECONF_START, 0, -1, NULL, 0);
@@ -964,7 +971,7 @@ reload_done(void)
 		report_line(&master.pending, line);
 		ctl_answer(master.reload_client, 0, &master.pending);
 	}
-	/* sd_notify RELOADING=1 / READY=1 go around this (notify.c) */
+	notify_ready();
 }
 
 static void
@@ -1100,6 +1107,10 @@ main(int argc, char *argv[])
 	resolve_privsep(master.conf, &pc);
 	keyfd = open_private_key(master.conf->privkey);
 
+	/* Under systemd (Type=notify) the master must stay the main pid. */
+	if (notify_init() && !debug)
+		log_warnx("NOTIFY_SOCKET is set but -d is not: the service "
+		    "manager will not hear from the daemonized process");
 	if (!debug)
 		daemonize();
 	log_init(debug, LOG_DAEMON);
@@ -1113,6 +1124,7 @@ main(int argc, char *argv[])
 	if ((master.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	setup_signals();
+	notify_watchdog_start(master.base);
 
 	opts.self = "/proc/self/exe";
 	opts.debug = debug;

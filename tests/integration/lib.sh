@@ -200,3 +200,12 @@ field_ge() {
 	v=$(peer_field "$1" "$2" "$3")
 	[ -n "$v" ] && [ "$v" != null ] && [ "$v" -ge "$4" ]
 }
+
+# make_var NAME: a variable of the build tree's Makefile, fully expanded
+# (install directories and the like).  Unset MAKEFLAGS first when called
+# from make check.
+make_var() {
+	printf 'include Makefile\nnc-print-%%:\n\t@echo $(%s)\n' "$1" |
+		"${MAKE:-make}" -s --no-print-directory -C "$top_builddir" \
+		-f - "nc-print-$1"
+}
