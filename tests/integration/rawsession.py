@@ -6,6 +6,15 @@ without libnetcrypt's own checks, to play a hostile or broken program.
   rawsession.py SOCKET sink NAME SECONDS        attach and never read
   rawsession.py SOCKET send NAME TO BYTES       one SEND of BYTES payload bytes,
                                                 prints the receipt status
+  rawsession.py SOCKET raw HEX                  send these bytes, print how
+                                                the daemon answered (eof)
+  rawsession.py SOCKET lie NAME                 SEND with a `to` length past
+                                                the end of the record
+  rawsession.py SOCKET attaches NAME COUNT      COUNT ATTACHes for a name in
+                                                use, then one that works,
+                                                then one more (refused)
+  rawsession.py SOCKET spoof NAME TO TEXT       a SEND whose payload looks
+                                                like a DELIVER from someone
 Everything is bounded in time; only the given UNIX socket is used."""
 import hashlib, os, socket, struct, sys, time
 
@@ -113,7 +122,60 @@ def main():
         s = attach(path, sys.argv[3])
         send(s, 1, sys.argv[4], bytes([0]) + b"x" * (int(sys.argv[5]) - 1))
         print(receipt(s, 1))
+    elif cmd == "raw":
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(path)
+        s.sendall(bytes.fromhex(sys.argv[3]))
+        print(until_eof(s))
+    elif cmd == "lie":
+        s = attach(path, sys.argv[3])
+        # tolen 200, but only 3 bytes of `to` follow
+        s.sendall(rec(3, struct.pack(">QBB", 1, 1, 200) + b"bob"))
+        print(until_eof(s))
+    elif cmd == "attaches":
+        attaches(path, sys.argv[3], int(sys.argv[4]))
+    elif cmd == "spoof":
+        s = attach(path, sys.argv[3])
+        fake = sys.argv[5].encode()
+        send(s, 1, sys.argv[4], bytes([0]) + fake)
+        print(receipt(s, 1))
     else:
         sys.exit("unknown command")
+
+def until_eof(s):
+    """Read until the daemon closes; bounded."""
+    s.settimeout(5)
+    try:
+        while s.recv(65536):
+            pass
+        return "eof"
+    except socket.timeout:
+        return "still open"
+    except ConnectionResetError:
+        return "eof"
+
+def attaches(path, taken, count):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    one = rec(1, bytes([len(taken)]) + taken.encode())
+    refused = 0
+    sent = 0
+    # In batches, reading the answers as we go (the daemon's output to a
+    # session that does not read is bounded by cutting it off).
+    while sent < count:
+        n = min(500, count - sent)
+        s.sendall(one * n)
+        sent += n
+        for _ in range(n):
+            t, b = read_rec(s)
+            if t == 2 and b[0] == 6:
+                refused += 1
+    print("refused %d" % refused)
+    name = b"fresh%d" % os.getpid()
+    s.sendall(rec(1, bytes([len(name)]) + name))
+    t, b = read_rec(s)
+    print("attached" if t == 2 and b[0] == 0 else "not attached")
+    s.sendall(rec(1, bytes([len(name)]) + name))
+    print(until_eof(s))
 
 main()
