@@ -15,6 +15,14 @@ without libnetcrypt's own checks, to play a hostile or broken program.
                                                 then one more (refused)
   rawsession.py SOCKET spoof NAME TO TEXT       a SEND whose payload looks
                                                 like a DELIVER from someone
+  rawsession.py SOCKET stream NAME TO SECONDS PREFIX
+                                                numbered messages PREFIX-1,
+                                                PREFIX-2, ... every 50 ms for
+                                                SECONDS (64 at most without a
+                                                receipt), then wait for the
+                                                receipts; prints "delivered
+                                                N" or "failed N STATUS" or
+                                                "unanswered N" for each
 Everything is bounded in time; only the given UNIX socket is used."""
 import hashlib, os, socket, struct, sys, time
 
@@ -134,6 +142,8 @@ def main():
         print(until_eof(s))
     elif cmd == "attaches":
         attaches(path, sys.argv[3], int(sys.argv[4]))
+    elif cmd == "stream":
+        stream(path, sys.argv[3], sys.argv[4], float(sys.argv[5]), sys.argv[6])
     elif cmd == "spoof":
         s = attach(path, sys.argv[3])
         fake = sys.argv[5].encode()
@@ -153,6 +163,51 @@ def until_eof(s):
         return "still open"
     except ConnectionResetError:
         return "eof"
+
+def stream(path, name, to, seconds, prefix):
+    import select
+    s = attach(path, name)
+    outstanding = set()
+    n = 0
+    end = time.time() + seconds
+    drain_end = end + 90
+    buf = b""
+    next_send = 0
+
+    def report(line):
+        print(line)
+        sys.stdout.flush()
+    try:
+        while time.time() < drain_end and (time.time() < end or outstanding):
+            if (time.time() < end and len(outstanding) < 64 and
+                    time.time() >= next_send):
+                next_send = time.time() + 0.05
+                n += 1
+                send(s, n, to, bytes([0]) + ("%s-%d" % (prefix, n)).encode())
+                outstanding.add(n)
+            r, _, _ = select.select([s], [], [], 0.05)
+            if not r:
+                continue
+            c = s.recv(65536)
+            if not c:
+                break
+            buf += c
+            while len(buf) >= 5:
+                ln = struct.unpack(">I", buf[:4])[0]
+                if len(buf) < 4 + ln:
+                    break
+                t, b = buf[4], buf[5:4 + ln]
+                buf = buf[4 + ln:]
+                if t == 4:
+                    cid, st = struct.unpack(">QB", b[:9])
+                    outstanding.discard(cid)
+                    report("delivered %d" % cid if st == 0 else
+                           "failed %d %d" % (cid, st))
+    except (OSError, EOFError):
+        pass
+    for cid in sorted(outstanding):
+        report("unanswered %d" % cid)
+    report("sent %d" % n)
 
 def attaches(path, taken, count):
     s = socket.socket(socket.AF_UNIX)
