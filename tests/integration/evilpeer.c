@@ -196,7 +196,7 @@ await_end(int fd, struct nc_aead *recv)
 		}
 		if (type == REC_CLOSE) {
 			printf("closed by the daemon: CLOSE reason %u\n",
-			    blen > 0 ? body[0] : 0);
+			    (unsigned)(blen > 0 ? body[0] : 0));
 			return;
 		}
 	}
