@@ -190,7 +190,7 @@ check "session lying about the to length: closed" test "$($RAW "$SOCK" lie liar)
 check "session lying: logged" log_grew "session liar (.*): protocol error" "$before"
 # A header promising 100 bytes, 10 sent, then the end: no effect.
 before=$(count_log "session - (.*): detached")
-check "session short record then EOF: closed" test "$($RAW "$SOCK" raw 0000006403$(printf '%020d' 0))" = "still open"
+check "session short record: the daemon waits for the rest" test "$($RAW "$SOCK" raw "0000006403$(printf '%020d' 0)")" = "still open"
 check "session short record: logged when it went" log_grew "session - (.*): detached" "$before"
 # 10,000 ATTACHes for a name in use, answered one by one.
 listen_bg a dave 1 "$T_DIR/dave.4"

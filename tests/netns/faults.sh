@@ -94,6 +94,8 @@ conf c 10.77.2.2 10.77.3.2 a 10.77.3.1 b 10.77.2.1
 
 # start HOST: the daemon in its namespace (ip netns exec execs it, so
 # the pid is the daemon's); PID_<HOST> is set.
+# shellcheck disable=SC2034  # set and read through eval
+PID_a=""; PID_b=""; PID_c=""
 start() {
 	local h=$1
 	touch "$T_DIR/$h/log"
