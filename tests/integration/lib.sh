@@ -54,11 +54,14 @@ need_root() {
 }
 
 # A free TCP port on 127.0.0.1, from a random start, checked with bash's
-# /dev/tcp (nothing must answer there).  Bounded.
+# /dev/tcp (nothing must answer there).  Bounded.  Below Linux's
+# ephemeral range (32768 and up by default): an outgoing connection
+# anywhere on the machine may hold a port of that range as its source,
+# and the daemon's bind would then fail although nothing listens there.
 free_port() {
 	local i port
 	for i in $(seq 1 50); do
-		port=$(( (RANDOM << 1 ^ RANDOM) % 30000 + 20000 ))
+		port=$(( (RANDOM << 1 ^ RANDOM) % 12000 + 20000 ))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return 0
