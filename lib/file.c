@@ -532,9 +532,17 @@ nc__tx_receipt(struct nc_session *s, uint64_t cid, int status)
 
 	if (tx->ctl == CTL_FLIGHT && cid == tx->ctl_cid) {
 		if (status == NC_OK) {
+			/*
+			 * A re-sent END that is delivered again is no sign
+			 * that the receiver still knows the transfer (its
+			 * daemon may have restarted): only the first one
+			 * counts as progress, so the wait for FILE_RESULT
+			 * stays bounded by the timeout.
+			 */
+			if (tx->phase != TX_END || tx->end_at == 0)
+				tx->progress = 1;
 			tx->ctl = CTL_DONE;
 			tx->end_at = nc__now_ms();
-			tx->progress = 1;
 			tx->backoff = NC__BACKOFF_MIN;
 		} else if (retryable(status)) {
 			tx->ctl = CTL_SEND;

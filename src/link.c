@@ -278,6 +278,7 @@ link_new(int fd, int outbound, struct peer *peer, const struct sockaddr *sa,
 	bufferevent_setwatermark(l->bev, EV_READ, 0, LINK_READ_HIGH);
 	bufferevent_setwatermark(l->bev, EV_WRITE, LINK_OUT_LOW, 0);
 	TAILQ_INSERT_TAIL(&netctx->links, l, entry);
+	l->pending = 1;
 	netctx->npending++;
 	arm_timer(l, (int)netctx->ns.handshake_timeout);
 	if (outbound) {
@@ -295,12 +296,25 @@ link_new(int fd, int outbound, struct peer *peer, const struct sockaddr *sa,
 	return l;
 }
 
+/*
+ * A link stops counting as a pending handshake when it comes up or
+ * starts closing: a closing link may linger for the close grace, and
+ * must not keep a slot that a new connection needs (see accept_cb).
+ */
+static void
+link_unpend(struct link *l)
+{
+	if (l->pending) {
+		l->pending = 0;
+		netctx->npending--;
+	}
+}
+
 void
 link_free(struct link *l)
 {
 	TAILQ_REMOVE(&netctx->links, l, entry);
-	if (!l->was_up)
-		netctx->npending--;
+	link_unpend(l);
 	net_link_gone(l, l->was_up);
 	if (l->hs != NULL)
 		hs_free(l->hs);
@@ -323,6 +337,7 @@ static void
 schedule_free(struct link *l)
 {
 	l->state = LINK_CLOSING;
+	link_unpend(l);
 	(void)bufferevent_disable(l->bev, EV_READ);
 	evtimer_del(l->ev_ack);
 	evtimer_del(l->ev_timer);
@@ -557,7 +572,7 @@ link_is_up(struct link *l)
 	l->cipher = hs_cipher(l->hs);
 	hs_free(l->hs);
 	l->hs = NULL;
-	netctx->npending--;
+	link_unpend(l);
 	netctx->handshakes_ok++;
 	l->was_up = 1;
 	l->state = LINK_UP;

@@ -207,6 +207,7 @@ int	keyholder_run(int master_fd, int net_fd);
 void	network_main(void) __attribute__((noreturn));
 
 /* proctitle.c */
+extern char	**proctitle_env;
 void	proctitle_init(int argc, char **argv);
 void	proctitle_set(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));

@@ -598,7 +598,8 @@ pending_from(const struct sockaddr_storage *ss)
 	size_t		 n = 0;
 
 	TAILQ_FOREACH(l, &netctx->links, entry) {
-		if (l->was_up || l->outbound || l->ss.ss_family != ss->ss_family)
+		if (!l->pending || l->outbound ||
+		    l->ss.ss_family != ss->ss_family)
 			continue;
 		if (ss->ss_family == AF_INET &&
 		    ((const struct sockaddr_in *)&l->ss)->sin_addr.s_addr ==
@@ -624,6 +625,32 @@ is_loopback(const struct sockaddr_storage *ss)
 	return 0;
 }
 
+/*
+ * All pending slots are taken: make room by closing the oldest inbound
+ * handshake that still waits for the peer's HELLO or KEY.  Those cost us
+ * no private-key work yet, and a genuine peer passes these two states
+ * within a round trip, while a connection that stalls there (which
+ * anyone who knows a peer's public key can open, from loopback exempt
+ * of the per-address limit) only holds its slot until newer connections
+ * arrive.  Links waiting for the key-holder or for FINISHED, and our
+ * own dials, are never evicted.  0 if a slot was freed.
+ */
+static int
+evict_stalled(void)
+{
+	struct link	*l;
+
+	TAILQ_FOREACH(l, &netctx->links, entry) {	/* oldest first */
+		if (l->pending && !l->outbound &&
+		    (l->state == LINK_HELLO || l->state == LINK_KEY)) {
+			link_close(l, CLOSE_PROTOCOL,
+			    "evicted: too many handshakes in progress");
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static void
 accept_cb(int lfd, short ev, void *arg)
 {
@@ -647,11 +674,13 @@ accept_cb(int lfd, short ev, void *arg)
 		/*
 		 * Bound the handshakes in progress, in total and per source
 		 * (loopback excepted: behind Tor every inbound link comes
-		 * from 127.0.0.1).
+		 * from 127.0.0.1).  Over the total, the oldest stalled one
+		 * makes room.
 		 */
-		if (netctx->npending >= NET_MAX_PENDING ||
-		    (!is_loopback(&ss) &&
-		    pending_from(&ss) >= NET_MAX_PENDING_SRC)) {
+		if ((!is_loopback(&ss) &&
+		    pending_from(&ss) >= NET_MAX_PENDING_SRC) ||
+		    (netctx->npending >= NET_MAX_PENDING &&
+		    evict_stalled() == -1)) {
 			log_warnx("too many handshakes in progress: refusing a "
 			    "connection");
 			(void)close(fd);

@@ -48,6 +48,7 @@ struct link {
 	enum link_state		 state;
 	int			 outbound;
 	int			 was_up;	/* the handshake completed */
+	int			 pending;	/* counted in netctx->npending */
 	int			 failed_counted;
 	struct peer		*peer;		/* NULL until the HELLO names it */
 	struct bufferevent	*bev;

@@ -18,6 +18,13 @@ extern char **environ;
 
 static char	*title_start;
 static size_t	 title_size;
+/*
+ * The environment's copy lives as long as the process.  Kept here too,
+ * because a later setenv() may give environ an array of libc's own and
+ * drop the only other pointer to it (valgrind would call it a leak).
+ * Not static: the compiler would drop a variable that is never read.
+ */
+char		**proctitle_env;
 
 void
 proctitle_init(int argc, char **argv)
@@ -47,7 +54,7 @@ proctitle_init(int argc, char **argv)
 			free(newenv);
 			return;
 		}
-	environ = newenv;
+	environ = proctitle_env = newenv;
 	/* argv[0] itself must stay valid for getopt's messages: copy it. */
 	title_start = argv[0];
 	title_size = (size_t)(end - argv[0]);

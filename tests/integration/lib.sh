@@ -13,6 +13,11 @@ KEYGEN="$top_builddir/netcrypt-keygen"
 
 T_PASSED=0
 T_FAILED=0
+# NETCRYPTD_WRAPPER: a command that start_daemon runs the daemon under
+# (valgrind, see tests/run-all); its words are split.  Every bounded
+# wait is then T_SLOW times longer.
+T_SLOW=1
+[ -n "${NETCRYPTD_WRAPPER:-}" ] && T_SLOW=${NETCRYPTD_WRAPPER_SLOW:-10}
 T_PIDS=""
 T_DIR=$(mktemp -d /tmp/nc-test.XXXXXX)
 chmod 755 "$T_DIR"
@@ -49,11 +54,14 @@ need_root() {
 }
 
 # A free TCP port on 127.0.0.1, from a random start, checked with bash's
-# /dev/tcp (nothing must answer there).  Bounded.
+# /dev/tcp (nothing must answer there).  Bounded.  Below Linux's
+# ephemeral range (32768 and up by default): an outgoing connection
+# anywhere on the machine may hold a port of that range as its source,
+# and the daemon's bind would then fail although nothing listens there.
 free_port() {
 	local i port
 	for i in $(seq 1 50); do
-		port=$(( (RANDOM << 1 ^ RANDOM) % 30000 + 20000 ))
+		port=$(( (RANDOM << 1 ^ RANDOM) % 12000 + 20000 ))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return 0
@@ -62,9 +70,10 @@ free_port() {
 	return 1
 }
 
-# wait_for TENTHS command...: retry a command every 0.1 s.
+# wait_for TENTHS command...: retry a command every 0.1 s (for T_SLOW
+# times longer under a wrapper such as valgrind).
 wait_for() {
-	local n=$1 i; shift
+	local n=$(($1 * T_SLOW)) i; shift
 	for i in $(seq 1 "$n"); do
 		"$@" && return 0
 		sleep 0.1
@@ -74,7 +83,7 @@ wait_for() {
 
 t_wait_gone() {	# pid tenths
 	local i
-	for i in $(seq 1 "$2"); do
+	for i in $(seq 1 $(($2 * T_SLOW))); do
 		kill -0 "$1" 2>/dev/null || return 0
 		sleep 0.1
 	done
@@ -131,7 +140,9 @@ CONF
 # wait (bounded) until it reports both children started.  Sets DAEMON_PID.
 start_daemon() {
 	local h=$1
-	"$NETCRYPTD" -d -f "$T_DIR/$h/netcryptd.conf" > "$T_DIR/$h/log" 2>&1 &
+	# shellcheck disable=SC2086
+	${NETCRYPTD_WRAPPER:-} "$NETCRYPTD" -d -f "$T_DIR/$h/netcryptd.conf" \
+	    > "$T_DIR/$h/log" 2>&1 &
 	DAEMON_PID=$!
 	T_PIDS="$T_PIDS $DAEMON_PID"
 	wait_for 100 grep -q "started: key-holder" "$T_DIR/$h/log"

@@ -6,6 +6,23 @@ without libnetcrypt's own checks, to play a hostile or broken program.
   rawsession.py SOCKET sink NAME SECONDS        attach and never read
   rawsession.py SOCKET send NAME TO BYTES       one SEND of BYTES payload bytes,
                                                 prints the receipt status
+  rawsession.py SOCKET raw HEX                  send these bytes, print how
+                                                the daemon answered (eof)
+  rawsession.py SOCKET lie NAME                 SEND with a `to` length past
+                                                the end of the record
+  rawsession.py SOCKET attaches NAME COUNT      COUNT ATTACHes for a name in
+                                                use, then one that works,
+                                                then one more (refused)
+  rawsession.py SOCKET spoof NAME TO TEXT       a SEND whose payload looks
+                                                like a DELIVER from someone
+  rawsession.py SOCKET stream NAME TO SECONDS PREFIX
+                                                numbered messages PREFIX-1,
+                                                PREFIX-2, ... every 50 ms for
+                                                SECONDS (64 at most without a
+                                                receipt), then wait for the
+                                                receipts; prints "delivered
+                                                N" or "failed N STATUS" or
+                                                "unanswered N" for each
 Everything is bounded in time; only the given UNIX socket is used."""
 import hashlib, os, socket, struct, sys, time
 
@@ -113,7 +130,107 @@ def main():
         s = attach(path, sys.argv[3])
         send(s, 1, sys.argv[4], bytes([0]) + b"x" * (int(sys.argv[5]) - 1))
         print(receipt(s, 1))
+    elif cmd == "raw":
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(path)
+        s.sendall(bytes.fromhex(sys.argv[3]))
+        print(until_eof(s))
+    elif cmd == "lie":
+        s = attach(path, sys.argv[3])
+        # tolen 200, but only 3 bytes of `to` follow
+        s.sendall(rec(3, struct.pack(">QBB", 1, 1, 200) + b"bob"))
+        print(until_eof(s))
+    elif cmd == "attaches":
+        attaches(path, sys.argv[3], int(sys.argv[4]))
+    elif cmd == "stream":
+        stream(path, sys.argv[3], sys.argv[4], float(sys.argv[5]), sys.argv[6])
+    elif cmd == "spoof":
+        s = attach(path, sys.argv[3])
+        fake = sys.argv[5].encode()
+        send(s, 1, sys.argv[4], bytes([0]) + fake)
+        print(receipt(s, 1))
     else:
         sys.exit("unknown command")
+
+def until_eof(s):
+    """Read until the daemon closes; bounded."""
+    s.settimeout(5)
+    try:
+        while s.recv(65536):
+            pass
+        return "eof"
+    except socket.timeout:
+        return "still open"
+    except ConnectionResetError:
+        return "eof"
+
+def stream(path, name, to, seconds, prefix):
+    import select
+    s = attach(path, name)
+    outstanding = set()
+    n = 0
+    end = time.time() + seconds
+    drain_end = end + 90
+    buf = b""
+    next_send = 0
+
+    def report(line):
+        print(line)
+        sys.stdout.flush()
+    try:
+        while time.time() < drain_end and (time.time() < end or outstanding):
+            if (time.time() < end and len(outstanding) < 64 and
+                    time.time() >= next_send):
+                next_send = time.time() + 0.05
+                n += 1
+                send(s, n, to, bytes([0]) + ("%s-%d" % (prefix, n)).encode())
+                outstanding.add(n)
+            r, _, _ = select.select([s], [], [], 0.05)
+            if not r:
+                continue
+            c = s.recv(65536)
+            if not c:
+                break
+            buf += c
+            while len(buf) >= 5:
+                ln = struct.unpack(">I", buf[:4])[0]
+                if len(buf) < 4 + ln:
+                    break
+                t, b = buf[4], buf[5:4 + ln]
+                buf = buf[4 + ln:]
+                if t == 4:
+                    cid, st = struct.unpack(">QB", b[:9])
+                    outstanding.discard(cid)
+                    report("delivered %d" % cid if st == 0 else
+                           "failed %d %d" % (cid, st))
+    except (OSError, EOFError):
+        pass
+    for cid in sorted(outstanding):
+        report("unanswered %d" % cid)
+    report("sent %d" % n)
+
+def attaches(path, taken, count):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    one = rec(1, bytes([len(taken)]) + taken.encode())
+    refused = 0
+    sent = 0
+    # In batches, reading the answers as we go (the daemon's output to a
+    # session that does not read is bounded by cutting it off).
+    while sent < count:
+        n = min(500, count - sent)
+        s.sendall(one * n)
+        sent += n
+        for _ in range(n):
+            t, b = read_rec(s)
+            if t == 2 and b[0] == 6:
+                refused += 1
+    print("refused %d" % refused)
+    name = b"fresh%d" % os.getpid()
+    s.sendall(rec(1, bytes([len(name)]) + name))
+    t, b = read_rec(s)
+    print("attached" if t == 2 and b[0] == 0 else "not attached")
+    s.sendall(rec(1, bytes([len(name)]) + name))
+    print(until_eof(s))
 
 main()

@@ -1264,6 +1264,74 @@ END_TEST
 
 /* ---- odds and ends ---------------------------------------------------- */
 
+/*
+ * A receiver that has forgotten the transfer (its daemon restarted, and a
+ * new session of the same name took over): every SEND is delivered, but
+ * no FILE_RESULT ever comes.  The receipts of the re-sent ENDs are not
+ * progress, so send-file gives up after timeout_ms instead of waiting
+ * forever.  The child acknowledges everything and counts the ENDs.
+ */
+static void __attribute__((noreturn))
+black_hole(int fd)
+{
+	struct pollfd	pfd;
+	uint8_t		hdr[5], buf[REC_MAX];
+	uint32_t	len;
+	int		ends = 0, i;
+
+	(void)alarm(30);
+	for (i = 0; i < 10000; i++) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 20000) != 1 || read_full(fd, hdr, 5) != 1)
+			break;
+		len = nc__get32(hdr);
+		if (len < 1 || len > SP_MAX_LEN ||
+		    (len > 1 && read_full(fd, buf, len - 1) != 1))
+			break;
+		if (hdr[4] != SP_SEND)
+			continue;
+		if (buf[10 + buf[9]] == SP_CT_FILE_END)
+			ends++;
+		/* The last END wants no answer: the sender may be gone. */
+		if (buf[8] & SP_F_RECEIPT)
+			put_receipt(fd, nc__get64(buf), NC_OK);
+	}
+	_exit(ends);
+}
+
+START_TEST(test_send_file_forgotten)
+{
+	struct nc_session	*s;
+	char			 err[256], path[256];
+	pid_t			 pid;
+	int			 d, st;
+
+	mk_dirs();
+	(void)snprintf(path, sizeof(path), "%s/f.txt", tdir);
+	write_file(path, "content", 7);
+	s = mk_session(&d, "alice");
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		(void)close(nc_fd(s));	/* so that our EOF comes */
+		black_hole(d);
+	}
+	/*
+	 * One END, one re-send after NC__END_RETRY_MS, the timeout, and the
+	 * END that tells the receiver to drop its copy: three.
+	 */
+	ck_assert_int_eq(nc_send_file(s, "bob", path, NC__END_RETRY_MS + 1500,
+	    err, sizeof(err)), NC_TIMEOUT);
+	ck_assert_str_eq(err, "bob: timed out");
+	nc_close(s);
+	(void)close(d);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 3);
+	rm_dirs();
+}
+END_TEST
+
 START_TEST(test_misc)
 {
 	int	i;
@@ -1317,6 +1385,11 @@ lib_suite(void)
 	tcase_add_test(tc, test_send_file_transfer);
 	tcase_add_test(tc, test_send_file_go_back_n);
 	tcase_add_test(tc, test_send_file_small);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("slow files");
+	tcase_set_timeout(tc, 40);
+	tcase_add_test(tc, test_send_file_forgotten);
 	suite_add_tcase(s, tc);
 	return s;
 }
