@@ -80,12 +80,6 @@ new_session(int *other)
 	return s;
 }
 
-static int
-alive(uint64_t id)
-{
-	return session_by_id(id) != NULL;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -106,20 +100,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bob = new_session(&fd_bob);
 	feed(bob->bev, attach_bob, sizeof(attach_bob));
 	session_read_cb(bob->bev, bob);
-	if (!bob->attached)
+	if (session_by_name("bob", 3) == NULL)
 		fuzz_fail("bob did not attach");
 
 	s = new_session(&fd_s);
 	id = s->id;
 	in = bufferevent_get_input(s->bev);
 	feed(s->bev, data, size);
-	/* As the event loop would: again while records are taken. */
-	for (turns = 0; turns < 1000 && alive(id); turns++) {
+	/*
+	 * As the event loop would: again while records are taken.  The
+	 * session may be freed by any call: looked up again each time.
+	 */
+	for (turns = 0; turns < 1000 && (s = session_by_id(id)) != NULL;
+	    turns++) {
 		before = evbuffer_get_length(in);
 		if (s->waiting != NULL)
 			session_peer_writable(s->waiting);
 		session_read_cb(s->bev, s);
-		if (!alive(id) || evbuffer_get_length(in) == before)
+		if (session_by_id(id) == NULL ||
+		    evbuffer_get_length(in) == before)
 			break;
 	}
 

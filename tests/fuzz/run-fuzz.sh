@@ -25,13 +25,17 @@ for t in "$@"; do
 	if [ -f "$srcdir/tests/fuzz/$t.dict" ]; then
 		extra="-dict=$srcdir/tests/fuzz/$t.dict"
 	fi
+	# Regression inputs as seeds too, where the target has some.
+	regress=
+	if [ -d "$srcdir/tests/fuzz/regress/$t" ]; then
+		regress="$srcdir/tests/fuzz/regress/$t"
+	fi
 	# -timeout: a single input that takes seconds is a bug (a loop).
 	# -rss_limit_mb: every target is small; memory growth is a bug.
 	top_srcdir="$srcdir" "$bin" -max_total_time="$secs" -timeout=10 \
 	    -rss_limit_mb=1024 -max_len=16384 -print_final_stats=1 \
 	    -artifact_prefix="$art/" $extra "$work" \
-	    "$srcdir/tests/fuzz/corpus/$t" "$srcdir/tests/fuzz/regress/$t" \
-	    >"$log" 2>&1
+	    "$srcdir/tests/fuzz/corpus/$t" $regress >"$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	runs=${runs:-0}
