@@ -73,6 +73,10 @@ usage(void)
 	exit(1);
 }
 
+/* The attribute lets clang's -Wformat=2 check the callers instead. */
+static void kvwarn(int, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 kvwarn(int code, const char *fmt, va_list ap)
 {

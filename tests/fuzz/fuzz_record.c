@@ -1,0 +1,217 @@
+/*
+ * Fuzz target: opening encrypted records and the record bodies of an up
+ * link (src/record.c, src/link.c, src/relay.c).
+ *
+ * link.c is compiled into this file, so that its static record handlers
+ * run exactly as in the daemon: the input goes into the input buffer of
+ * a link in state UP and link_read_cb() takes it from there (length
+ * check, nc_record_open, then PING, PONG, MSG, ACK, NAK, KEYUPDATE,
+ * CLOSE).  The link is keyed with a known-answer case of link-v1.json
+ * (i2r direction), and its peer has three messages on the wire, so that
+ * ACKs and NAKs can match.
+ *
+ * Input: one mode byte, then the records.
+ *	mode & 3	the vector case (cipher 1, 2, 3; 3 is case 0)
+ *	mode & 4	seal: the rest is u8 type | u16 len | body, repeated,
+ *			and each is sealed (in order, following KEYUPDATEs)
+ *			before the link sees it, so the body parsers behind
+ *			the tag check are reached; otherwise the rest is raw
+ *			wire bytes (the vector's records open with it)
+ *	mode >> 3 & 3	the receive sequence number to start from
+ */
+#include "../../src/link.c"
+
+#include <sys/socket.h>
+
+#include "fuzz.h"
+
+#define NCASES		3
+#define NMSG		3	/* queued and sent before the input */
+
+struct dir_keys {
+	uint8_t		key[NC_AEAD_KEYMAX];
+	size_t		keylen;
+	uint8_t		iv[NC_AEAD_IVLEN];
+	uint8_t		ts[NC_TS_LEN];
+};
+
+static struct dir_keys	i2r[NCASES], r2i[NCASES];
+static struct peer	fpeer;
+static int		ready;
+
+static void
+load_dir(struct dir_keys *k, const char *dir, int n)
+{
+	char	name[64];
+
+	(void)snprintf(name, sizeof(name), "nc1 key %s", dir);
+	k->keylen = fuzz_vector(name, n, k->key, sizeof(k->key));
+	(void)snprintf(name, sizeof(name), "nc1 iv %s", dir);
+	(void)fuzz_vector(name, n, k->iv, sizeof(k->iv));
+	(void)snprintf(name, sizeof(name), "nc1 upd %s", dir);
+	(void)fuzz_vector(name, n, k->ts, sizeof(k->ts));
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	int	i;
+
+	(void)argc;
+	(void)argv;
+	fuzz_quiet();
+	for (i = 0; i < NCASES; i++) {
+		load_dir(&i2r[i], "i2r", i);
+		load_dir(&r2i[i], "r2i", i);
+	}
+	if ((netctx->base = event_base_new()) == NULL)
+		fuzz_fail("event_base_new");
+	TAILQ_INIT(&netctx->peers);
+	TAILQ_INIT(&netctx->links);
+	(void)snprintf(netctx->ns.name, sizeof(netctx->ns.name), "hostb");
+	netctx->ns.keepalive = 15;
+	netctx->ns.handshake_timeout = 10;
+	netctx->ns.queue_size = 1 << 20;
+	netctx->ns.session_queue = 1 << 20;
+	(void)snprintf(fpeer.name, sizeof(fpeer.name), "hosta");
+	relay_out_init(&fpeer.out, netctx->ns.queue_size, net_completed,
+	    &fpeer);
+	relay_in_init(&fpeer.in);
+	TAILQ_INSERT_TAIL(&netctx->peers, &fpeer, entry);
+	ready = 1;
+	return 0;
+}
+
+static void
+key(struct nc_aead *a, int op, uint8_t cipher, const struct dir_keys *k)
+{
+	if (nc_aead_init(a, op, cipher, k->key, k->keylen, k->iv,
+	    k->ts) == -1)
+		fuzz_fail("nc_aead_init");
+}
+
+/* A link in state UP, as link_is_up() leaves it, on one end of sv. */
+static struct link *
+up_link(int fd, int c)
+{
+	struct link	*l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL ||
+	    (l->rbuf = malloc(65536)) == NULL)
+		fuzz_fail("out of memory");
+	l->id = ++netctx->next_link_id;
+	l->peer = &fpeer;
+	l->bev = bufferevent_socket_new(netctx->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	l->ev_timer = evtimer_new(netctx->base, link_timer_cb, l);
+	l->ev_ack = evtimer_new(netctx->base, link_ack_cb, l);
+	if (l->bev == NULL || l->ev_timer == NULL || l->ev_ack == NULL)
+		fuzz_fail("libevent");
+	bufferevent_setcb(l->bev, link_read_cb, link_write_cb, link_event_cb,
+	    l);
+	(void)snprintf(l->addr, sizeof(l->addr), "127.0.0.1:1");
+	monotime(&l->since);
+	l->last_rx = l->last_tx = l->last_update = l->since;
+	key(&l->recv, NC_AEAD_OPEN, (uint8_t)(c + 1), &i2r[c]);
+	key(&l->send, NC_AEAD_SEAL, (uint8_t)(c + 1), &r2i[c]);
+	l->cipher = (uint8_t)(c + 1);
+	l->state = LINK_UP;
+	l->was_up = 1;
+	TAILQ_INSERT_TAIL(&netctx->links, l, entry);
+	fpeer.link = l;
+	return l;
+}
+
+/* Seal u8 type | u16 len | body records of the input into in. */
+static void
+seal_input(struct evbuffer *in, int c, uint64_t seq, const uint8_t *p,
+    size_t n)
+{
+	static uint8_t	rec[NC_REC_MAXWIRE];
+	struct nc_aead	a;
+	struct reader	r;
+	const uint8_t	*body;
+	size_t		 len, reclen;
+	uint8_t		 type;
+
+	key(&a, NC_AEAD_SEAL, (uint8_t)(c + 1), &i2r[c]);
+	a.seq = seq;
+	rd_init(&r, p, n);
+	while (r.left >= 3) {
+		type = rd_u8(&r);
+		len = rd_u16(&r);
+		if (len > r.left)
+			len = r.left;
+		body = rd_bytes(&r, len);
+		if (nc_record_seal(&a, type, body, len, rec, sizeof(rec),
+		    &reclen) == -1)
+			fuzz_fail("nc_record_seal");
+		if (evbuffer_add(in, rec, reclen) == -1)
+			fuzz_fail("evbuffer_add");
+		if (type == REC_KEYUPDATE && len == 0 &&
+		    nc_aead_update(&a) == -1)
+			fuzz_fail("nc_aead_update");
+	}
+	nc_aead_clear(&a);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const uint8_t	 payload[] = "hello";
+	struct relay_view	 v;
+	struct evbuffer		*in;
+	struct link		*l;
+	uint64_t		 id;
+	size_t			 before;
+	int			 sv[2], c, i;
+	uint8_t			 mode;
+
+	if (!ready)
+		(void)LLVMFuzzerInitialize(NULL, NULL);
+	if (size < 1)
+		return 0;
+	mode = data[0];
+	c = (mode & 3) % NCASES;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == -1)
+		fuzz_fail("socketpair");
+	l = up_link(sv[0], c);
+	l->recv.seq = (mode >> 3) & 3;
+
+	/* Messages on the wire, for ACK and NAK to refer to (ids 1..3). */
+	relay_out_init(&fpeer.out, netctx->ns.queue_size, net_completed,
+	    &fpeer);
+	relay_in_init(&fpeer.in);
+	memset(&v, 0, sizeof(v));
+	v.from = "alice";
+	v.fromlen = 5;
+	v.to = "bob";
+	v.tolen = 3;
+	v.payload = payload;
+	v.len = sizeof(payload) - 1;
+	for (i = 0; i < NMSG; i++)
+		if (relay_out_push(&fpeer.out, &v, 0, now_ms(), &id) != ST_OK)
+			fuzz_fail("relay_out_push");
+	link_kick(l);
+
+	/* As the bufferevent does around its reads. */
+	in = bufferevent_get_input(l->bev);
+	(void)evbuffer_unfreeze(in, 0);
+	if (mode & 4)
+		seal_input(in, c, l->recv.seq, data + 1, size - 1);
+	else if (size > 1 && evbuffer_add(in, data + 1, size - 1) == -1)
+		fuzz_fail("evbuffer_add");
+	(void)evbuffer_freeze(in, 0);
+	/* Each call takes up to 256 records: on while it makes progress. */
+	do {
+		before = evbuffer_get_length(in);
+		link_read_cb(l->bev, l);
+	} while (l->state == LINK_UP && evbuffer_get_length(in) > 0 &&
+	    evbuffer_get_length(in) < before);
+
+	link_free(l);
+	(void)close(sv[1]);
+	relay_out_clear(&fpeer.out, 0);
+	/* Deferred callbacks and frees of the bufferevent. */
+	(void)event_base_loop(netctx->base, EVLOOP_NONBLOCK);
+	return 0;
+}

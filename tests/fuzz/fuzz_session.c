@@ -1,0 +1,133 @@
+/*
+ * Fuzz target: the session protocol as the daemon reads it from a local
+ * program (src/session.c).
+ *
+ * session.c is compiled into this file, so that its static record
+ * handlers run as in the daemon: the input is what a program writes on
+ * the session socket, put into a session's input buffer and read by
+ * session_read_cb() (framing, ATTACH, SEND, PEERS).  Another session,
+ * "bob", is attached, so SENDs can be delivered locally, and one peer,
+ * "hosta", is configured but down, so SENDs to "name@hosta" are queued
+ * for it (and complete as unreachable at the end).
+ */
+#include "../../src/session.c"
+
+#include <sys/socket.h>
+
+#include "fuzz.h"
+
+static struct peer	fpeer;
+static int		ready;
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_quiet();
+	if ((netctx->base = event_base_new()) == NULL)
+		fuzz_fail("event_base_new");
+	TAILQ_INIT(&netctx->peers);
+	TAILQ_INIT(&netctx->links);
+	(void)snprintf(netctx->ns.name, sizeof(netctx->ns.name), "hostb");
+	netctx->ns.queue_size = 256 * 1024;
+	netctx->ns.max_sessions = 100;
+	netctx->ns.session_queue = 256 * 1024;
+	netctx->ns.session_timeout = 60;
+	(void)snprintf(fpeer.name, sizeof(fpeer.name), "hosta");
+	TAILQ_INSERT_TAIL(&netctx->peers, &fpeer, entry);
+	/* What session_init() does, without a listening socket. */
+	S.base = netctx->base;
+	TAILQ_INIT(&S.sessions);
+	TAILQ_INIT(&S.waiting);
+	ready = 1;
+	return 0;
+}
+
+/* Bytes into a bufferevent's input, as it does itself when it reads. */
+static void
+feed(struct bufferevent *bev, const uint8_t *p, size_t len)
+{
+	struct evbuffer	*in = bufferevent_get_input(bev);
+
+	(void)evbuffer_unfreeze(in, 0);
+	if (len > 0 && evbuffer_add(in, p, len) == -1)
+		fuzz_fail("evbuffer_add");
+	(void)evbuffer_freeze(in, 0);
+}
+
+/* A connected session as accept_cb() makes it; *other is the program. */
+static struct session *
+new_session(int *other)
+{
+	struct session	*s;
+	int		 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == -1 ||
+	    (s = calloc(1, sizeof(*s))) == NULL)
+		fuzz_fail("session");
+	s->id = ++S.next_id;
+	s->pid = 1;
+	s->bev = bufferevent_socket_new(S.base, sv[0], BEV_OPT_CLOSE_ON_FREE);
+	if (s->bev == NULL)
+		fuzz_fail("bufferevent");
+	monotime(&s->last_drain);
+	bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
+	    session_event_cb, s);
+	TAILQ_INSERT_TAIL(&S.sessions, s, entry);
+	S.count++;
+	*other = sv[1];
+	return s;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const uint8_t	 attach_bob[] = { 0, 0, 0, 5, SP_ATTACH, 3,
+				    'b', 'o', 'b' };
+	struct session		*bob, *s;
+	struct evbuffer		*in;
+	uint64_t		 id;
+	size_t			 before;
+	int			 fd_bob, fd_s, turns;
+
+	if (!ready)
+		(void)LLVMFuzzerInitialize(NULL, NULL);
+	relay_out_init(&fpeer.out, netctx->ns.queue_size, net_completed,
+	    &fpeer);
+	relay_in_init(&fpeer.in);
+
+	bob = new_session(&fd_bob);
+	feed(bob->bev, attach_bob, sizeof(attach_bob));
+	session_read_cb(bob->bev, bob);
+	if (session_by_name("bob", 3) == NULL)
+		fuzz_fail("bob did not attach");
+
+	s = new_session(&fd_s);
+	id = s->id;
+	in = bufferevent_get_input(s->bev);
+	feed(s->bev, data, size);
+	/*
+	 * As the event loop would: again while records are taken.  The
+	 * session may be freed by any call: looked up again each time.
+	 */
+	for (turns = 0; turns < 1000 && (s = session_by_id(id)) != NULL;
+	    turns++) {
+		before = evbuffer_get_length(in);
+		if (s->waiting != NULL)
+			session_peer_writable(s->waiting);
+		session_read_cb(s->bev, s);
+		if (session_by_id(id) == NULL ||
+		    evbuffer_get_length(in) == before)
+			break;
+	}
+
+	/* Queued messages complete (unreachable): receipts, frees. */
+	relay_out_clear(&fpeer.out, 1);
+	while ((s = TAILQ_FIRST(&S.sessions)) != NULL)
+		session_free(s, "end of input");
+	(void)close(fd_bob);
+	(void)close(fd_s);
+	(void)event_base_loop(netctx->base, EVLOOP_NONBLOCK);
+	return 0;
+}

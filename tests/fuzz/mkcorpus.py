@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/)
+from the known-answer vectors (tests/vectors/link-v1.json) and from small
+valid inputs of the protocols.  Run it from anywhere; it replaces the
+files it writes.  The formats are described at the top of each
+fuzz_<target>.c."""
+import hashlib, json, os, struct, sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+vec = json.load(open(os.path.join(here, '..', 'vectors', 'link-v1.json')))
+out = os.path.join(here, 'corpus')
+
+def put(target, name, data):
+    d = os.path.join(out, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data)
+
+def hx(case, prefix):
+    """Value of the first member of case whose name starts with prefix."""
+    for k, v in case.items():
+        if k.startswith(prefix):
+            return bytes.fromhex(v)
+    raise KeyError(prefix)
+
+# ---- config ----------------------------------------------------------
+FP = vec['fingerprint_r']
+configs = {
+    'sample.conf': open(os.path.join(here, '..', '..', 'etc',
+                                     'netcryptd.conf'), 'rb').read(),
+    'globals.conf': b'''name "hosta"
+listen on 127.0.0.1 port 55555
+listen on ::1
+cipher chacha20-poly1305, aes-128-gcm
+keepalive 20
+handshake timeout 5
+queue 8M timeout 60
+max sessions 100
+session queue 512K timeout 30
+session socket "/run/nc/s.sock" group "users" mode 0660
+control socket "/run/nc/c.sock" mode 0600
+user "_netcryptd"
+chroot "/var/empty"
+unwrap rate 100
+private key "/etc/netcryptd/private.pem"
+''',
+    'peers.conf': ('''dir = "/etc/netcryptd"
+peer "hostb" {
+\tconnect to "hostb.example.org" port 55556
+\tconnect to 192.0.2.7
+\tfingerprint "%s"
+}
+peer hostc { public key $dir "/peers/hostc.pub" }
+''' % FP).encode(),
+    'proxy.conf': ('''proxy socks5 127.0.0.1 port 9050
+peer "hidden" {
+\tconnect to "abcdefghijklmnopabcdefghijklmnopabcdefghijklmnopabcd.onion"
+\tproxy user "u" password "p"
+\tfingerprint "%s"
+}
+peer "direct" {
+\tproxy none
+\tfingerprint "%s"
+}
+''' % (FP, FP)).encode(),
+    'include.conf': b'# comment\ninclude "netcryptd.conf"\nname "x"\n',
+    'errors.conf': b'listen on 999.1.1.1 port 70000\ncipher rot13\npeer "a b" {\n',
+}
+for n, c in configs.items():
+    put('config', n, c)
+
+# ---- handshake -------------------------------------------------------
+for i, case in enumerate(vec['cases']):
+    recs = [hx(case, 'hello_i_record'), hx(case, 'key_i_record'),
+            hx(case, 'finished_i_record'), hx(case, 'ping_i_record'),
+            hx(case, 'msg_i_record')]
+    put('handshake', 'case%d-full' % i, bytes([i]) + b''.join(recs))
+    put('handshake', 'case%d-hello' % i, bytes([i]) + recs[0])
+
+# ---- record ----------------------------------------------------------
+def sealed(recs):
+    return b''.join(struct.pack('>BH', t, len(b)) + b for t, b in recs)
+
+msg_body = bytes.fromhex(vec['cases'][0]['msg_i_body'])
+for i, case in enumerate(vec['cases']):
+    # raw: the vector's ping (seq 1) and msg (seq 2), from seq 1
+    put('record', 'case%d-raw' % i, bytes([i | (1 << 3)]) +
+        hx(case, 'ping_i_record') + hx(case, 'msg_i_record'))
+    put('record', 'case%d-sealed' % i, bytes([i | 4]) + sealed([
+        (4, b'12345678'), (5, b'abcdefgh'), (6, msg_body),
+        (7, struct.pack('>Q', 1)), (8, struct.pack('>QB', 2, 1)),
+        (9, b''), (4, b'after-ku'), (6, msg_body.replace(b'\x01\x01', b'\x02\x01', 1)),
+        (10, b'\x00\x04done')]))
+put('record', 'nak-then-close', bytes([4]) + sealed([
+    (8, struct.pack('>QB', 3, 5)), (7, struct.pack('>Q', 3)), (10, b'')]))
+
+# ---- session ---------------------------------------------------------
+def sp(t, body):
+    return struct.pack('>IB', 1 + len(body), t) + body
+
+def attach(name):
+    return sp(1, bytes([len(name)]) + name)
+
+def send(cid, flags, to, payload):
+    return sp(3, struct.pack('>QBB', cid, flags, len(to)) + to + payload)
+
+put('session', 'attach-send', attach(b'alice') +
+    send(1, 1, b'bob', b'\x00hello bob') + send(2, 0, b'*', b'\x00all') +
+    send(3, 1, b'bob@hostb', b'\x00local') + sp(6, b''))
+put('session', 'remote', attach(b'') +
+    send(1, 1, b'carol@hosta', b'\x00to hosta') +
+    send(2, 1, b'*@hosta', b'\x00star') + send(3, 1, b'x@nohost', b'\x00'))
+put('session', 'bad', attach(b'anon-7') + attach(b'bob') + attach(b'a') +
+    send(9, 0, b'../x', b'') + struct.pack('>IB', 0, 1))
+
+# ---- imsg ------------------------------------------------------------
+def imsg(t, data=b'', flags=0, peerid=0, pid=1):
+    return struct.pack('<IHHII', t, 16 + len(data), flags, peerid, pid) + data
+
+def chunks(parts):
+    return b''.join(struct.pack('>BH', f, len(p)) + p for f, p in parts)
+
+spki = bytes.fromhex(vec['spki_r'])
+# Types: 2 CONF_END, 3 KH_KEYFD, 4 KH_SETTINGS, 5 KH_PUBKEY, 6 KH_UNWRAP,
+# 7 KH_UNWRAP_DONE, 17 READY, 18 LOG, 19 SECCOMP_TRAP
+put('imsg', 'keyholder', chunks([
+    (1, imsg(3, flags=1)), (0, imsg(4, struct.pack('<I', 500))),
+    (0, imsg(2)), (0, imsg(5, spki)),
+    (0, imsg(6, struct.pack('<QB7x', 1, 1) + bytes(32) + bytes(256))),
+    (0, imsg(7, struct.pack('<Q', 1) + bytes(32)))]))
+put('imsg', 'master', chunks([
+    (0, imsg(17)), (0, imsg(18, struct.pack('<i', 3) + b'line'.ljust(1024, b'\0'))),
+    (0, imsg(19, struct.pack('<i', 59)))]))
+whole = imsg(17) + imsg(19, struct.pack('<i', 1))
+put('imsg', 'split', chunks([(0, whole[:5]), (0, whole[5:20]), (0, whole[20:])]))
+
+# ---- file ------------------------------------------------------------
+data = b'hello file'
+sha = hashlib.sha256(data).digest()
+
+def offer(xfer, size, digest, name):
+    return (b'\x01' + struct.pack('>QQ', xfer, size) + digest +
+            struct.pack('>H', len(name)) + name)
+
+def fdata(xfer, off, d):
+    return b'\x02' + struct.pack('>QQ', xfer, off) + d
+
+def fend(xfer):
+    return b'\x03' + struct.pack('>Q', xfer)
+
+def payloads(items):
+    return b''.join(struct.pack('>BH', w, len(p)) + p for w, p in items)
+
+put('file', 'whole', b'\x00' + payloads([
+    (0, offer(7, len(data), sha, b'report.txt')), (0, fdata(7, 0, data[:4])),
+    (0, fdata(7, 4, data[4:])), (0, fend(7)), (0, fend(7)),
+    (1, b'\x04' + struct.pack('>QB', 9, 0))]))
+put('file', 'refused', b'\x00' + payloads([
+    (0, offer(1, 1, sha, b'../etc/passwd')), (1, offer(2, 1, sha, b'..')),
+    (2, offer(3, 3, sha, b'x')), (2, fdata(3, 0, b'abcd')), (2, fend(3))]))
+
+def deliver(frm, payload):
+    return sp(5, bytes([len(frm)]) + frm + payload)
+
+put('file', 'stream', b'\x01' + deliver(b'alice@hosta', b'\x00hi') +
+    deliver(b'alice@hosta', offer(5, len(data), sha, b'f.bin')) +
+    deliver(b'alice@hosta', fdata(5, 0, data)) +
+    deliver(b'alice@hosta', fend(5)) +
+    sp(4, struct.pack('>QB', 1, 0)) +
+    sp(7, struct.pack('>H', 1) + b'\x05hosta\x01'))
