@@ -326,10 +326,9 @@ input_reply(struct socks5 *s, const uint8_t *in, size_t len, size_t *used)
 	return SOCKS5_DONE;
 }
 
-enum socks5_status
-socks5_input(struct socks5 *s, const uint8_t *in, size_t len, size_t *used)
+static enum socks5_status
+input_state(struct socks5 *s, const uint8_t *in, size_t len, size_t *used)
 {
-	*used = 0;
 	switch (s->state) {
 	case SOCKS5_S_METHOD:
 		return input_method(s, in, len, used);
@@ -343,4 +342,17 @@ socks5_input(struct socks5 *s, const uint8_t *in, size_t len, size_t *used)
 		break;
 	}
 	return SOCKS5_ERROR;
+}
+
+enum socks5_status
+socks5_input(struct socks5 *s, const uint8_t *in, size_t len, size_t *used)
+{
+	enum socks5_status	st;
+
+	*used = 0;
+	st = input_state(s, in, len, used);
+	/* As socks5.h says: only SEND and DONE use bytes. */
+	if (st != SOCKS5_SEND && st != SOCKS5_DONE)
+		*used = 0;
+	return st;
 }

@@ -168,3 +168,20 @@ put('file', 'stream', b'\x01' + deliver(b'alice@hosta', b'\x00hi') +
     deliver(b'alice@hosta', fend(5)) +
     sp(4, struct.pack('>QB', 1, 0)) +
     sp(7, struct.pack('>H', 1) + b'\x05hosta\x01'))
+
+# SOCKS5: u8 setup | chunks of u8 len | bytes, as read from the proxy.
+def reads(setup, parts):
+    return bytes([setup]) + b''.join(bytes([len(p)]) + p for p in parts)
+
+v4_ok = b'\x05\x00\x00\x01\x7f\x00\x00\x01\xd9\x03'
+put('socks5', 'noauth', reads(0, [b'\x05\x00', v4_ok]))
+put('socks5', 'auth', reads(1, [b'\x05\x02', b'\x01\x00', v4_ok]))
+put('socks5', 'bound-name', reads(2, [b'\x05\x00',
+    b'\x05\x00\x00\x03\x09localhost\x00\x50' + b'HELLO']))
+put('socks5', 'ipv6', reads(4, [b'\x05\x00',
+    b'\x05\x00\x00\x04' + bytes(15) + b'\x01\x01\xbb']))
+put('socks5', 'split', reads(6, [b'\x05', b'\x00', b'\x05\x00', b'\x00\x01',
+    b'\x7f\x00\x00\x01', b'\xd9', b'\x03']))
+put('socks5', 'tor-refused', reads(0, [b'\x05\x00',
+    b'\x05\xf0\x00\x01\x00\x00\x00\x00\x00\x00']))
+put('socks5', 'auth-refused', reads(1, [b'\x05\x02', b'\x01\x01']))
