@@ -36,6 +36,7 @@
 #define LINK_CLOSE_GRACE	2	/* seconds to flush a CLOSE */
 #define LINK_READ_HIGH		(256 * 1024)	/* bytes buffered per link */
 #define LINK_ACK_DELAY_US	10000	/* cumulative ACK at most 10 ms late */
+#define LINK_ACK_BYTES		(64 * 1024)	/* or after this much MSG data */
 #define LINK_UPDATE_SECONDS	3600	/* key update at least hourly */
 #define LINK_OUT_HIGH		(1024 * 1024)	/* stop feeding the link */
 #define LINK_OUT_LOW		(256 * 1024)	/* feed it again */
@@ -346,6 +347,7 @@ send_ack(struct link *l)
 	uint8_t	body[8];
 
 	evtimer_del(l->ev_ack);
+	l->unacked_bytes = 0;
 	put_u64(body, relay_in_ack_value(&l->peer->in));
 	if (link_send(l, REC_ACK, body, sizeof(body)) == -1)
 		link_close(l, CLOSE_PROTOCOL, "output failed");
@@ -393,7 +395,14 @@ handle_msg(struct link *l, const uint8_t *body, size_t len)
 				return -1;
 		}
 	}
-	schedule_ack(l, relay_in_handled(&l->peer->in, v.id));
+	/*
+	 * Besides every RELAY_ACK_EVERY MSGs, an ACK per LINK_ACK_BYTES: a
+	 * sender's window of a few large messages must not wait for the
+	 * delay, while small ones (a ping-pong) still share one ACK.
+	 */
+	l->unacked_bytes += len;
+	schedule_ack(l, relay_in_handled(&l->peer->in, v.id) ||
+	    l->unacked_bytes >= LINK_ACK_BYTES);
 	return 0;
 }
 

@@ -51,6 +51,7 @@ struct link {
 	struct bufferevent	*bev;
 	struct event		*ev_timer;	/* handshake timeout, keepalive */
 	struct event		*ev_ack;	/* delayed cumulative ACK */
+	size_t			 unacked_bytes;	/* MSG bodies since the ACK */
 	struct handshake	*hs;
 	struct nc_aead		 send, recv;
 	uint8_t			 peer_epoch[8];
