@@ -16,6 +16,7 @@
  */
 #include "config.h"
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/resource.h>
@@ -466,28 +467,36 @@ static int
 nc_server(const char *sock, int nrx)
 {
 	static struct nc_session	*s[1001];
-	struct pollfd			 pfd[1001];
+	struct epoll_event		 ee, ready[64];
 	struct nc_event			 ev;
 	char				 name[32];
-	int				 i, n = nrx + 1, r;
+	int				 i, j, n = nrx + 1, r, ep, nready;
 
-	for (i = 0; i < nrx; i++) {
-		(void)snprintf(name, sizeof(name), "rx%d", i);
+	/* epoll: a wakeup costs what is ready, not all the sessions. */
+	if ((ep = epoll_create1(0)) == -1)
+		die("epoll_create1: %s", strerror(errno));
+	for (i = 0; i < n; i++) {
+		if (i < nrx)
+			(void)snprintf(name, sizeof(name), "rx%d", i);
+		else
+			(void)snprintf(name, sizeof(name), "echo");
 		s[i] = nc_attach(sock, name);
+		memset(&ee, 0, sizeof(ee));
+		ee.events = EPOLLIN;
+		ee.data.u32 = (uint32_t)i;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, nc_fd(s[i]), &ee) == -1)
+			die("epoll_ctl: %s", strerror(errno));
 	}
-	s[nrx] = nc_attach(sock, "echo");
 	printf("ready\n");
 	fflush(stdout);
 	while (!stop) {
-		for (i = 0; i < n; i++) {
-			pfd[i].fd = nc_fd(s[i]);
-			pfd[i].events = POLLIN;
-		}
-		if (poll(pfd, (nfds_t)n, 1000) == -1 && errno != EINTR)
-			die("poll: %s", strerror(errno));
-		for (i = 0; i < n; i++) {
-			if (pfd[i].revents == 0)
+		if ((nready = epoll_wait(ep, ready, 64, 1000)) == -1) {
+			if (errno == EINTR)
 				continue;
+			die("epoll_wait: %s", strerror(errno));
+		}
+		for (j = 0; j < nready; j++) {
+			i = (int)ready[j].data.u32;
 			while ((r = nc_next(s[i], &ev, 0)) == 1)
 				if (i == nrx && ev.type == NC_EV_MESSAGE &&
 				    nc_send(s[i], ev.from, ev.data, ev.len, 0,
@@ -499,6 +508,7 @@ nc_server(const char *sock, int nrx)
 	}
 	for (i = 0; i < n; i++)
 		nc_close(s[i]);
+	(void)close(ep);
 	return 0;
 }
 
@@ -897,7 +907,8 @@ main(int argc, char *argv[])
 		bytes = num(argv[4], 1, LONG_MAX);
 		chunks = (long)((bytes + NC_MAX_PAYLOAD - 1) / NC_MAX_PAYLOAD);
 		return nc_load(argv[2], argv[3], 1, 1, chunks,
-		    NC_MAX_PAYLOAD, 16);
+		    NC_MAX_PAYLOAD, getenv("NCLOAD_WINDOW") != NULL ?
+		    num(getenv("NCLOAD_WINDOW"), 1, 1024) : 16);
 	}
 	if (strcmp(m, "nc-msgs") == 0 && argc == 7)
 		return nc_load(argv[2], argv[3], (int)num(argv[4], 1, 1000),
