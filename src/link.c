@@ -40,6 +40,7 @@
 #define LINK_UPDATE_SECONDS	3600	/* key update at least hourly */
 #define LINK_OUT_HIGH		(1024 * 1024)	/* stop feeding the link */
 #define LINK_OUT_LOW		(256 * 1024)	/* feed it again */
+#define LINK_IO_MAX		(256 * 1024)	/* bytes per read or write */
 #define REC_HDR			4
 #define REC_SEALED_MAX		(REC_HDR + 1 + 65536 + 16)
 
@@ -189,6 +190,13 @@ link_new(int fd, int outbound, struct peer *peer, const struct sockaddr *sa,
 	bufferevent_setcb(l->bev, link_read_cb, link_write_cb, link_event_cb, l);
 	bufferevent_setwatermark(l->bev, EV_READ, 0, LINK_READ_HIGH);
 	bufferevent_setwatermark(l->bev, EV_WRITE, LINK_OUT_LOW, 0);
+	/*
+	 * libevent reads and writes 16 KiB at a time by default: a full
+	 * record would take five system calls each way.
+	 */
+	if (bufferevent_set_max_single_read(l->bev, LINK_IO_MAX) == -1 ||
+	    bufferevent_set_max_single_write(l->bev, LINK_IO_MAX) == -1)
+		fatalx("%s: bufferevent I/O size", __func__);
 	TAILQ_INSERT_TAIL(&netctx->links, l, entry);
 	netctx->npending++;
 	arm_timer(l, (int)netctx->ns.handshake_timeout);

@@ -528,6 +528,9 @@ accept_cb(int lfd, short ev, void *arg)
 		    session_event_cb, s);
 		/* Read no more than a couple of records ahead. */
 		bufferevent_setwatermark(s->bev, EV_READ, 0, 4 * SP_MAX_LEN);
+		/* Whole records per system call, not libevent's 16 KiB. */
+		(void)bufferevent_set_max_single_read(s->bev, 4 * SP_MAX_LEN);
+		(void)bufferevent_set_max_single_write(s->bev, 4 * SP_MAX_LEN);
 		(void)bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 		TAILQ_INSERT_TAIL(&S.sessions, s, entry);
 		S.count++;
