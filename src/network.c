@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <event2/event.h>
 #include <openssl/crypto.h>
@@ -767,6 +770,16 @@ network_main(void)
 	int	keep[4 + NET_MAX_LISTEN];
 	size_t	i, nkeep = 0;
 
+#ifdef M_TRIM_THRESHOLD
+	/*
+	 * A message in flight is a copy of up to 64 KiB, and so is a read
+	 * buffer: with glibc's default trim threshold (128 KiB) freeing
+	 * the topmost one gave memory back with brk() and the next one
+	 * took it again, about once per large message.  Keep up to 4 MiB
+	 * of free heap instead.
+	 */
+	(void)mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
+#endif
 	memset(&net, 0, sizeof(net));
 	net.control_fd = -1;
 	net.session_fd = -1;
@@ -806,3 +819,4 @@ network_main(void)
 		fatalx("event loop failed");
 	exit(0);
 }
+
