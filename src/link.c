@@ -633,6 +633,8 @@ link_read_cb(struct bufferevent *bev, void *arg)
 	uint32_t	 len;
 	int		 budget;
 
+	if (l->state != LINK_CLOSING)
+		net_read_more(bev, LINK_READ_HIGH);
 	/* Bounded per call: let other links run; re-armed below. */
 	for (budget = 0; budget < 256; budget++) {
 		if (l->state == LINK_UNWRAP || l->state == LINK_CLOSING ||

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +22,8 @@
 #include <malloc.h>
 #endif
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -820,3 +823,44 @@ network_main(void)
 	exit(0);
 }
 
+/*
+ * libevent 2.1 reads at most 4 KiB a call (EVBUFFER_MAX_READ) whatever
+ * the bufferevent's limits: a 64 KiB record took 16 reads and as many
+ * FIONREAD ioctls.  A read callback calls this first to take, in one
+ * readv, what the socket holds, up to max bytes buffered (its read
+ * watermark).  EOF and errors are left to libevent's next read, which
+ * the level-triggered event still makes.
+ */
+void
+net_read_more(struct bufferevent *bev, size_t max)
+{
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer_iovec	 v[2];
+	size_t			 have = evbuffer_get_length(in), left;
+	ssize_t			 n;
+	int			 nv, i;
+
+	if (have >= max)
+		return;
+	/*
+	 * The bufferevent keeps the end of its input frozen outside its
+	 * own reads; thaw it for this one read, as libevent itself does.
+	 */
+	(void)evbuffer_unfreeze(in, 0);
+	if ((nv = evbuffer_reserve_space(in, (ev_ssize_t)(max - have), v,
+	    2)) <= 0) {
+		(void)evbuffer_freeze(in, 0);
+		return;
+	}
+	do
+		n = readv(bufferevent_getfd(bev), (struct iovec *)v, nv);
+	while (n == -1 && errno == EINTR);
+	left = n > 0 ? (size_t)n : 0;
+	for (i = 0; i < nv; i++) {
+		if (v[i].iov_len > left)
+			v[i].iov_len = left;
+		left -= v[i].iov_len;
+	}
+	(void)evbuffer_commit_space(in, v, nv);
+	(void)evbuffer_freeze(in, 0);
+}

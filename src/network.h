@@ -126,6 +126,8 @@ void		 net_link_writable(struct link *);
 uint8_t		 net_deliver(struct peer *, const struct relay_view *);
 void		 net_completed(void *arg, uint64_t cookie, uint64_t id,
 		    uint8_t status);
+/* Read what the socket holds, up to max bytes buffered (see network.c). */
+void		 net_read_more(struct bufferevent *, size_t max);
 
 /* link.c */
 struct link	*link_new(int fd, int outbound, struct peer *,
