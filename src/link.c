@@ -51,6 +51,8 @@ static void	link_timer_cb(int, short, void *);
 static void	link_ack_cb(int, short, void *);
 static int	link_send(struct link *, uint8_t type, const uint8_t *body,
 		    size_t len);
+static int	link_send2(struct link *, uint8_t type, const uint8_t *b1,
+		    size_t l1, const uint8_t *b2, size_t l2);
 
 void
 monotime(struct timespec *ts)
@@ -278,14 +280,22 @@ link_close(struct link *l, uint8_t reason, const char *why)
 static int
 link_send(struct link *l, uint8_t type, const uint8_t *body, size_t len)
 {
+	return link_send2(l, type, body, len, NULL, 0);
+}
+
+/* The same with the body in two parts (a MSG's head and its payload). */
+static int
+link_send2(struct link *l, uint8_t type, const uint8_t *b1, size_t l1,
+    const uint8_t *b2, size_t l2)
+{
 	struct evbuffer		*out = bufferevent_get_output(l->bev);
 	struct evbuffer_iovec	 vec;
 	size_t			 reclen;
 
-	if (evbuffer_reserve_space(out, (ev_ssize_t)(REC_HDR + 1 + len + 16),
-	    &vec, 1) != 1)
+	if (evbuffer_reserve_space(out,
+	    (ev_ssize_t)(REC_HDR + 1 + l1 + l2 + 16), &vec, 1) != 1)
 		return -1;
-	if (nc_record_seal(&l->send, type, body, len, vec.iov_base,
+	if (nc_record_seal2(&l->send, type, b1, l1, b2, l2, vec.iov_base,
 	    vec.iov_len, &reclen) == -1)
 		fatalx("%s: cannot seal a record", __func__);
 	vec.iov_len = reclen;
@@ -332,16 +342,18 @@ void
 link_kick(struct link *l)
 {
 	const struct relay_msg	*m;
-	uint8_t			 body[RELAY_MSG_MAXLEN];
+	uint8_t			 head[RELAY_MSG_HEAD_MAX];
 	size_t			 len;
 
 	if (l->state != LINK_UP)
 		return;
 	while (!link_output_full(l) &&
 	    (m = relay_out_next(&l->peer->out)) != NULL) {
-		if (relay_encode_msg(m, body, sizeof(body), &len) == -1)
+		/* The payload is sealed from the queue, not copied first. */
+		if (relay_encode_msg_head(m, head, sizeof(head), &len) == -1)
 			fatalx("%s: cannot encode a message", __func__);
-		if (link_send(l, REC_MSG, body, len) == -1) {
+		if (link_send2(l, REC_MSG, head, len, m->payload,
+		    m->len) == -1) {
 			link_close(l, CLOSE_PROTOCOL, "output failed");
 			return;
 		}
