@@ -783,6 +783,10 @@ network_main(void)
 	 */
 	(void)mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
 #endif
+#ifdef M_MMAP_THRESHOLD
+	/* Nor map and unmap each read buffer of net_read_more(). */
+	(void)mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+#endif
 	memset(&net, 0, sizeof(net));
 	net.control_fd = -1;
 	net.session_fd = -1;
@@ -831,6 +835,8 @@ network_main(void)
  * watermark).  EOF and errors are left to libevent's next read, which
  * the level-triggered event still makes.
  */
+#define NET_EVBUFFER_MAX_READ	4096	/* libevent 2.1's buffer.c */
+
 void
 net_read_more(struct bufferevent *bev, size_t max)
 {
@@ -840,7 +846,8 @@ net_read_more(struct bufferevent *bev, size_t max)
 	ssize_t			 n;
 	int			 nv, i;
 
-	if (have >= max)
+	/* Less than 4 KiB: libevent's read was not cut short. */
+	if (have < NET_EVBUFFER_MAX_READ || have >= max)
 		return;
 	/*
 	 * The bufferevent keeps the end of its input frozen outside its
