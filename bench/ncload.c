@@ -502,6 +502,10 @@ nc_server(const char *sock, int nrx)
 				    nc_send(s[i], ev.from, ev.data, ev.len, 0,
 				    NULL) != NC_OK)
 					die("echo failed");
+				else if (i == nrx && ev.type == NC_EV_RECEIPT)
+					fprintf(stderr, "ncload: an echo "
+					    "failed: %s\n",
+					    nc_status_str(ev.status));
 			if (r == -1)
 				die("session %d: %s", i, strerror(errno));
 		}
@@ -633,7 +637,10 @@ nc_ping(const char *sock, const char *peer, long count)
 			die("send: %s", strerror(errno));
 		do {
 			if ((r = nc_next(s, &ev, 10000)) != 1)
-				die("no echo");
+				die("ping %ld: no echo in 10 s (%s)", i,
+				    r == 0 ? "timeout" : strerror(errno));
+			if (ev.type == NC_EV_RECEIPT)
+				die("ping %ld: %s", i, nc_status_str(ev.status));
 		} while (ev.type != NC_EV_MESSAGE);
 		if (ev.len != sizeof(msg))
 			die("echo of %zu bytes", ev.len);
