@@ -57,6 +57,9 @@
 
 static volatile sig_atomic_t	stop;
 
+static _Noreturn void	die(const char *, ...)
+			    __attribute__((__format__(printf, 1, 2)));
+
 static void
 die(const char *fmt, ...)
 {
@@ -232,7 +235,7 @@ tcp_server(int port)
 	static struct tconn	conn[MAX_CONN + 1];
 	static uint8_t		buf[BULK_CHUNK];
 	struct sockaddr_in	sin;
-	int			lfd, on = 1, fd, i, n, nfds = 1, fl;
+	int			lfd, on = 1, fd, i, nfds = 1, fl;
 
 	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
 		die("socket: %s", strerror(errno));
@@ -251,7 +254,7 @@ tcp_server(int port)
 	printf("ready\n");
 	fflush(stdout);
 	while (!stop) {
-		if ((n = poll(pfd, (nfds_t)nfds, 1000)) == -1) {
+		if (poll(pfd, (nfds_t)nfds, 1000) == -1) {
 			if (errno == EINTR)
 				continue;
 			die("poll: %s", strerror(errno));
@@ -338,7 +341,6 @@ tcp_msgs(int port, int nsend, long count)
 	uint8_t		msg[MSG_LEN];
 	uint64_t	got = 0;
 	double		t0, t;
-	ssize_t		w;
 	int		i, active, fl;
 
 	memset(msg, 'm', sizeof(msg));
@@ -362,7 +364,7 @@ tcp_msgs(int port, int nsend, long count)
 				continue;
 			/* One write per message, as a program would. */
 			while (left[i] > 0 &&
-			    (w = write(fds[i], msg, sizeof(msg))) ==
+			    write(fds[i], msg, sizeof(msg)) ==
 			    (ssize_t)sizeof(msg))
 				left[i]--;
 			if (left[i] == 0) {
@@ -706,11 +708,11 @@ nc_idle(const char *sock, int n, long seconds)
  * close.  The daemon under test must pin our key as an inbound peer.
  */
 struct hsconn {
-	int			 fd;
 	struct handshake	*hs;
+	size_t			 inlen;
+	int			 fd;
 	int			 state;		/* 0 hello, 1 key, 2 finished */
 	uint8_t			 in[8192];
-	size_t			 inlen;
 };
 
 static EVP_PKEY		*hs_key;
@@ -900,7 +902,7 @@ int
 main(int argc, char *argv[])
 {
 	struct sigaction	sa;
-	const char		*m;
+	const char		*m, *win;
 	long long		bytes;
 	long			chunks;
 
@@ -934,9 +936,9 @@ main(int argc, char *argv[])
 		/* Whole messages of the largest size, 16 in flight. */
 		bytes = num(argv[4], 1, LONG_MAX);
 		chunks = (long)((bytes + NC_MAX_PAYLOAD - 1) / NC_MAX_PAYLOAD);
+		win = getenv("NCLOAD_WINDOW");
 		return nc_load(argv[2], argv[3], 1, 1, chunks,
-		    NC_MAX_PAYLOAD, getenv("NCLOAD_WINDOW") != NULL ?
-		    num(getenv("NCLOAD_WINDOW"), 1, 1024) : 16);
+		    NC_MAX_PAYLOAD, win != NULL ? num(win, 1, 1024) : 16);
 	}
 	if (strcmp(m, "nc-msgs") == 0 && argc == 7)
 		return nc_load(argv[2], argv[3], (int)num(argv[4], 1, 1000),
