@@ -337,7 +337,9 @@ tcp_msgs(int port, int nsend, long count)
 {
 	static int	fds[1000];
 	static long	left[1000];
+	static size_t	off[1000];
 	struct pollfd	pfd[1000];
+	ssize_t		w;
 	uint8_t		msg[MSG_LEN];
 	uint64_t	got = 0;
 	double		t0, t;
@@ -362,11 +364,18 @@ tcp_msgs(int port, int nsend, long count)
 		for (i = 0; i < nsend; i++) {
 			if (left[i] == 0 || !(pfd[i].revents & POLLOUT))
 				continue;
-			/* One write per message, as a program would. */
-			while (left[i] > 0 &&
-			    write(fds[i], msg, sizeof(msg)) ==
-			    (ssize_t)sizeof(msg))
-				left[i]--;
+			/*
+			 * One write per message, as a program would; a
+			 * short one is finished before the next message.
+			 */
+			while (left[i] > 0 && (w = write(fds[i],
+			    msg + off[i], sizeof(msg) - off[i])) > 0) {
+				off[i] += (size_t)w;
+				if (off[i] == sizeof(msg)) {
+					off[i] = 0;
+					left[i]--;
+				}
+			}
 			if (left[i] == 0) {
 				(void)shutdown(fds[i], SHUT_WR);
 				active--;
