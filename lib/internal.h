@@ -39,6 +39,7 @@
 struct nc__queued {
 	struct nc_event	 ev;
 	uint8_t		*data;		/* owned; ev.data points here */
+	size_t		 cap;		/* its size */
 };
 
 /* One incoming file (file.c). */
@@ -86,6 +87,10 @@ struct nc_session {
 	struct nc__queued q[NC__QMAX + NC__RX_MAX];
 	size_t		 qhead, qcount, qbytes;
 	uint8_t		*evdata;	/* of the event last returned */
+	size_t		 evcap;
+	/* evdata once the caller is done with it, for the next event. */
+	uint8_t		*spare;
+	size_t		 sparecap;
 
 	/* nc_send_wait(): the receipt it waits for. */
 	int		 waiting;

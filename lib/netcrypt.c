@@ -421,6 +421,7 @@ nc__push_event(struct nc_session *s, const struct nc_event *ev,
 {
 	struct nc__queued	*q;
 	uint8_t			*copy;
+	size_t			 cap;
 
 	/*
 	 * Reading stops at NC__QMAX; the extra NC__RX_MAX slots are for the
@@ -430,11 +431,21 @@ nc__push_event(struct nc_session *s, const struct nc_event *ev,
 		s->lost++;
 		return -1;
 	}
-	/* One byte more: a NUL after the data, for the caller's comfort. */
-	if ((copy = malloc(len + 1)) == NULL) {
+	/*
+	 * One byte more: a NUL after the data, for the caller's comfort.
+	 * The buffer of the event before is reused when it is big enough:
+	 * no allocation per message in a steady stream.
+	 */
+	if (s->spare != NULL && s->sparecap >= len + 1) {
+		copy = s->spare;
+		cap = s->sparecap;
+		s->spare = NULL;
+		s->sparecap = 0;
+	} else if ((copy = malloc(len + 1)) == NULL) {
 		s->error = ENOMEM;
 		return -1;
-	}
+	} else
+		cap = len + 1;
 	if (len > 0)
 		memcpy(copy, data, len);
 	copy[len] = '\0';
@@ -443,6 +454,7 @@ nc__push_event(struct nc_session *s, const struct nc_event *ev,
 	q->ev.data = copy;
 	q->ev.len = len;
 	q->data = copy;
+	q->cap = cap;
 	s->qcount++;
 	s->qbytes += len;
 	return 0;
@@ -455,6 +467,7 @@ pop_event(struct nc_session *s, struct nc_event *ev)
 
 	*ev = q->ev;
 	s->evdata = q->data;
+	s->evcap = q->cap;
 	q->data = NULL;
 	s->qbytes -= q->ev.len;
 	s->qhead = (s->qhead + 1) % (NC__QMAX + NC__RX_MAX);
@@ -953,6 +966,7 @@ nc_close(struct nc_session *s)
 	for (i = 0; i < s->qcount; i++)
 		free(s->q[(s->qhead + i) % (NC__QMAX + NC__RX_MAX)].data);
 	free(s->evdata);
+	free(s->spare);
 	free(s->in);
 	free(s->out);
 	free(s);
@@ -1072,7 +1086,13 @@ nc_next(struct nc_session *s, struct nc_event *ev, int timeout_ms)
 		errno = EINVAL;
 		return -1;
 	}
-	free(s->evdata);
+	/* The last event's data is no longer valid: keep the larger buffer. */
+	if (s->evdata != NULL && s->evcap > s->sparecap) {
+		free(s->spare);
+		s->spare = s->evdata;
+		s->sparecap = s->evcap;
+	} else
+		free(s->evdata);
 	s->evdata = NULL;
 	deadline = timeout_ms < 0 ? -1 : nc__now_ms() + timeout_ms;
 	for (first = 1;; first = 0) {

@@ -223,7 +223,7 @@ check_rsa(EVP_PKEY *pk, size_t *modlen, char *err, size_t errsz)
  * not of one of its encodings.
  */
 static EVP_PKEY *
-parse_spki(const uint8_t *spki, size_t len, char *err, size_t errsz)
+parse_spki_der(const uint8_t *spki, size_t len, char *err, size_t errsz)
 {
 	EVP_PKEY	*pk;
 	unsigned char	*der = NULL;
@@ -243,6 +243,47 @@ parse_spki(const uint8_t *spki, size_t len, char *err, size_t errsz)
 		return NULL;
 	}
 	OPENSSL_free(der);
+	return pk;
+}
+
+/*
+ * The same keys come back on every link: ours in each hs_new() and each
+ * pinned peer's in its HELLO, and decoding plus re-encoding one costs
+ * about 100 us with OpenSSL 3's decoders, more than the rest of a
+ * handshake but the RSA operation.  So the last few keys that parsed
+ * are kept, keyed by their exact bytes: a hit is the very encoding that
+ * was checked before, and anything else is parsed and checked as ever.
+ * Public keys only; the daemon is single-threaded.
+ */
+#define SPKI_CACHE_N	8
+
+static struct {
+	EVP_PKEY	*pk;
+	size_t		 len;
+	uint8_t		 der[NC_SPKI_MAX];
+} spki_cache[SPKI_CACHE_N];
+static size_t	spki_cache_next;
+
+static EVP_PKEY *
+parse_spki(const uint8_t *spki, size_t len, char *err, size_t errsz)
+{
+	EVP_PKEY	*pk;
+	size_t		 i;
+
+	for (i = 0; i < SPKI_CACHE_N; i++)
+		if (spki_cache[i].pk != NULL && spki_cache[i].len == len &&
+		    memcmp(spki_cache[i].der, spki, len) == 0 &&
+		    EVP_PKEY_up_ref(spki_cache[i].pk) == 1)
+			return spki_cache[i].pk;
+	if ((pk = parse_spki_der(spki, len, err, errsz)) == NULL)
+		return NULL;
+	if (len <= NC_SPKI_MAX && EVP_PKEY_up_ref(pk) == 1) {
+		i = spki_cache_next++ % SPKI_CACHE_N;
+		EVP_PKEY_free(spki_cache[i].pk);
+		spki_cache[i].pk = pk;
+		spki_cache[i].len = len;
+		memcpy(spki_cache[i].der, spki, len);
+	}
 	return pk;
 }
 

@@ -39,9 +39,11 @@
 #define LINK_CLOSE_GRACE	2	/* seconds to flush a CLOSE */
 #define LINK_READ_HIGH		(256 * 1024)	/* bytes buffered per link */
 #define LINK_ACK_DELAY_US	10000	/* cumulative ACK at most 10 ms late */
+#define LINK_ACK_BYTES		(64 * 1024)	/* or after this much MSG data */
 #define LINK_UPDATE_SECONDS	3600	/* key update at least hourly */
 #define LINK_OUT_HIGH		(1024 * 1024)	/* stop feeding the link */
 #define LINK_OUT_LOW		(256 * 1024)	/* feed it again */
+#define LINK_IO_MAX		(256 * 1024)	/* bytes per read or write */
 #define REC_HDR			4
 #define REC_SEALED_MAX		(REC_HDR + 1 + 65536 + 16)
 
@@ -52,6 +54,8 @@ static void	link_timer_cb(int, short, void *);
 static void	link_ack_cb(int, short, void *);
 static int	link_send(struct link *, uint8_t type, const uint8_t *body,
 		    size_t len);
+static int	link_send2(struct link *, uint8_t type, const uint8_t *b1,
+		    size_t l1, const uint8_t *b2, size_t l2);
 
 void
 monotime(struct timespec *ts)
@@ -277,6 +281,13 @@ link_new(int fd, int outbound, struct peer *peer, const struct sockaddr *sa,
 	bufferevent_setcb(l->bev, link_read_cb, link_write_cb, link_event_cb, l);
 	bufferevent_setwatermark(l->bev, EV_READ, 0, LINK_READ_HIGH);
 	bufferevent_setwatermark(l->bev, EV_WRITE, LINK_OUT_LOW, 0);
+	/*
+	 * libevent reads and writes 16 KiB at a time by default: a full
+	 * record would take five system calls each way.
+	 */
+	if (bufferevent_set_max_single_read(l->bev, LINK_IO_MAX) == -1 ||
+	    bufferevent_set_max_single_write(l->bev, LINK_IO_MAX) == -1)
+		fatalx("%s: bufferevent I/O size", __func__);
 	TAILQ_INSERT_TAIL(&netctx->links, l, entry);
 	l->pending = 1;
 	netctx->npending++;
@@ -377,14 +388,22 @@ link_close(struct link *l, uint8_t reason, const char *why)
 static int
 link_send(struct link *l, uint8_t type, const uint8_t *body, size_t len)
 {
+	return link_send2(l, type, body, len, NULL, 0);
+}
+
+/* The same with the body in two parts (a MSG's head and its payload). */
+static int
+link_send2(struct link *l, uint8_t type, const uint8_t *b1, size_t l1,
+    const uint8_t *b2, size_t l2)
+{
 	struct evbuffer		*out = bufferevent_get_output(l->bev);
 	struct evbuffer_iovec	 vec;
 	size_t			 reclen;
 
-	if (evbuffer_reserve_space(out, (ev_ssize_t)(REC_HDR + 1 + len + 16),
-	    &vec, 1) != 1)
+	if (evbuffer_reserve_space(out,
+	    (ev_ssize_t)(REC_HDR + 1 + l1 + l2 + 16), &vec, 1) != 1)
 		return -1;
-	if (nc_record_seal(&l->send, type, body, len, vec.iov_base,
+	if (nc_record_seal2(&l->send, type, b1, l1, b2, l2, vec.iov_base,
 	    vec.iov_len, &reclen) == -1)
 		fatalx("%s: cannot seal a record", __func__);
 	vec.iov_len = reclen;
@@ -431,16 +450,18 @@ void
 link_kick(struct link *l)
 {
 	const struct relay_msg	*m;
-	uint8_t			 body[RELAY_MSG_MAXLEN];
+	uint8_t			 head[RELAY_MSG_HEAD_MAX];
 	size_t			 len;
 
 	if (l->state != LINK_UP)
 		return;
 	while (!link_output_full(l) &&
 	    (m = relay_out_next(&l->peer->out)) != NULL) {
-		if (relay_encode_msg(m, body, sizeof(body), &len) == -1)
+		/* The payload is sealed from the queue, not copied first. */
+		if (relay_encode_msg_head(m, head, sizeof(head), &len) == -1)
 			fatalx("%s: cannot encode a message", __func__);
-		if (link_send(l, REC_MSG, body, len) == -1) {
+		if (link_send2(l, REC_MSG, head, len, m->payload,
+		    m->len) == -1) {
 			link_close(l, CLOSE_PROTOCOL, "output failed");
 			return;
 		}
@@ -454,6 +475,7 @@ send_ack(struct link *l)
 	uint8_t	body[8];
 
 	evtimer_del(l->ev_ack);
+	l->unacked_bytes = 0;
 	put_u64(body, relay_in_ack_value(&l->peer->in));
 	if (link_send(l, REC_ACK, body, sizeof(body)) == -1)
 		link_close(l, CLOSE_PROTOCOL, "output failed");
@@ -501,7 +523,14 @@ handle_msg(struct link *l, const uint8_t *body, size_t len)
 				return -1;
 		}
 	}
-	schedule_ack(l, relay_in_handled(&l->peer->in, v.id));
+	/*
+	 * Besides every RELAY_ACK_EVERY MSGs, an ACK per LINK_ACK_BYTES: a
+	 * sender's window of a few large messages must not wait for the
+	 * delay, while small ones (a ping-pong) still share one ACK.
+	 */
+	l->unacked_bytes += len;
+	schedule_ack(l, relay_in_handled(&l->peer->in, v.id) ||
+	    l->unacked_bytes >= LINK_ACK_BYTES);
 	return 0;
 }
 
@@ -724,6 +753,8 @@ link_read_cb(struct bufferevent *bev, void *arg)
 	uint32_t	 len;
 	int		 budget;
 
+	if (l->state != LINK_CLOSING)
+		net_read_more(bev, LINK_READ_HIGH);
 	/* Bounded per call: let other links run; re-armed below. */
 	for (budget = 0; budget < 256; budget++) {
 		if (l->state == LINK_UNWRAP || l->state == LINK_CLOSING ||

@@ -11,13 +11,19 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -1120,6 +1126,20 @@ network_main(void)
 	int	keep[4 + NET_MAX_LISTEN];
 	size_t	i, nkeep = 0;
 
+#ifdef M_TRIM_THRESHOLD
+	/*
+	 * A message in flight is a copy of up to 64 KiB, and so is a read
+	 * buffer: with glibc's default trim threshold (128 KiB) freeing
+	 * the topmost one gave memory back with brk() and the next one
+	 * took it again, about once per large message.  Keep up to 4 MiB
+	 * of free heap instead.
+	 */
+	(void)mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
+#endif
+#ifdef M_MMAP_THRESHOLD
+	/* Nor map and unmap each read buffer of net_read_more(). */
+	(void)mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+#endif
 	memset(&net, 0, sizeof(net));
 	net.control_fd = -1;
 	net.session_fd = -1;
@@ -1158,4 +1178,49 @@ network_main(void)
 	if (event_base_dispatch(netctx->base) == -1)
 		fatalx("event loop failed");
 	exit(0);
+}
+
+/*
+ * libevent 2.1 reads at most 4 KiB a call (EVBUFFER_MAX_READ) whatever
+ * the bufferevent's limits: a 64 KiB record took 16 reads and as many
+ * FIONREAD ioctls.  A read callback calls this first to take, in one
+ * readv, what the socket holds, up to max bytes buffered (its read
+ * watermark).  EOF and errors are left to libevent's next read, which
+ * the level-triggered event still makes.
+ */
+#define NET_EVBUFFER_MAX_READ	4096	/* libevent 2.1's buffer.c */
+
+void
+net_read_more(struct bufferevent *bev, size_t max)
+{
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer_iovec	 v[2];
+	size_t			 have = evbuffer_get_length(in), left;
+	ssize_t			 n;
+	int			 nv, i;
+
+	/* Less than 4 KiB: libevent's read was not cut short. */
+	if (have < NET_EVBUFFER_MAX_READ || have >= max)
+		return;
+	/*
+	 * The bufferevent keeps the end of its input frozen outside its
+	 * own reads; thaw it for this one read, as libevent itself does.
+	 */
+	(void)evbuffer_unfreeze(in, 0);
+	if ((nv = evbuffer_reserve_space(in, (ev_ssize_t)(max - have), v,
+	    2)) <= 0) {
+		(void)evbuffer_freeze(in, 0);
+		return;
+	}
+	do
+		n = readv(bufferevent_getfd(bev), (struct iovec *)v, nv);
+	while (n == -1 && errno == EINTR);
+	left = n > 0 ? (size_t)n : 0;
+	for (i = 0; i < nv; i++) {
+		if (v[i].iov_len > left)
+			v[i].iov_len = left;
+		left -= v[i].iov_len;
+	}
+	(void)evbuffer_commit_space(in, v, nv);
+	(void)evbuffer_freeze(in, 0);
 }

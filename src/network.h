@@ -54,6 +54,7 @@ struct link {
 	struct bufferevent	*bev;
 	struct event		*ev_timer;	/* handshake timeout, keepalive */
 	struct event		*ev_ack;	/* delayed cumulative ACK */
+	size_t			 unacked_bytes;	/* MSG bodies since the ACK */
 	struct handshake	*hs;
 	struct socks5		*socks;		/* until the tunnel is open */
 	struct nc_aead		 send, recv;
@@ -136,6 +137,8 @@ void		 net_link_writable(struct link *);
 uint8_t		 net_deliver(struct peer *, const struct relay_view *);
 void		 net_completed(void *arg, uint64_t cookie, uint64_t id,
 		    uint8_t status);
+/* Read what the socket holds, up to max bytes buffered (see network.c). */
+void		 net_read_more(struct bufferevent *, size_t max);
 
 /* link.c */
 /* socks_dest: NULL for a direct link, else what to ask the proxy at sa. */

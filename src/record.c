@@ -168,15 +168,38 @@ int
 nc_record_seal(struct nc_aead *a, uint8_t type, const uint8_t *body,
     size_t bodylen, uint8_t *out, size_t outsz, size_t *outlen)
 {
+	return nc_record_seal2(a, type, body, bodylen, NULL, 0, out, outsz,
+	    outlen);
+}
+
+/* One part of a body; n == 0 encrypts nothing. */
+static int
+seal_part(EVP_CIPHER_CTX *ctx, uint8_t *ct, const uint8_t *p, size_t n)
+{
+	int	outl;
+
+	if (n == 0)
+		return 1;
+	return EVP_EncryptUpdate(ctx, ct, &outl, p, (int)n) == 1 &&
+	    (size_t)outl == n;
+}
+
+int
+nc_record_seal2(struct nc_aead *a, uint8_t type, const uint8_t *b1,
+    size_t l1, const uint8_t *b2, size_t l2, uint8_t *out, size_t outsz,
+    size_t *outlen)
+{
 	uint8_t	nonce[NC_AEAD_IVLEN];
 	uint8_t	*ct, *tag;
-	size_t	len;
+	size_t	len, bodylen;
 	int	n, ok;
 
 	if (a->ctx == NULL || a->op != NC_AEAD_SEAL)
 		return -1;
-	if (bodylen > NC_REC_MAXBODY || (bodylen > 0 && body == NULL))
+	if (l1 > NC_REC_MAXBODY || l2 > NC_REC_MAXBODY - l1 ||
+	    (l1 > 0 && b1 == NULL) || (l2 > 0 && b2 == NULL))
 		return -1;
+	bodylen = l1 + l2;
 	len = 1 + bodylen + NC_AEAD_TAGLEN;
 	if (out == NULL || outsz < NC_REC_HDRLEN + len)
 		return -1;
@@ -192,9 +215,8 @@ nc_record_seal(struct nc_aead *a, uint8_t type, const uint8_t *body,
 	ok = EVP_EncryptInit_ex(a->ctx, NULL, NULL, NULL, nonce) == 1 &&
 	    EVP_EncryptUpdate(a->ctx, NULL, &n, out, NC_REC_HDRLEN) == 1 &&
 	    EVP_EncryptUpdate(a->ctx, ct, &n, &type, 1) == 1 && n == 1 &&
-	    (bodylen == 0 ||
-	    (EVP_EncryptUpdate(a->ctx, ct + 1, &n, body, (int)bodylen) == 1 &&
-	    (size_t)n == bodylen)) &&
+	    seal_part(a->ctx, ct + 1, b1, l1) &&
+	    seal_part(a->ctx, ct + 1 + l1, b2, l2) &&
 	    EVP_EncryptFinal_ex(a->ctx, tag, &n) == 1 && n == 0 &&
 	    EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, NC_AEAD_TAGLEN,
 	    tag) == 1;

@@ -100,6 +100,14 @@ int	nc_aead_should_update(const struct nc_aead *);
  */
 int	nc_record_seal(struct nc_aead *, uint8_t type, const uint8_t *body,
 	    size_t bodylen, uint8_t *out, size_t outsz, size_t *outlen);
+/*
+ * The same with the body in two parts, b1 then b2 (a header and a
+ * payload sealed where it lies, without a copy to join them).  b1 may
+ * be out + 5; b2 must not overlap out.
+ */
+int	nc_record_seal2(struct nc_aead *, uint8_t type, const uint8_t *b1,
+	    size_t l1, const uint8_t *b2, size_t l2, uint8_t *out,
+	    size_t outsz, size_t *outlen);
 
 /*
  * Total wire size (4 + len) of the record whose first 4 bytes are hdr,

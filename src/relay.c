@@ -164,9 +164,23 @@ int
 relay_encode_msg(const struct relay_msg *m, uint8_t *out, size_t outsz,
     size_t *outlen)
 {
-	size_t	n = relay_msg_bodylen(m), off = 0;
+	size_t	n = relay_msg_bodylen(m), off;
 
-	if (outsz < n)
+	if (outsz < n || relay_encode_msg_head(m, out, outsz, &off) == -1)
+		return -1;
+	if (m->len > 0)
+		memcpy(out + off, m->payload, m->len);
+	*outlen = n;
+	return 0;
+}
+
+int
+relay_encode_msg_head(const struct relay_msg *m, uint8_t *out, size_t outsz,
+    size_t *outlen)
+{
+	size_t	off = 0;
+
+	if (outsz < relay_msg_bodylen(m) - m->len)
 		return -1;
 	put_u64(out, m->id);
 	off += 8;
@@ -177,9 +191,7 @@ relay_encode_msg(const struct relay_msg *m, uint8_t *out, size_t outsz,
 	out[off++] = m->tolen;
 	memcpy(out + off, m->to, m->tolen);
 	off += m->tolen;
-	if (m->len > 0)
-		memcpy(out + off, m->payload, m->len);
-	*outlen = n;
+	*outlen = off;
 	return 0;
 }
 

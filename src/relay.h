@@ -129,6 +129,13 @@ size_t	relay_msg_bodylen(const struct relay_msg *m);
 /* MSG body of m into out; 0 and *outlen, or -1 when outsz is too small. */
 int	relay_encode_msg(const struct relay_msg *m, uint8_t *out,
 	    size_t outsz, size_t *outlen);
+/*
+ * Only what precedes the payload (id, flags, from, to), so that the
+ * payload can be sealed where it lies; at most RELAY_MSG_HEAD_MAX bytes.
+ */
+#define RELAY_MSG_HEAD_MAX	(8 + 1 + 1 + WIRE_NAME_MAX + 1 + WIRE_NAME_MAX)
+int	relay_encode_msg_head(const struct relay_msg *m, uint8_t *out,
+	    size_t outsz, size_t *outlen);
 /* Peer's ACK: 0, or -1 (protocol error) when upto was never sent. */
 int	relay_out_ack(struct relay_out *, uint64_t upto);
 /* Peer's NAK: 0, or -1 when id is not on the wire (or status is ok). */

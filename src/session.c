@@ -34,6 +34,7 @@
 #include "wire.h"
 
 #define SESSION_READ_BURST	256	/* records per read callback */
+#define SESSION_READ_HIGH	(4 * SP_MAX_LEN)	/* bytes read ahead */
 #define SESSION_ADDR_MAX	(2 * NC_NAME_MAX + 2)	/* "name@peer" */
 
 struct session {
@@ -430,6 +431,8 @@ session_read_cb(struct bufferevent *bev, void *arg)
 	uint32_t	 len;
 	int		 i;
 
+	if (s->waiting == NULL)
+		net_read_more(bev, SESSION_READ_HIGH);
 	for (i = 0; i < SESSION_READ_BURST && s->waiting == NULL; i++) {
 		if (evbuffer_copyout(in, hdr, SP_HDR_LEN) < SP_HDR_LEN)
 			return;
@@ -527,7 +530,11 @@ accept_cb(int lfd, short ev, void *arg)
 		bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
 		    session_event_cb, s);
 		/* Read no more than a couple of records ahead. */
-		bufferevent_setwatermark(s->bev, EV_READ, 0, 4 * SP_MAX_LEN);
+		bufferevent_setwatermark(s->bev, EV_READ, 0, SESSION_READ_HIGH);
+		/* Whole records per system call, not libevent's 16 KiB. */
+		(void)bufferevent_set_max_single_read(s->bev, SESSION_READ_HIGH);
+		(void)bufferevent_set_max_single_write(s->bev,
+		    SESSION_READ_HIGH);
 		(void)bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 		TAILQ_INSERT_TAIL(&S.sessions, s, entry);
 		S.count++;

@@ -1009,6 +1009,46 @@ fill(uint8_t *p, size_t n, uint8_t seed)
 		p[i] = (uint8_t)(seed + i * 7);
 }
 
+/* Two parts seal to exactly the record of their concatenation. */
+START_TEST(test_rec_seal2)
+{
+	static const size_t	 splits[] = { 0, 1, 139, 4096, NC_REC_MAXBODY };
+	struct nc_aead		 s1, o1, s2, o2;
+	uint8_t			*body, *r1, *r2;
+	size_t			 i, l1, l2;
+
+	pair_init((uint8_t)(1 + _i), &s1, &o1);
+	pair_init((uint8_t)(1 + _i), &s2, &o2);
+	body = malloc(NC_REC_MAXBODY + 1);
+	r1 = malloc(NC_REC_MAXWIRE);
+	r2 = malloc(NC_REC_MAXWIRE);
+	ck_assert(body != NULL && r1 != NULL && r2 != NULL);
+	fill(body, NC_REC_MAXBODY + 1, 9);
+	for (i = 0; i < nitems(splits); i++) {
+		ck_assert_int_eq(nc_record_seal(&s1, 5, body, NC_REC_MAXBODY,
+		    r1, NC_REC_MAXWIRE, &l1), 0);
+		ck_assert_int_eq(nc_record_seal2(&s2, 5, body, splits[i],
+		    body + splits[i], NC_REC_MAXBODY - splits[i], r2,
+		    NC_REC_MAXWIRE, &l2), 0);
+		ck_assert_uint_eq(l1, l2);
+		ck_assert_mem_eq(r1, r2, l1);
+	}
+	/* Every length still checked: one byte over in total fails. */
+	ck_assert_int_eq(nc_record_seal2(&s2, 5, body, 1, body + 1,
+	    NC_REC_MAXBODY, r2, NC_REC_MAXWIRE, &l2), -1);
+	ck_assert_int_eq(nc_record_seal2(&s2, 5, NULL, 1, body, 1, r2,
+	    NC_REC_MAXWIRE, &l2), -1);
+	ck_assert_uint_eq(s2.seq, nitems(splits));
+	nc_aead_clear(&s1);
+	nc_aead_clear(&o1);
+	nc_aead_clear(&s2);
+	nc_aead_clear(&o2);
+	free(body);
+	free(r1);
+	free(r2);
+}
+END_TEST
+
 START_TEST(test_rec_roundtrip)
 {
 	static const size_t	 sizes[] = { 0, 1, 15, 16, 17, 255, 4096,
@@ -1435,6 +1475,7 @@ crypto_suite(void)
 
 	tc = tcase_create("record");
 	tcase_add_loop_test(tc, test_rec_roundtrip, 0, 3);
+	tcase_add_loop_test(tc, test_rec_seal2, 0, 3);
 	tcase_add_loop_test(tc, test_rec_bitflip, 0, 3);
 	tcase_add_loop_test(tc, test_rec_replay_order, 0, 3);
 	tcase_add_loop_test(tc, test_rec_limits, 0, 3);

@@ -1,0 +1,966 @@
+/*
+ * ncload: the load generator of bench/run.
+ *
+ * The same measurements over plain TCP (for raw loopback, socat,
+ * stunnel4 and spiped, which all carry a TCP stream) and over
+ * libnetcrypt sessions (for netcryptd), so that every tool is driven by
+ * the same code.  Every figure goes to stdout as one "key value" line;
+ * bench/run collects them.  Every loop is bounded by a count and by a
+ * deadline; only loopback addresses are used.
+ *
+ * TCP: "tcp-server PORT" answers connections whose first byte says what
+ * to do: 'S' sink (read to EOF, then send the byte count as u64) or 'E'
+ * echo.  The clients connect to 127.0.0.1:PORT (the first relay).
+ * netcryptd: "nc-server SOCK N" attaches sessions rx0..rxN-1 (counting
+ * sinks) and "echo" (sends every message back to its sender).
+ */
+#include "config.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/resource.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "netcrypt.h"
+
+#include "conf.h"
+#include "crypto.h"
+#include "handshake.h"
+#include "netcryptd.h"
+#include "wire.h"
+
+#define MSG_LEN		64
+#define MAX_CONN	12000
+#define BULK_CHUNK	(256 * 1024)
+#define PING_MAX	1000000
+
+static volatile sig_atomic_t	stop;
+
+static _Noreturn void	die(const char *, ...)
+			    __attribute__((__format__(printf, 1, 2)));
+
+static void
+die(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "ncload: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(1);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static double
+now_s(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long
+num(const char *s, long min, long max)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		die("bad number %s (%ld..%ld)", s, min, max);
+	return v;
+}
+
+static void
+raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* ---- TCP ------------------------------------------------------------- */
+
+static void
+nodelay(int fd)
+{
+	int	on = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+}
+
+static int
+tcp_connect(int port)
+{
+	struct sockaddr_in	sin;
+	int			fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		die("socket: %s", strerror(errno));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		die("connect to port %d: %s", port, strerror(errno));
+	nodelay(fd);
+	return fd;
+}
+
+static void
+write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t	*b = p;
+	ssize_t		 w;
+
+	while (n > 0) {
+		if ((w = write(fd, b, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("write: %s", strerror(errno));
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+}
+
+/* 0 on EOF before n bytes. */
+static int
+read_all(int fd, void *p, size_t n)
+{
+	uint8_t	*b = p;
+	ssize_t	 r;
+
+	while (n > 0) {
+		if ((r = read(fd, b, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("read: %s", strerror(errno));
+		}
+		if (r == 0)
+			return 0;
+		b += r;
+		n -= (size_t)r;
+	}
+	return 1;
+}
+
+struct tconn {
+	int		fd;
+	char		mode;		/* 0 until the first byte */
+	uint64_t	count;
+};
+
+static void
+tconn_close(struct pollfd *pfd, struct tconn *c)
+{
+	(void)close(c->fd);
+	c->fd = -1;
+	pfd->fd = -1;
+}
+
+/* One readable server connection; big reads. */
+static void
+tconn_read(struct pollfd *pfd, struct tconn *c, uint8_t *buf, size_t bufsz)
+{
+	uint8_t		cnt[8];
+	ssize_t		n;
+	size_t		off = 0;
+	int		i;
+
+	n = read(c->fd, buf, bufsz);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		if (c->mode == 'S') {
+			for (i = 0; i < 8; i++)
+				cnt[i] = (uint8_t)(c->count >> (56 - 8 * i));
+			write_all(c->fd, cnt, sizeof(cnt));
+		}
+		tconn_close(pfd, c);
+		return;
+	}
+	if (c->mode == 0) {
+		c->mode = (char)buf[0];
+		off = 1;
+		if (c->mode != 'S' && c->mode != 'E') {
+			tconn_close(pfd, c);
+			return;
+		}
+	}
+	if (c->mode == 'S')
+		c->count += (uint64_t)n - off;
+	else if ((size_t)n > off)
+		write_all(c->fd, buf + off, (size_t)n - off);
+}
+
+static int
+tcp_server(int port)
+{
+	static struct pollfd	pfd[MAX_CONN + 1];
+	static struct tconn	conn[MAX_CONN + 1];
+	static uint8_t		buf[BULK_CHUNK];
+	struct sockaddr_in	sin;
+	int			lfd, on = 1, fd, i, nfds = 1, fl;
+
+	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		die("socket: %s", strerror(errno));
+	(void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(lfd, 1024) == -1)
+		die("listen on port %d: %s", port, strerror(errno));
+	pfd[0].fd = lfd;
+	pfd[0].events = POLLIN;
+	for (i = 1; i <= MAX_CONN; i++)
+		pfd[i].fd = conn[i].fd = -1;
+	printf("ready\n");
+	fflush(stdout);
+	while (!stop) {
+		if (poll(pfd, (nfds_t)nfds, 1000) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("poll: %s", strerror(errno));
+		}
+		if (pfd[0].revents & POLLIN) {
+			if ((fd = accept(lfd, NULL, NULL)) == -1)
+				continue;
+			for (i = 1; i <= MAX_CONN && conn[i].fd != -1; i++)
+				;
+			if (i > MAX_CONN) {
+				(void)close(fd);
+				continue;
+			}
+			nodelay(fd);
+			fl = fcntl(fd, F_GETFL);
+			(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+			conn[i].fd = fd;
+			conn[i].mode = 0;
+			conn[i].count = 0;
+			pfd[i].fd = fd;
+			pfd[i].events = POLLIN;
+			if (i + 1 > nfds)
+				nfds = i + 1;
+		}
+		for (i = 1; i < nfds; i++)
+			if (pfd[i].fd != -1 && pfd[i].revents != 0)
+				tconn_read(&pfd[i], &conn[i], buf,
+				    sizeof(buf));
+	}
+	return 0;
+}
+
+static uint64_t
+read_count(int fd)
+{
+	uint8_t		cnt[8];
+	uint64_t	v = 0;
+	int		i;
+
+	if (!read_all(fd, cnt, sizeof(cnt)))
+		die("no byte count from the server");
+	for (i = 0; i < 8; i++)
+		v = v << 8 | cnt[i];
+	return v;
+}
+
+static int
+tcp_bulk(int port, long long bytes)
+{
+	static uint8_t	buf[BULK_CHUNK];
+	long long	left = bytes;
+	uint64_t	got;
+	double		t0, t;
+	size_t		n;
+	int		fd;
+
+	memset(buf, 'x', sizeof(buf));
+	fd = tcp_connect(port);
+	t0 = now_s();
+	write_all(fd, "S", 1);
+	while (left > 0) {
+		n = left > (long long)sizeof(buf) ? sizeof(buf) : (size_t)left;
+		write_all(fd, buf, n);
+		left -= (long long)n;
+	}
+	(void)shutdown(fd, SHUT_WR);
+	got = read_count(fd);
+	t = now_s() - t0;
+	(void)close(fd);
+	if (got != (uint64_t)bytes)
+		die("server counted %llu of %lld bytes",
+		    (unsigned long long)got, bytes);
+	printf("bulk_mbs %.1f\n", (double)bytes / t / 1e6);
+	return 0;
+}
+
+/* n senders, count 64-byte writes each, then the server's counts. */
+static int
+tcp_msgs(int port, int nsend, long count)
+{
+	static int	fds[1000];
+	static long	left[1000];
+	static size_t	off[1000];
+	struct pollfd	pfd[1000];
+	ssize_t		w;
+	uint8_t		msg[MSG_LEN];
+	uint64_t	got = 0;
+	double		t0, t;
+	int		i, active, fl;
+
+	memset(msg, 'm', sizeof(msg));
+	for (i = 0; i < nsend; i++) {
+		fds[i] = tcp_connect(port);
+		write_all(fds[i], "S", 1);
+		fl = fcntl(fds[i], F_GETFL);
+		(void)fcntl(fds[i], F_SETFL, fl | O_NONBLOCK);
+		left[i] = count;
+	}
+	t0 = now_s();
+	for (active = nsend; active > 0 && now_s() - t0 < 120;) {
+		for (i = 0; i < nsend; i++) {
+			pfd[i].fd = left[i] > 0 ? fds[i] : -1;
+			pfd[i].events = POLLOUT;
+		}
+		if (poll(pfd, (nfds_t)nsend, 1000) == -1 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		for (i = 0; i < nsend; i++) {
+			if (left[i] == 0 || !(pfd[i].revents & POLLOUT))
+				continue;
+			/*
+			 * One write per message, as a program would; a
+			 * short one is finished before the next message.
+			 */
+			while (left[i] > 0 && (w = write(fds[i],
+			    msg + off[i], sizeof(msg) - off[i])) > 0) {
+				off[i] += (size_t)w;
+				if (off[i] == sizeof(msg)) {
+					off[i] = 0;
+					left[i]--;
+				}
+			}
+			if (left[i] == 0) {
+				(void)shutdown(fds[i], SHUT_WR);
+				active--;
+			}
+		}
+	}
+	for (i = 0; i < nsend; i++) {
+		fl = fcntl(fds[i], F_GETFL);
+		(void)fcntl(fds[i], F_SETFL, fl & ~O_NONBLOCK);
+		got += read_count(fds[i]);
+		(void)close(fds[i]);
+	}
+	t = now_s() - t0;
+	if (got != (uint64_t)nsend * (uint64_t)count * MSG_LEN)
+		die("server counted %llu bytes, sent %llu",
+		    (unsigned long long)got,
+		    (unsigned long long)nsend * (uint64_t)count * MSG_LEN);
+	printf("msgs_per_s %.0f\n", (double)nsend * (double)count / t);
+	return 0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+print_latency(double *rtt, long n)
+{
+	qsort(rtt, (size_t)n, sizeof(rtt[0]), cmp_double);
+	printf("rtt_median_us %.1f\n", rtt[n / 2] * 1e6);
+	printf("rtt_p99_us %.1f\n", rtt[(n * 99) / 100] * 1e6);
+}
+
+static int
+tcp_ping(int port, long count)
+{
+	double		*rtt, t0;
+	uint8_t		 msg[MSG_LEN], back[MSG_LEN];
+	long		 i;
+	int		 fd;
+
+	if ((rtt = calloc((size_t)count, sizeof(*rtt))) == NULL)
+		die("no memory");
+	memset(msg, 'p', sizeof(msg));
+	fd = tcp_connect(port);
+	write_all(fd, "E", 1);
+	for (i = 0; i < count; i++) {
+		t0 = now_s();
+		write_all(fd, msg, sizeof(msg));
+		if (!read_all(fd, back, sizeof(back)))
+			die("echo closed");
+		rtt[i] = now_s() - t0;
+	}
+	(void)close(fd);
+	print_latency(rtt, count);
+	free(rtt);
+	return 0;
+}
+
+/*
+ * Close with a reset: no TIME_WAIT left behind.  Thousands of those on
+ * ephemeral ports would make binds of other programs on this machine
+ * fail (tests pick random ports there) for a minute after the run.
+ */
+static void
+close_reset(int fd)
+{
+	struct linger	l = { 1, 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	(void)close(fd);
+}
+
+/*
+ * New connections through the relays, one byte echoed on each; at most
+ * MAX_NEW of them, since each relay hop still leaves a TIME_WAIT.
+ */
+#define MAX_NEW		1000
+/* Links leave none: the daemon closes after our reset. */
+#define MAX_LINKS	6000
+
+static int
+tcp_conns(int port, double seconds)
+{
+	double		t0 = now_s();
+	long		n = 0;
+	uint8_t		b;
+	int		fd;
+
+	while (now_s() - t0 < seconds && n < MAX_NEW) {
+		fd = tcp_connect(port);
+		write_all(fd, "Ex", 2);
+		if (!read_all(fd, &b, 1))
+			die("echo closed");
+		close_reset(fd);
+		n++;
+	}
+	printf("conns_per_s %.1f\n", (double)n / (now_s() - t0));
+	return 0;
+}
+
+/* ---- libnetcrypt ------------------------------------------------------ */
+
+static struct nc_session *
+nc_attach(const char *sock, const char *name)
+{
+	struct nc_session	*s;
+	char			 err[256];
+	int			 r;
+
+	if ((r = nc_open(&s, sock, name, err, sizeof(err))) != NC_OK)
+		die("attach %s: %s", name, r == -1 ? err : nc_status_str(r));
+	return s;
+}
+
+static int
+nc_server(const char *sock, int nrx)
+{
+	static struct nc_session	*s[1001];
+	struct epoll_event		 ee, ready[64];
+	struct nc_event			 ev;
+	char				 name[32];
+	int				 i, j, n = nrx + 1, r, ep, nready;
+
+	/* epoll: a wakeup costs what is ready, not all the sessions. */
+	if ((ep = epoll_create1(0)) == -1)
+		die("epoll_create1: %s", strerror(errno));
+	for (i = 0; i < n; i++) {
+		if (i < nrx)
+			(void)snprintf(name, sizeof(name), "rx%d", i);
+		else
+			(void)snprintf(name, sizeof(name), "echo");
+		s[i] = nc_attach(sock, name);
+		memset(&ee, 0, sizeof(ee));
+		ee.events = EPOLLIN;
+		ee.data.u32 = (uint32_t)i;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, nc_fd(s[i]), &ee) == -1)
+			die("epoll_ctl: %s", strerror(errno));
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (!stop) {
+		if ((nready = epoll_wait(ep, ready, 64, 1000)) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("epoll_wait: %s", strerror(errno));
+		}
+		for (j = 0; j < nready; j++) {
+			i = (int)ready[j].data.u32;
+			while ((r = nc_next(s[i], &ev, 0)) == 1)
+				if (i == nrx && ev.type == NC_EV_MESSAGE &&
+				    nc_send(s[i], ev.from, ev.data, ev.len, 0,
+				    NULL) != NC_OK)
+					die("echo failed");
+				else if (i == nrx && ev.type == NC_EV_RECEIPT)
+					fprintf(stderr, "ncload: an echo "
+					    "failed: %s\n",
+					    nc_status_str(ev.status));
+			if (r == -1)
+				die("session %d: %s", i, strerror(errno));
+		}
+	}
+	for (i = 0; i < n; i++)
+		nc_close(s[i]);
+	(void)close(ep);
+	return 0;
+}
+
+/*
+ * Messages with receipts from nsend sessions, at most window unanswered
+ * each, until every one got an ok receipt (a busy one is sent again).
+ */
+struct sender {
+	struct nc_session	*s;
+	char			 to[80];
+	long			 todo;		/* not yet sent */
+	long			 inflight;
+	long			 done;		/* ok receipts */
+	long			 failed;
+};
+
+static int
+nc_load(const char *sock, const char *peer, int nsend, int nrx, long count,
+    size_t len, long window)
+{
+	static struct sender	 snd[1000];
+	struct pollfd		 pfd[1000];
+	struct nc_event		 ev;
+	uint8_t			*msg;
+	char			 name[32];
+	long			 total = 0, failed = 0;
+	double			 t0, t;
+	int			 i, r, active;
+
+	/* 0: 8192 small messages in flight in all, spread over the senders */
+	if (window == 0)
+		window = nsend > 256 ? 32 : 8192 / nsend;
+	if ((msg = malloc(len)) == NULL)
+		die("no memory");
+	memset(msg, 'm', len);
+	for (i = 0; i < nsend; i++) {
+		(void)snprintf(name, sizeof(name), "tx%d", i);
+		snd[i].s = nc_attach(sock, name);
+		(void)snprintf(snd[i].to, sizeof(snd[i].to), "rx%d@%s",
+		    i % nrx, peer);
+		snd[i].todo = count;
+	}
+	t0 = now_s();
+	for (active = nsend; active > 0 && now_s() - t0 < 300;) {
+		for (i = 0; i < nsend; i++) {
+			struct sender *x = &snd[i];
+
+			if (x->done >= count)
+				continue;
+			while (x->todo > 0 && x->inflight < window) {
+				if (nc_send(x->s, x->to, msg, len, 1, NULL) !=
+				    NC_OK)
+					die("send: %s", strerror(errno));
+				x->todo--;
+				x->inflight++;
+			}
+			/*
+			 * With timeout 0 nc_next() also writes what the
+			 * library still holds.  One sender may wait in it;
+			 * many are polled below.
+			 */
+			r = nc_next(x->s, &ev, nsend == 1 ? 1000 : 0);
+			for (; r == 1; r = nc_next(x->s, &ev, 0)) {
+				if (ev.type != NC_EV_RECEIPT)
+					continue;
+				x->inflight--;
+				if (ev.status == NC_OK)
+					x->done++;
+				else {
+					x->failed++;
+					x->todo++;	/* again */
+				}
+			}
+			if (r == -1)
+				die("session: %s", strerror(errno));
+			if (x->done >= count)
+				active--;
+			pfd[i].fd = nc_fd(x->s);
+			pfd[i].events = x->done < count ? POLLIN : 0;
+		}
+		if (nsend > 1 && poll(pfd, (nfds_t)nsend, 1) == -1 &&
+		    errno != EINTR)
+			die("poll: %s", strerror(errno));
+	}
+	t = now_s() - t0;
+	for (i = 0; i < nsend; i++) {
+		total += snd[i].done;
+		failed += snd[i].failed;
+		nc_close(snd[i].s);
+	}
+	if (total != (long)nsend * count)
+		die("only %ld of %ld delivered", total, (long)nsend * count);
+	if (len == MSG_LEN)
+		printf("msgs_per_s %.0f\n", (double)total / t);
+	else
+		printf("bulk_mbs %.1f\n", (double)total * (double)len / t /
+		    1e6);
+	printf("refused_busy %ld\n", failed);
+	free(msg);
+	return 0;
+}
+
+static int
+nc_ping(const char *sock, const char *peer, long count)
+{
+	struct nc_session	*s;
+	struct nc_event		 ev;
+	uint8_t			 msg[MSG_LEN];
+	char			 to[80];
+	double			*rtt, t0;
+	long			 i;
+	int			 r;
+
+	if ((rtt = calloc((size_t)count, sizeof(*rtt))) == NULL)
+		die("no memory");
+	memset(msg, 'p', sizeof(msg));
+	(void)snprintf(to, sizeof(to), "echo@%s", peer);
+	s = nc_attach(sock, "ping");
+	for (i = 0; i < count; i++) {
+		t0 = now_s();
+		if (nc_send(s, to, msg, sizeof(msg), 0, NULL) != NC_OK)
+			die("send: %s", strerror(errno));
+		do {
+			if ((r = nc_next(s, &ev, 10000)) != 1)
+				die("ping %ld: no echo in 10 s (%s)", i,
+				    r == 0 ? "timeout" : strerror(errno));
+			if (ev.type == NC_EV_RECEIPT)
+				die("ping %ld: %s", i, nc_status_str(ev.status));
+		} while (ev.type != NC_EV_MESSAGE);
+		if (ev.len != sizeof(msg))
+			die("echo of %zu bytes", ev.len);
+		rtt[i] = now_s() - t0;
+	}
+	nc_close(s);
+	print_latency(rtt, count);
+	free(rtt);
+	return 0;
+}
+
+/* n idle named sessions, held until a signal (or the time is up). */
+static int
+nc_idle(const char *sock, int n, long seconds)
+{
+	struct nc_session	**s;
+	char			  name[32];
+	double			  t0;
+	int			  i;
+
+	if ((s = calloc((size_t)n, sizeof(*s))) == NULL)
+		die("no memory");
+	for (i = 0; i < n; i++) {
+		(void)snprintf(name, sizeof(name), "idle%d", i);
+		s[i] = nc_attach(sock, name);
+	}
+	printf("ready\n");
+	fflush(stdout);
+	for (t0 = now_s(); !stop && now_s() - t0 < (double)seconds;)
+		(void)poll(NULL, 0, 100);
+	for (i = 0; i < n; i++)
+		nc_close(s[i]);
+	free(s);
+	return 0;
+}
+
+/* ---- link handshakes ---------------------------------------------------- */
+
+/*
+ * Plays a daemon that dials: the whole handshake of DESIGN 5.2 with our
+ * own private key (the unwrap a key-holder would do, done here), then a
+ * close.  The daemon under test must pin our key as an inbound peer.
+ */
+struct hsconn {
+	struct handshake	*hs;
+	size_t			 inlen;
+	int			 fd;
+	int			 state;		/* 0 hello, 1 key, 2 finished */
+	uint8_t			 in[8192];
+};
+
+static EVP_PKEY		*hs_key;
+static uint8_t		*hs_spki;
+static size_t		 hs_spkilen;
+
+static void
+hs_start(struct hsconn *c, int port)
+{
+	struct hs_config	cfg;
+	static const uint8_t	ciphers[] = { NC_CIPHER_AES256GCM,
+	    NC_CIPHER_AES128GCM, NC_CIPHER_CHACHA20 };
+	const uint8_t		*rec;
+	size_t			 len;
+	int			 fl;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.role = WIRE_ROLE_INITIATOR;
+	cfg.spki = hs_spki;
+	cfg.spkilen = hs_spkilen;
+	cfg.name = "hsload";
+	cfg.ciphers = ciphers;
+	cfg.nciphers = sizeof(ciphers);
+	/* A new epoch each time: the daemon takes the newest link. */
+	if (RAND_bytes(cfg.epoch, sizeof(cfg.epoch)) != 1 ||
+	    (c->hs = hs_new(&cfg)) == NULL)
+		die("hs_new");
+	c->fd = tcp_connect(port);
+	c->state = 0;
+	c->inlen = 0;
+	rec = hs_hello_record(c->hs, &len);
+	write_all(c->fd, rec, len);
+	fl = fcntl(c->fd, F_GETFL);
+	(void)fcntl(c->fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void
+hs_end(struct hsconn *c)
+{
+	hs_free(c->hs);
+	c->hs = NULL;
+	close_reset(c->fd);
+	c->fd = -1;
+}
+
+/* One whole record in c->in; 1 when the handshake is complete. */
+static int
+hs_record(struct hsconn *c, const uint8_t *rec, size_t len)
+{
+	struct hs_hello_info	 info;
+	struct kh_unwrap_req	 req;
+	const uint8_t		*out, *blob;
+	uint8_t			 label[64], plain[KH_BLOB_MAX];
+	uint8_t			 u[NC_SHA256_LEN];
+	size_t			 outlen, bloblen, labellen, plainlen;
+	char			 err[256];
+
+	switch (c->state) {
+	case 0:
+		if (hs_recv_hello(c->hs, rec, len, &info, err,
+		    sizeof(err)) == -1 ||
+		    hs_make_key(c->hs, &out, &outlen, err, sizeof(err)) == -1)
+			die("handshake: %s", err);
+		write_all(c->fd, out, outlen);
+		c->state = 1;
+		return 0;
+	case 1:
+		if (hs_recv_key(c->hs, rec, len, &req, &blob, &bloblen, err,
+		    sizeof(err)) == -1)
+			die("handshake: %s", err);
+		if (nc_oaep_label(req.role, req.th1, label, sizeof(label),
+		    &labellen) == -1 ||
+		    nc_oaep_unwrap(hs_key, label, labellen, blob, bloblen,
+		    plain, sizeof(plain), &plainlen) == -1 ||
+		    plainlen != NC_SECRET_LEN ||
+		    nc_derive_u(plain, req.th1, req.role, u) == -1)
+			die("handshake: unwrap failed");
+		OPENSSL_cleanse(plain, sizeof(plain));
+		if (hs_unwrapped(c->hs, u, &out, &outlen, err,
+		    sizeof(err)) == -1)
+			die("handshake: %s", err);
+		OPENSSL_cleanse(u, sizeof(u));
+		write_all(c->fd, out, outlen);
+		c->state = 2;
+		return 0;
+	default:
+		if (hs_recv_finished(c->hs, rec, len, err, sizeof(err)) == -1)
+			die("handshake: %s", err);
+		return 1;
+	}
+}
+
+/* Readable: 1 when the handshake is complete. */
+static int
+hs_input(struct hsconn *c)
+{
+	ssize_t	n;
+	size_t	reclen;
+	int	done = 0;
+
+	n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0)
+		die("daemon closed during the handshake");
+	c->inlen += (size_t)n;
+	while (!done && c->inlen >= 4) {
+		reclen = 4 + ((size_t)c->in[0] << 24 | (size_t)c->in[1] << 16 |
+		    (size_t)c->in[2] << 8 | c->in[3]);
+		if (reclen > sizeof(c->in))
+			die("record of %zu bytes", reclen);
+		if (c->inlen < reclen)
+			break;
+		done = hs_record(c, c->in, reclen);
+		memmove(c->in, c->in + reclen, c->inlen - reclen);
+		c->inlen -= reclen;
+	}
+	return done;
+}
+
+static int
+nc_handshakes(int port, const char *keyfile, int conc, double seconds)
+{
+	struct hsconn	 c[16];
+	struct pollfd	 pfd[16];
+	FILE		*f;
+	uint8_t		 pem[16384];
+	size_t		 pemlen;
+	double		 t0;
+	long		 n = 0;
+	int		 i;
+
+	if ((f = fopen(keyfile, "r")) == NULL)
+		die("%s: %s", keyfile, strerror(errno));
+	pemlen = fread(pem, 1, sizeof(pem), f);
+	(void)fclose(f);
+	if ((hs_key = nc_load_privkey_mem(pem, pemlen)) == NULL ||
+	    nc_pkey_spki(hs_key, &hs_spki, &hs_spkilen) == -1)
+		die("%s: no RSA private key", keyfile);
+	OPENSSL_cleanse(pem, sizeof(pem));
+	t0 = now_s();
+	for (i = 0; i < conc; i++)
+		hs_start(&c[i], port);
+	while (now_s() - t0 < seconds && n < MAX_LINKS) {
+		for (i = 0; i < conc; i++) {
+			pfd[i].fd = c[i].fd;
+			pfd[i].events = POLLIN;
+		}
+		if (poll(pfd, (nfds_t)conc, 10000) <= 0 && errno != EINTR)
+			die("handshake: no answer");
+		for (i = 0; i < conc; i++)
+			if (pfd[i].revents != 0 && hs_input(&c[i])) {
+				n++;
+				hs_end(&c[i]);
+				hs_start(&c[i], port);
+			}
+	}
+	printf("links_per_s %.1f\n", (double)n / (now_s() - t0));
+	for (i = 0; i < conc; i++)
+		hs_end(&c[i]);
+	EVP_PKEY_free(hs_key);
+	free(hs_spki);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: ncload tcp-server port\n"
+	    "       ncload tcp-bulk port bytes\n"
+	    "       ncload tcp-msgs port senders count\n"
+	    "       ncload tcp-ping port count\n"
+	    "       ncload tcp-conns port seconds\n"
+	    "       ncload nc-server socket receivers\n"
+	    "       ncload nc-bulk socket peer bytes\n"
+	    "       ncload nc-msgs socket peer senders receivers count\n"
+	    "       ncload nc-ping socket peer count\n"
+	    "       ncload nc-idle socket sessions seconds\n"
+	    "       ncload nc-handshakes port keyfile concurrency seconds\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sigaction	sa;
+	const char		*m, *win;
+	long long		bytes;
+	long			chunks;
+
+	if (argc < 2)
+		usage();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	raise_nofile();
+	m = argv[1];
+	if (strcmp(m, "tcp-server") == 0 && argc == 3)
+		return tcp_server((int)num(argv[2], 1, 65535));
+	if (strcmp(m, "tcp-bulk") == 0 && argc == 4)
+		return tcp_bulk((int)num(argv[2], 1, 65535),
+		    num(argv[3], 1, LONG_MAX));
+	if (strcmp(m, "tcp-msgs") == 0 && argc == 5)
+		return tcp_msgs((int)num(argv[2], 1, 65535),
+		    (int)num(argv[3], 1, 1000), num(argv[4], 1, 100000000));
+	if (strcmp(m, "tcp-ping") == 0 && argc == 4)
+		return tcp_ping((int)num(argv[2], 1, 65535),
+		    num(argv[3], 1, PING_MAX));
+	if (strcmp(m, "tcp-conns") == 0 && argc == 4)
+		return tcp_conns((int)num(argv[2], 1, 65535),
+		    (double)num(argv[3], 1, 600));
+	if (strcmp(m, "nc-server") == 0 && argc == 4)
+		return nc_server(argv[2], (int)num(argv[3], 1, 1000));
+	if (strcmp(m, "nc-bulk") == 0 && argc == 5) {
+		/* Whole messages of the largest size, 16 in flight. */
+		bytes = num(argv[4], 1, LONG_MAX);
+		chunks = (long)((bytes + NC_MAX_PAYLOAD - 1) / NC_MAX_PAYLOAD);
+		win = getenv("NCLOAD_WINDOW");
+		return nc_load(argv[2], argv[3], 1, 1, chunks,
+		    NC_MAX_PAYLOAD, win != NULL ? num(win, 1, 1024) : 16);
+	}
+	if (strcmp(m, "nc-msgs") == 0 && argc == 7)
+		return nc_load(argv[2], argv[3], (int)num(argv[4], 1, 1000),
+		    (int)num(argv[5], 1, 1000), num(argv[6], 1, 100000000),
+		    MSG_LEN, 0);
+	if (strcmp(m, "nc-ping") == 0 && argc == 5)
+		return nc_ping(argv[2], argv[3], num(argv[4], 1, PING_MAX));
+	if (strcmp(m, "nc-idle") == 0 && argc == 5)
+		return nc_idle(argv[2], (int)num(argv[3], 1, 100000),
+		    num(argv[4], 1, 3600));
+	if (strcmp(m, "nc-handshakes") == 0 && argc == 6)
+		return nc_handshakes((int)num(argv[2], 1, 65535), argv[3],
+		    (int)num(argv[4], 1, 16), (double)num(argv[5], 1, 600));
+	usage();
+	return 2;
+}
