@@ -123,14 +123,17 @@ conf c 10.77.2.2 10.77.3.2 a 10.77.3.1 b 10.77.2.1
 # the pid is the daemon's); PID_<HOST> is set.
 # shellcheck disable=SC2034  # set and read through eval
 PID_a=""; PID_b=""; PID_c=""
+# The log is appended to across restarts: wait for one more "started".
 start() {
-	local h=$1
+	local h=$1 before
 	touch "$T_DIR/$h/log"
+	before=$(grep -c "started: key-holder" "$T_DIR/$h/log")
 	ip netns exec "$(ns "$h")" "$NETCRYPTD" -d -f "$T_DIR/$h/netcryptd.conf" \
 		>> "$T_DIR/$h/log" 2>&1 &
 	eval "PID_$h=$!"
 	T_PIDS="$T_PIDS $!"
-	wait_for 100 grep -q "started: key-holder" "$T_DIR/$h/log"
+	check "$h started" wait_for 300 eval \
+		"[ \$(grep -c 'started: key-holder' '$T_DIR/$h/log') -gt $before ]"
 }
 start a; start b; start c
 check "triangle: a-b up" wait_up a b 100
@@ -158,7 +161,8 @@ listener() {
 		>> "$T_DIR/$n.out" 2>> "$T_DIR/$n.err" &
 	eval "LST_$n=$!"
 	T_PIDS="$T_PIDS $!"
-	wait_for 100 eval "[ \$(grep -c 'session $n attached' '$T_DIR/$h/log') -gt $before ]"
+	check "listener $n attached on $h" wait_for 300 eval \
+		"[ \$(grep -c 'session $n attached' '$T_DIR/$h/log') -gt $before ]"
 }
 # stream FROMHOST TO SECONDS TAG: numbered messages from a session
 # called TAG, in the background, into $T_DIR/TAG.sent; STR_<TAG>.
