@@ -808,17 +808,13 @@ ctl_reload_done(struct imsg *imsg)
  * RECONF_END, once the whole block is in.
  */
 static void
-reconf_peer(struct imsg *imsg)
+reconf_peer_apply(const struct peer_msg *pm)
 {
-	struct peer_msg	 pm;
 	struct peer	*p;
 
-	if (imsg_get_data(imsg, &pm, sizeof(pm)) == -1)
-		fatalx("%s: bad CONF_PEER", __func__);
-	pm.name[NC_NAME_MAX] = '\0';
-	if ((p = peer_by_id(pm.id)) == NULL) {
-		add_peer(&pm);
-		p = peer_by_id(pm.id);
+	if ((p = peer_by_id(pm->id)) == NULL) {
+		add_peer(pm);
+		p = peer_by_id(pm->id);
 		p->reconf = PEER_RECONF_NEW;
 		/*
 		 * It can be accepted before RECONF_END, and a link of it that
@@ -827,12 +823,15 @@ reconf_peer(struct imsg *imsg)
 		peer_new_timer(p);
 		return;
 	}
-	if (strcmp(p->name, pm.name) != 0)
-		fatalx("%s: peer %u is %s, not %s", __func__, pm.id, p->name,
-		    pm.name);
+	if (strcmp(p->name, pm->name) != 0)
+		fatalx("%s: peer %u is %s, not %s", __func__, pm->id, p->name,
+		    pm->name);
 	p->reconf |= PEER_RECONF_CHANGED;
-	if (memcmp(p->fp, pm.fp, sizeof(p->fp)) != 0) {
-		memcpy(p->fp, pm.fp, sizeof(p->fp));
+	/* A changed proxy applies from the next connection on. */
+	OPENSSL_cleanse(&p->proxy, sizeof(p->proxy));
+	set_peer_proxy(p, &pm->proxy);
+	if (memcmp(p->fp, pm->fp, sizeof(p->fp)) != 0) {
+		memcpy(p->fp, pm->fp, sizeof(p->fp));
 		(void)nc_fingerprint_from_digest(p->fp, p->fpstr,
 		    sizeof(p->fpstr));
 		p->reconf |= PEER_RECONF_KEY;
@@ -840,6 +839,20 @@ reconf_peer(struct imsg *imsg)
 	/* The CONF_CONNECTs that follow replace the list. */
 	p->nconnects = 0;
 	p->next_connect = 0;
+}
+
+static void
+reconf_peer(struct imsg *imsg)
+{
+	struct peer_msg	 pm;
+
+	if (imsg_get_data(imsg, &pm, sizeof(pm)) == -1)
+		fatalx("%s: bad CONF_PEER", __func__);
+	/* Both copies may hold a proxy password. */
+	OPENSSL_cleanse(imsg->data, imsg->datalen);
+	pm.name[NC_NAME_MAX] = '\0';
+	reconf_peer_apply(&pm);
+	OPENSSL_cleanse(&pm, sizeof(pm));
 }
 
 /*
@@ -872,6 +885,7 @@ reconf_peer_del(struct imsg *imsg)
 	TAILQ_REMOVE(&netctx->peers, p, entry);
 	net.npeers--;
 	log_info("peer %s: removed", p->name);
+	OPENSSL_cleanse(&p->proxy, sizeof(p->proxy));	/* a password */
 	free(p);
 }
 

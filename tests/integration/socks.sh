@@ -206,6 +206,21 @@ check "proxy none: to b's own address" \
 	test "$(peer_field a b address)" = "127.0.0.1:$PB"
 check "proxy none: nothing tried through the global proxy" \
 	bash -c "! grep -q SOCKS5 '$T_DIR/a/log'"
+
+# --- a reload that gives the peer a proxy: used from its next link on ---
+start_server rl; RLPID=$SPID; PRL=$SPORT
+write_conf a "$PA" "proxy socks5 127.0.0.1 port $PD" \
+	"$(peer_block b "$PB" "proxy socks5 127.0.0.1 port $PRL")"
+check "reload to a proxy: accepted" ctl a reload
+check "reload to a proxy: the up link is kept" is_up a b
+stop_all "$P2"
+start_daemon b; P2=$DAEMON_PID
+check "reload to a proxy: relinked" wait_up a b 100
+check "reload to a proxy: the new link went through it" \
+	grep -q "atyp=1 host=127.0.0.1 port=$PB\$" "$T_DIR/rl.log"
+check "reload to a proxy: shown as via the proxy" \
+	test "$(peer_field a b address)" = "127.0.0.1:$PB via 127.0.0.1:$PRL"
+stop_server "$RLPID"
 stop_all "$P1" "$P2"
 
 t_done
