@@ -30,6 +30,7 @@
 #include "handshake.h"
 #include "log.h"
 #include "network.h"
+#include "outbuf.h"
 #include "record.h"
 #include "relay.h"
 #include "socks5.h"
@@ -52,6 +53,7 @@ static void	link_write_cb(struct bufferevent *, void *);
 static void	link_event_cb(struct bufferevent *, short, void *);
 static void	link_timer_cb(int, short, void *);
 static void	link_ack_cb(int, short, void *);
+static void	link_drained(void *);
 static int	link_send(struct link *, uint8_t type, const uint8_t *body,
 		    size_t len);
 static int	link_send2(struct link *, uint8_t type, const uint8_t *b1,
@@ -163,7 +165,7 @@ start_handshake(struct link *l)
 	if ((l->hs = hs_new(&hc)) == NULL)
 		fatalx("%s: hs_new", __func__);
 	hello = hs_hello_record(l->hs, &len);
-	if (bufferevent_write(l->bev, hello, len) == -1)
+	if (outbuf_add(&l->ob, hello, len) == -1)
 		fatalx("%s: write", __func__);
 	l->bytes_out += len;
 	l->state = LINK_HELLO;
@@ -202,7 +204,7 @@ socks_send(struct link *l)
 
 	if ((out = socks5_output(l->socks, &len)) == NULL)
 		return;
-	if (bufferevent_write(l->bev, out, len) == -1)
+	if (outbuf_add(&l->ob, out, len) == -1)
 		fatalx("%s: write", __func__);
 }
 
@@ -278,6 +280,7 @@ link_new(int fd, int outbound, struct peer *peer, const struct sockaddr *sa,
 	if (l->bev == NULL || l->ev_timer == NULL || l->ev_ack == NULL ||
 	    l->rbuf == NULL)
 		fatalx("%s: out of memory", __func__);
+	outbuf_init(&l->ob, netctx->base, l->bev, link_drained, l);
 	bufferevent_setcb(l->bev, link_read_cb, link_write_cb, link_event_cb, l);
 	bufferevent_setwatermark(l->bev, EV_READ, 0, LINK_READ_HIGH);
 	bufferevent_setwatermark(l->bev, EV_WRITE, LINK_OUT_LOW, 0);
@@ -337,6 +340,7 @@ link_free(struct link *l)
 	nc_aead_clear(&l->recv);
 	event_free(l->ev_timer);
 	event_free(l->ev_ack);
+	outbuf_clear(&l->ob);
 	bufferevent_free(l->bev);
 	if (l->rbuf != NULL)
 		OPENSSL_clear_free(l->rbuf, 65536);
@@ -352,7 +356,9 @@ schedule_free(struct link *l)
 	(void)bufferevent_disable(l->bev, EV_READ);
 	evtimer_del(l->ev_ack);
 	evtimer_del(l->ev_timer);
-	if (evbuffer_get_length(bufferevent_get_output(l->bev)) == 0)
+	/* The CLOSE goes now, or is left to the bufferevent to finish. */
+	outbuf_flush(&l->ob);
+	if (outbuf_length(&l->ob) == 0)
 		event_active(l->ev_timer, EV_TIMEOUT, 0);
 	else
 		arm_timer(l, LINK_CLOSE_GRACE);
@@ -396,7 +402,7 @@ static int
 link_send2(struct link *l, uint8_t type, const uint8_t *b1, size_t l1,
     const uint8_t *b2, size_t l2)
 {
-	struct evbuffer		*out = bufferevent_get_output(l->bev);
+	struct evbuffer		*out = outbuf_queue(&l->ob);
 	struct evbuffer_iovec	 vec;
 	size_t			 reclen;
 
@@ -441,8 +447,7 @@ maybe_update_keys(struct link *l)
 int
 link_output_full(const struct link *l)
 {
-	return evbuffer_get_length(bufferevent_get_output(l->bev)) >=
-	    LINK_OUT_HIGH;
+	return outbuf_length(&l->ob) >= LINK_OUT_HIGH;
 }
 
 /* Send what the peer's queue has for the wire, up to the high mark. */
@@ -652,7 +657,7 @@ handle_hello(struct link *l, const uint8_t *rec, size_t len)
 		link_close(l, CLOSE_PROTOCOL, err);
 		return -1;
 	}
-	if (bufferevent_write(l->bev, key, keylen) == -1)
+	if (outbuf_add(&l->ob, key, keylen) == -1)
 		fatalx("%s: write", __func__);
 	l->bytes_out += keylen;
 	l->state = LINK_KEY;
@@ -691,7 +696,7 @@ link_unwrapped(struct link *l, const uint8_t u[NC_SHA256_LEN])
 		link_close(l, CLOSE_PROTOCOL, err);
 		return;
 	}
-	if (bufferevent_write(l->bev, fin, finlen) == -1)
+	if (outbuf_add(&l->ob, fin, finlen) == -1)
 		fatalx("%s: write", __func__);
 	l->bytes_out += finlen;
 	l->state = LINK_FINISHED;
@@ -791,20 +796,29 @@ link_read_cb(struct bufferevent *bev, void *arg)
 	bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
+/* Under the low mark: more from the queue, then from sessions. */
+static void
+link_drained(void *arg)
+{
+	struct link	*l = arg;
+
+	if (l->state != LINK_UP)
+		return;
+	link_kick(l);
+	if (l->state == LINK_UP && !link_output_full(l))
+		net_link_writable(l);
+}
+
 static void
 link_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct link	*l = arg;
 
-	/* Under the low mark: more from the queue, then from sessions. */
 	if (l->state == LINK_UP) {
-		link_kick(l);
-		if (l->state == LINK_UP && !link_output_full(l))
-			net_link_writable(l);
+		link_drained(l);
 		return;
 	}
-	if (l->state == LINK_CLOSING &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+	if (l->state == LINK_CLOSING && outbuf_length(&l->ob) == 0) {
 		(void)shutdown(bufferevent_getfd(bev), SHUT_WR);
 		link_free(l);
 	}

@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "netcryptd.h"
+#include "outbuf.h"
 #include "record.h"
 #include "relay.h"
 
@@ -52,6 +53,7 @@ struct link {
 	int			 failed_counted;
 	struct peer		*peer;		/* NULL until the HELLO names it */
 	struct bufferevent	*bev;
+	struct outbuf		 ob;		/* what goes out, see outbuf.h */
 	struct event		*ev_timer;	/* handshake timeout, keepalive */
 	struct event		*ev_ack;	/* delayed cumulative ACK */
 	size_t			 unacked_bytes;	/* MSG bodies since the ACK */

@@ -42,6 +42,7 @@ struct session {
 	TAILQ_ENTRY(session)	 wait_entry;	/* on a peer's wait list */
 	uint64_t		 id;
 	struct bufferevent	*bev;
+	struct outbuf		 ob;		/* what goes out, see outbuf.h */
 	char			 name[NC_NAME_MAX + 1];
 	int			 attached;
 	struct peer		*waiting;	/* paused for this peer */
@@ -109,6 +110,7 @@ session_free(struct session *s, const char *why)
 	if (s->waiting != NULL)
 		TAILQ_REMOVE(&S.waiting, s, wait_entry);
 	TAILQ_REMOVE(&S.sessions, s, entry);
+	outbuf_clear(&s->ob);
 	bufferevent_free(s->bev);
 	S.count--;
 	free(s);
@@ -119,7 +121,7 @@ static int
 session_write(struct session *s, uint8_t type, const void *a, size_t alen,
     const void *b, size_t blen)
 {
-	struct evbuffer	*out = bufferevent_get_output(s->bev);
+	struct evbuffer	*out = outbuf_queue(&s->ob);
 	uint8_t		 hdr[SP_HDR_LEN];
 
 	if (1 + alen + blen > SP_MAX_LEN)
@@ -153,7 +155,7 @@ deliver_one(struct session *s, const char *from, size_t fromlen,
 {
 	uint8_t	hdr[1 + SESSION_ADDR_MAX];
 
-	if (evbuffer_get_length(bufferevent_get_output(s->bev)) + len >
+	if (outbuf_length(&s->ob) + len >
 	    netctx->ns.session_queue)
 		return ST_BUSY;
 	hdr[0] = (uint8_t)fromlen;
@@ -455,13 +457,20 @@ session_read_cb(struct bufferevent *bev, void *arg)
 		bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
+/* The output emptied (whether libevent or outbuf.c wrote it). */
 static void
-session_write_cb(struct bufferevent *bev, void *arg)
+session_drained(void *arg)
 {
 	struct session	*s = arg;
 
-	(void)bev;
 	monotime(&s->last_drain);
+}
+
+static void
+session_write_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	session_drained(arg);
 }
 
 static void
@@ -481,7 +490,7 @@ session_tick(void)
 	monotime(&now);
 	for (s = TAILQ_FIRST(&S.sessions); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, entry);
-		if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+		if (outbuf_length(&s->ob) == 0)
 			s->last_drain = now;
 		else if (timespec_diff(&now, &s->last_drain) >=
 		    netctx->ns.session_timeout)
@@ -527,6 +536,7 @@ accept_cb(int lfd, short ev, void *arg)
 		if (s->bev == NULL)
 			fatalx("%s: bufferevent", __func__);
 		monotime(&s->last_drain);
+		outbuf_init(&s->ob, S.base, s->bev, session_drained, s);
 		bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
 		    session_event_cb, s);
 		/* Read no more than a couple of records ahead. */

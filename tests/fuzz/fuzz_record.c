@@ -106,6 +106,7 @@ up_link(int fd, int c)
 	l->ev_ack = evtimer_new(netctx->base, link_ack_cb, l);
 	if (l->bev == NULL || l->ev_timer == NULL || l->ev_ack == NULL)
 		fuzz_fail("libevent");
+	outbuf_init(&l->ob, netctx->base, l->bev, link_drained, l);
 	bufferevent_setcb(l->bev, link_read_cb, link_write_cb, link_event_cb,
 	    l);
 	(void)snprintf(l->addr, sizeof(l->addr), "127.0.0.1:1");

@@ -72,6 +72,7 @@ new_session(int *other)
 	if (s->bev == NULL)
 		fuzz_fail("bufferevent");
 	monotime(&s->last_drain);
+	outbuf_init(&s->ob, S.base, s->bev, session_drained, s);
 	bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
 	    session_event_cb, s);
 	TAILQ_INSERT_TAIL(&S.sessions, s, entry);
