@@ -428,33 +428,60 @@ x25519_from_priv(const uint8_t priv[NC_X25519_LEN])
 	    NC_X25519_LEN);
 }
 
+EVP_PKEY *
+nc_x25519_key(const uint8_t priv[NC_X25519_LEN], uint8_t pub[NC_X25519_LEN])
+{
+	EVP_PKEY	*pkey;
+	size_t		 len = NC_X25519_LEN;
+
+	if ((pkey = x25519_from_priv(priv)) == NULL)
+		return NULL;
+	if (EVP_PKEY_get_raw_public_key(pkey, pub, &len) != 1 ||
+	    len != NC_X25519_LEN) {
+		EVP_PKEY_free(pkey);
+		return NULL;
+	}
+	return pkey;
+}
+
 int
 nc_x25519_public(const uint8_t priv[NC_X25519_LEN],
     uint8_t pub[NC_X25519_LEN])
 {
 	EVP_PKEY	*pkey;
-	size_t		 len = NC_X25519_LEN;
-	int		 ok;
 
-	if ((pkey = x25519_from_priv(priv)) == NULL)
+	if ((pkey = nc_x25519_key(priv, pub)) == NULL)
 		return -1;
-	ok = EVP_PKEY_get_raw_public_key(pkey, pub, &len) == 1 &&
-	    len == NC_X25519_LEN;
 	EVP_PKEY_free(pkey);
-	return ok ? 0 : -1;
+	return 0;
 }
 
 int
 nc_x25519(const uint8_t priv[NC_X25519_LEN],
     const uint8_t peerpub[NC_X25519_LEN], uint8_t out[NC_X25519_LEN])
 {
+	EVP_PKEY	*mine;
+	int		 rv;
+
+	if ((mine = x25519_from_priv(priv)) == NULL) {
+		OPENSSL_cleanse(out, NC_X25519_LEN);
+		return -1;
+	}
+	rv = nc_x25519_derive(mine, peerpub, out);
+	EVP_PKEY_free(mine);
+	return rv;
+}
+
+int
+nc_x25519_derive(EVP_PKEY *mine, const uint8_t peerpub[NC_X25519_LEN],
+    uint8_t out[NC_X25519_LEN])
+{
 	static const uint8_t	 zeros[NC_X25519_LEN];
-	EVP_PKEY		*mine, *theirs;
+	EVP_PKEY		*theirs;
 	EVP_PKEY_CTX		*ctx = NULL;
 	size_t			 len = NC_X25519_LEN;
 	int			 ok = 0;
 
-	mine = x25519_from_priv(priv);
 	theirs = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peerpub,
 	    NC_X25519_LEN);
 	if (mine != NULL && theirs != NULL &&
@@ -464,7 +491,6 @@ nc_x25519(const uint8_t priv[NC_X25519_LEN],
 	    EVP_PKEY_derive(ctx, out, &len) == 1 && len == NC_X25519_LEN)
 		ok = 1;
 	EVP_PKEY_CTX_free(ctx);
-	EVP_PKEY_free(mine);
 	EVP_PKEY_free(theirs);
 	ERR_clear_error();
 	/* An all-zero result means a low-order peer point: refuse it. */

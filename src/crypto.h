@@ -107,5 +107,14 @@ int	nc_x25519_public(const uint8_t priv[NC_X25519_LEN],
 /* Shared secret; -1 also when it is all zeros (a low-order point). */
 int	nc_x25519(const uint8_t priv[NC_X25519_LEN],
 	    const uint8_t peerpub[NC_X25519_LEN], uint8_t out[NC_X25519_LEN]);
+/*
+ * The same with the private key held as a key object: making one from
+ * raw bytes costs a scalar multiplication (OpenSSL computes the public
+ * half), so a handshake makes it once and derives with it.
+ */
+EVP_PKEY *nc_x25519_key(const uint8_t priv[NC_X25519_LEN],
+	    uint8_t pub[NC_X25519_LEN]);
+int	nc_x25519_derive(EVP_PKEY *mine, const uint8_t peerpub[NC_X25519_LEN],
+	    uint8_t out[NC_X25519_LEN]);
 
 #endif

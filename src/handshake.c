@@ -76,7 +76,7 @@ struct handshake {
 	size_t		 modlen;	/* ours: the size of the peer's blob */
 	EVP_PKEY	*peerkey;
 
-	uint8_t		 xpriv[NC_X25519_LEN];
+	EVP_PKEY	*xkey;		/* our ephemeral X25519 key */
 	uint8_t		 xpeer[NC_X25519_LEN];
 	uint8_t		 secret[NC_SECRET_LEN];
 	uint8_t		 u_own[NC_SHA256_LEN];
@@ -533,6 +533,7 @@ hs_setup(struct handshake *hs, const struct hs_config *cfg,
     const struct hs_fixed *fx, size_t namelen)
 {
 	struct hs_hello_info	*h;
+	uint8_t			 xpriv[NC_X25519_LEN];
 	int			 rv = -1;
 
 	if ((hs->ourkey = parse_spki(cfg->spki, cfg->spkilen, NULL,
@@ -550,16 +551,17 @@ hs_setup(struct handshake *hs, const struct hs_config *cfg,
 	h->spkilen = cfg->spkilen;
 	if (fx != NULL) {
 		memcpy(h->random, fx->random, HS_RANDOM_LEN);
-		memcpy(hs->xpriv, fx->x25519, NC_X25519_LEN);
+		memcpy(xpriv, fx->x25519, NC_X25519_LEN);
 	} else if (RAND_bytes(h->random, HS_RANDOM_LEN) != 1 ||
-	    RAND_priv_bytes(hs->xpriv, NC_X25519_LEN) != 1)
+	    RAND_priv_bytes(xpriv, NC_X25519_LEN) != 1)
 		goto out;
-	if (nc_x25519_public(hs->xpriv, h->x25519) == -1 ||
+	if ((hs->xkey = nc_x25519_key(xpriv, h->x25519)) == NULL ||
 	    hs_build_hello(h, hs->hello[own_ix(hs)], HS_HELLO_MAX,
 	    &hs->hellolen[own_ix(hs)], NULL, 0) == -1)
 		goto out;
 	rv = 0;
  out:
+	OPENSSL_cleanse(xpriv, sizeof(xpriv));
 	free(h);
 	return rv;
 }
@@ -618,6 +620,7 @@ hs_free(struct handshake *hs)
 	nc_aead_clear(&hs->recv);
 	EVP_PKEY_free(hs->ourkey);
 	EVP_PKEY_free(hs->peerkey);
+	EVP_PKEY_free(hs->xkey);	/* OpenSSL wipes the private half */
 	OPENSSL_cleanse(hs, sizeof(*hs));
 	free(hs);
 }
@@ -826,7 +829,7 @@ hs_unwrapped(struct handshake *hs, const uint8_t u_peer[NC_SHA256_LEN],
 		return -1;
 	memset(&ks, 0, sizeof(ks));
 	/* nc_x25519() refuses an all-zero result (a low-order share). */
-	if (nc_x25519(hs->xpriv, hs->xpeer, dh) == -1) {
+	if (nc_x25519_derive(hs->xkey, hs->xpeer, dh) == -1) {
 		seterr(err, errsz, "X25519 with the peer's share failed "
 		    "(a low-order point?)");
 		goto out;
@@ -850,7 +853,8 @@ hs_unwrapped(struct handshake *hs, const uint8_t u_peer[NC_SHA256_LEN],
 	rv = 0;
  out:
 	/* Forward secrecy: the ephemeral key is of no more use. */
-	OPENSSL_cleanse(hs->xpriv, sizeof(hs->xpriv));
+	EVP_PKEY_free(hs->xkey);
+	hs->xkey = NULL;
 	OPENSSL_cleanse(hs->u_own, sizeof(hs->u_own));
 	OPENSSL_cleanse(dh, sizeof(dh));
 	nc_keysched_clear(&ks);

@@ -45,6 +45,7 @@
 #define LINK_OUT_HIGH		(1024 * 1024)	/* stop feeding the link */
 #define LINK_OUT_LOW		(256 * 1024)	/* feed it again */
 #define LINK_IO_MAX		(256 * 1024)	/* bytes per read or write */
+#define LINK_RBUF_LEN		NC_REC_MAXBODY	/* an opened record body */
 #define REC_HDR			4
 #define REC_SEALED_MAX		(REC_HDR + 1 + 65536 + 16)
 
@@ -276,9 +277,7 @@ link_new(int fd, int outbound, struct peer *peer, const struct sockaddr *sa,
 	l->bev = bufferevent_socket_new(netctx->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	l->ev_timer = evtimer_new(netctx->base, link_timer_cb, l);
 	l->ev_ack = evtimer_new(netctx->base, link_ack_cb, l);
-	l->rbuf = malloc(65536);
-	if (l->bev == NULL || l->ev_timer == NULL || l->ev_ack == NULL ||
-	    l->rbuf == NULL)
+	if (l->bev == NULL || l->ev_timer == NULL || l->ev_ack == NULL)
 		fatalx("%s: out of memory", __func__);
 	outbuf_init(&l->ob, netctx->base, l->bev, link_drained, l);
 	bufferevent_setcb(l->bev, link_read_cb, link_write_cb, link_event_cb, l);
@@ -342,8 +341,10 @@ link_free(struct link *l)
 	event_free(l->ev_ack);
 	outbuf_clear(&l->ob);
 	bufferevent_free(l->bev);
-	if (l->rbuf != NULL)
-		OPENSSL_clear_free(l->rbuf, 65536);
+	if (l->rbuf != NULL) {
+		OPENSSL_cleanse(l->rbuf, l->rbuf_dirty);
+		free(l->rbuf);
+	}
 	free(l);
 }
 
@@ -736,8 +737,14 @@ handle_record(struct link *l, const uint8_t *rec, size_t len)
 	case LINK_FINISHED:
 		return handle_finished(l, rec, len);
 	case LINK_UP:
-		if (nc_record_open(&l->recv, rec, len, &type, l->rbuf, 65536,
-		    &bodylen) == -1) {
+		/* Only now: many links never get here (probes, floods). */
+		if (l->rbuf == NULL && (l->rbuf = malloc(LINK_RBUF_LEN)) == NULL)
+			fatal("%s", __func__);
+		/* What a wipe at the end must cover: at most the record. */
+		if (l->rbuf_dirty < len)
+			l->rbuf_dirty = len < LINK_RBUF_LEN ? len : LINK_RBUF_LEN;
+		if (nc_record_open(&l->recv, rec, len, &type, l->rbuf,
+		    LINK_RBUF_LEN, &bodylen) == -1) {
 			link_close(l, CLOSE_PROTOCOL, "record did not verify");
 			return -1;
 		}

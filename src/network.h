@@ -75,6 +75,7 @@ struct link {
 	uint64_t		 records_in, records_out;
 	uint64_t		 key_updates;
 	uint8_t			*rbuf;		/* one opened record body */
+	size_t			 rbuf_dirty;	/* bytes of it ever written */
 };
 TAILQ_HEAD(link_list, link);
 
