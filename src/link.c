@@ -33,6 +33,7 @@
 #include "outbuf.h"
 #include "record.h"
 #include "relay.h"
+#include "session.h"
 #include "socks5.h"
 #include "util.h"
 #include "wire.h"
@@ -54,6 +55,8 @@ static void	link_write_cb(struct bufferevent *, void *);
 static void	link_event_cb(struct bufferevent *, short, void *);
 static void	link_timer_cb(int, short, void *);
 static void	link_ack_cb(int, short, void *);
+static void	link_hold_cb(int, short, void *);
+static int	handle_msg(struct link *, const uint8_t *, size_t);
 static void	link_drained(void *);
 static int	link_send(struct link *, uint8_t type, const uint8_t *body,
 		    size_t len);
@@ -277,7 +280,9 @@ link_new(int fd, int outbound, struct peer *peer, const struct sockaddr *sa,
 	l->bev = bufferevent_socket_new(netctx->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	l->ev_timer = evtimer_new(netctx->base, link_timer_cb, l);
 	l->ev_ack = evtimer_new(netctx->base, link_ack_cb, l);
-	if (l->bev == NULL || l->ev_timer == NULL || l->ev_ack == NULL)
+	l->ev_hold = evtimer_new(netctx->base, link_hold_cb, l);
+	if (l->bev == NULL || l->ev_timer == NULL || l->ev_ack == NULL ||
+	    l->ev_hold == NULL)
 		fatalx("%s: out of memory", __func__);
 	outbuf_init(&l->ob, netctx->base, l->bev, link_drained, l);
 	bufferevent_setcb(l->bev, link_read_cb, link_write_cb, link_event_cb, l);
@@ -339,6 +344,8 @@ link_free(struct link *l)
 	nc_aead_clear(&l->recv);
 	event_free(l->ev_timer);
 	event_free(l->ev_ack);
+	if (l->ev_hold != NULL)
+		event_free(l->ev_hold);
 	outbuf_clear(&l->ob);
 	bufferevent_free(l->bev);
 	if (l->rbuf != NULL) {
@@ -357,6 +364,9 @@ schedule_free(struct link *l)
 	(void)bufferevent_disable(l->bev, EV_READ);
 	evtimer_del(l->ev_ack);
 	evtimer_del(l->ev_timer);
+	if (l->ev_hold != NULL)
+		evtimer_del(l->ev_hold);
+	l->held_session = 0;
 	/* The CLOSE goes now, or is left to the bufferevent to finish. */
 	outbuf_flush(&l->ob);
 	if (outbuf_length(&l->ob) == 0)
@@ -509,17 +519,61 @@ schedule_ack(struct link *l, int now)
 		(void)evtimer_add(l->ev_ack, &tv);
 }
 
+/*
+ * Stop reading until the session a MSG is for has room (or is gone), or
+ * for SESSION_HOLD_MS; the opened MSG stays in rbuf, which no other
+ * record touches meanwhile (see session_hold_for()).
+ */
+static int
+link_hold(struct link *l, uint64_t session, size_t len)
+{
+	struct timeval	tv = { 0, SESSION_HOLD_MS * 1000 };
+
+	l->held_session = session;
+	l->held_len = len;
+	(void)evtimer_add(l->ev_hold, &tv);
+	return 1;
+}
+
+/* Deliver the held MSG again, then the records read behind it. */
+void
+link_resume(struct link *l)
+{
+	if (l->held_session == 0)
+		return;
+	l->held_session = 0;
+	evtimer_del(l->ev_hold);
+	if (l->state != LINK_UP || handle_msg(l, l->rbuf, l->held_len) != 0)
+		return;
+	bufferevent_trigger(l->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void
+link_hold_cb(int fd, short ev, void *arg)
+{
+	struct link	*l = arg;
+
+	(void)fd;
+	(void)ev;
+	net_hold_expired(l->held_session);
+	link_resume(l);
+}
+
+/* 0, 1: held (link_hold()), or -1: the link is closing. */
 static int
 handle_msg(struct link *l, const uint8_t *body, size_t len)
 {
 	struct relay_view	v;
 	uint8_t			nak[RELAY_NAK_LEN];
 	uint8_t			status;
+	uint64_t		session;
 
 	if (relay_in_parse_msg(body, len, &v) == -1) {
 		link_close(l, CLOSE_PROTOCOL, "malformed MSG");
 		return -1;
 	}
+	if ((session = net_hold_for(&v)) != 0)
+		return link_hold(l, session, len);
 	if (relay_in_accept(&l->peer->in, v.id) == RELAY_NEW) {
 		status = net_deliver(l->peer, &v);
 		if (status != ST_OK) {
@@ -562,7 +616,7 @@ handle_ack_nak(struct link *l, uint8_t type, const uint8_t *body, size_t len)
 	return 0;
 }
 
-/* One opened record of an up link.  -1: the link is closing. */
+/* One opened record of an up link.  -1: the link is closing, 1: held. */
 static int
 handle_up_record(struct link *l, uint8_t type, const uint8_t *body,
     size_t len)
@@ -763,8 +817,11 @@ link_read_cb(struct bufferevent *bev, void *arg)
 	uint8_t		 hdr[REC_HDR];
 	size_t		 have, min, max;
 	uint32_t	 len;
-	int		 budget;
+	int		 budget, rv;
 
+	/* Waiting for a session: what came stays in the input buffer. */
+	if (l->held_session != 0)
+		return;
 	if (l->state != LINK_CLOSING)
 		net_read_more(bev, LINK_READ_HIGH);
 	/* Bounded per call: let other links run; re-armed below. */
@@ -794,10 +851,13 @@ link_read_cb(struct bufferevent *bev, void *arg)
 		}
 		if (have < REC_HDR + (size_t)len)
 			return;
-		if (handle_record(l, evbuffer_pullup(in, REC_HDR + len),
-		    REC_HDR + len) == -1)
+		rv = handle_record(l, evbuffer_pullup(in, REC_HDR + len),
+		    REC_HDR + len);
+		if (rv == -1)
 			return;
 		(void)evbuffer_drain(in, REC_HDR + len);
+		if (rv == 1)
+			return;		/* held: link_resume() goes on */
 	}
 	/* More may be buffered: come back after other events. */
 	bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);

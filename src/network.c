@@ -588,6 +588,31 @@ net_deliver(struct peer *p, const struct relay_view *v)
 	return session_deliver_remote(p, v);
 }
 
+uint64_t
+net_hold_for(const struct relay_view *v)
+{
+	return session_hold_for(v);
+}
+
+void
+net_hold_expired(uint64_t session)
+{
+	session_hold_expired(session);
+}
+
+/* A session has room again (or is gone): links waiting for it go on. */
+void
+net_session_drained(uint64_t session)
+{
+	struct link	*l, *next;
+
+	for (l = TAILQ_FIRST(&netctx->links); l != NULL; l = next) {
+		next = TAILQ_NEXT(l, entry);
+		if (l->held_session == session)
+			link_resume(l);
+	}
+}
+
 void
 net_completed(void *arg, uint64_t cookie, uint64_t id, uint8_t status)
 {

@@ -56,6 +56,9 @@ struct link {
 	struct outbuf		 ob;		/* what goes out, see outbuf.h */
 	struct event		*ev_timer;	/* handshake timeout, keepalive */
 	struct event		*ev_ack;	/* delayed cumulative ACK */
+	struct event		*ev_hold;	/* bound on held_session */
+	uint64_t		 held_session;	/* a MSG in rbuf waits for it */
+	size_t			 held_len;
 	size_t			 unacked_bytes;	/* MSG bodies since the ACK */
 	struct handshake	*hs;
 	struct socks5		*socks;		/* until the tunnel is open */
@@ -138,6 +141,9 @@ void		 net_link_up(struct link *);
 void		 net_link_gone(struct link *, int was_up);
 void		 net_link_writable(struct link *);
 uint8_t		 net_deliver(struct peer *, const struct relay_view *);
+uint64_t	 net_hold_for(const struct relay_view *);
+void		 net_hold_expired(uint64_t session);
+void		 net_session_drained(uint64_t session);
 void		 net_completed(void *arg, uint64_t cookie, uint64_t id,
 		    uint8_t status);
 /* Read what the socket holds, up to max bytes buffered (see network.c). */
@@ -152,6 +158,7 @@ void		 link_unwrapped(struct link *, const uint8_t u[NC_SHA256_LEN]);
 void		 link_close(struct link *, uint8_t reason, const char *why);
 void		 link_free(struct link *);
 void		 link_kick(struct link *);	/* send queued MSGs */
+void		 link_resume(struct link *);	/* a held MSG, again */
 int		 link_output_full(const struct link *);
 const char	*link_state_name(enum link_state);
 void		 monotime(struct timespec *);

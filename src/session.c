@@ -48,7 +48,10 @@ struct session {
 	struct peer		*waiting;	/* paused for this peer */
 	pid_t			 pid;
 	uid_t			 uid;
-	struct timespec		 last_drain;	/* output last emptied */
+	struct timespec		 last_drain;	/* output last drained */
+	int			 full;		/* a MSG waits for room */
+	struct timespec		 full_since;
+	int			 congested;	/* waited too long: refuse */
 };
 TAILQ_HEAD(session_list, session);
 
@@ -105,6 +108,9 @@ session_by_id(uint64_t id)
 static void
 session_free(struct session *s, const char *why)
 {
+	uint64_t	id = s->id;
+	int		full = s->full;
+
 	log_info("session %s (pid %ld uid %u): %s", s->attached ? s->name :
 	    "-", (long)s->pid, (unsigned)s->uid, why);
 	if (s->waiting != NULL)
@@ -114,6 +120,9 @@ session_free(struct session *s, const char *why)
 	bufferevent_free(s->bev);
 	S.count--;
 	free(s);
+	/* A link holding a MSG for it delivers it now: to nobody. */
+	if (full)
+		net_session_drained(id);
 }
 
 /* Queue one record to a session: u32 len | u8 type | parts. */
@@ -457,13 +466,70 @@ session_read_cb(struct bufferevent *bev, void *arg)
 		bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
-/* The output emptied (whether libevent or outbuf.c wrote it). */
+/*
+ * The output went under the low mark, half the queue (whether libevent
+ * or outbuf.c wrote it): a link holding a MSG for this session goes on.
+ */
 static void
 session_drained(void *arg)
 {
 	struct session	*s = arg;
 
 	monotime(&s->last_drain);
+	if ((s->full || s->congested) &&
+	    outbuf_length(&s->ob) <= netctx->ns.session_queue / 2) {
+		s->full = 0;
+		s->congested = 0;
+		net_session_drained(s->id);
+	}
+}
+
+/*
+ * A MSG from a peer for one session whose queue is full: rather than
+ * refusing it at once (the sender would have to send it again), the
+ * link stops reading and waits for the session to drain, so a reader
+ * that is merely slower than the link for a moment loses nothing.  The
+ * wait is bounded: a session full for SESSION_HOLD_MS is congested and
+ * refused busy, as before, until it drains to half its queue, so that
+ * one program that stops reading holds up the other sessions of a link
+ * for at most that long.  Returns the id of the session to wait for,
+ * or 0: deliver now.
+ */
+uint64_t
+session_hold_for(const struct relay_view *v)
+{
+	struct session	*s;
+	struct timespec	 now;
+
+	if ((v->tolen == 1 && v->to[0] == '*') ||
+	    (s = session_by_name(v->to, v->tolen)) == NULL ||
+	    s->congested || v->len > netctx->ns.session_queue ||
+	    outbuf_length(&s->ob) + v->len <= netctx->ns.session_queue)
+		return 0;
+	monotime(&now);
+	if (!s->full) {
+		s->full = 1;
+		s->full_since = now;
+	} else if (timespec_diff(&now, &s->full_since) * 1000 >=
+	    SESSION_HOLD_MS) {
+		session_hold_expired(s->id);
+		return 0;
+	}
+	return s->id;
+}
+
+/* A link waited SESSION_HOLD_MS for this session: refuse from now on. */
+void
+session_hold_expired(uint64_t id)
+{
+	struct session	*s;
+
+	if ((s = session_by_id(id)) == NULL || s->congested)
+		return;
+	s->congested = 1;
+	log_debug("session %s (pid %ld): queue full for %d ms: refusing "
+	    "messages until it reads", s->name, (long)s->pid,
+	    SESSION_HOLD_MS);
 }
 
 static void
@@ -541,6 +607,9 @@ accept_cb(int lfd, short ev, void *arg)
 		    session_event_cb, s);
 		/* Read no more than a couple of records ahead. */
 		bufferevent_setwatermark(s->bev, EV_READ, 0, SESSION_READ_HIGH);
+		/* Drained to half: see session_hold_for(). */
+		bufferevent_setwatermark(s->bev, EV_WRITE,
+		    netctx->ns.session_queue / 2, 0);
 		/* Whole records per system call, not libevent's 16 KiB. */
 		(void)bufferevent_set_max_single_read(s->bev, SESSION_READ_HIGH);
 		(void)bufferevent_set_max_single_write(s->bev,

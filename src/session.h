@@ -16,6 +16,10 @@ void	session_init(struct event_base *, int listen_fd);
 uint8_t	session_deliver_remote(struct peer *, const struct relay_view *);
 /* A relayed message completed: cookie is what session.c gave relay. */
 void	session_completed(uint64_t cookie, uint64_t id, uint8_t status);
+/* A MSG for a full session: the id to wait for (session.c), or 0. */
+uint64_t session_hold_for(const struct relay_view *);
+void	session_hold_expired(uint64_t id);
+#define SESSION_HOLD_MS	100	/* longest wait for one full session */
 /* A peer's link can take more: resume the sessions that wait for it. */
 void	session_peer_writable(struct peer *);
 /* Once a second: cut off sessions that stopped reading. */

@@ -104,7 +104,9 @@ up_link(int fd, int c)
 	l->bev = bufferevent_socket_new(netctx->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	l->ev_timer = evtimer_new(netctx->base, link_timer_cb, l);
 	l->ev_ack = evtimer_new(netctx->base, link_ack_cb, l);
-	if (l->bev == NULL || l->ev_timer == NULL || l->ev_ack == NULL)
+	l->ev_hold = evtimer_new(netctx->base, link_hold_cb, l);
+	if (l->bev == NULL || l->ev_timer == NULL || l->ev_ack == NULL ||
+	    l->ev_hold == NULL)
 		fuzz_fail("libevent");
 	outbuf_init(&l->ob, netctx->base, l->bev, link_drained, l);
 	bufferevent_setcb(l->bev, link_read_cb, link_write_cb, link_event_cb,

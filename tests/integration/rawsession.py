@@ -23,6 +23,14 @@ without libnetcrypt's own checks, to play a hostile or broken program.
                                                 receipts; prints "delivered
                                                 N" or "failed N STATUS" or
                                                 "unanswered N" for each
+  rawsession.py SOCKET burst NAME TO COUNT BYTES
+                                                COUNT messages of BYTES, at
+                                                most 32 without a receipt, as
+                                                fast as they go; prints "ok N
+                                                busy M other K"
+  rawsession.py SOCKET pauser NAME COUNT MS     read COUNT DELIVERs, stopping
+                                                MS milliseconds after every
+                                                16; prints "got N"
 Everything is bounded in time; only the given UNIX socket is used."""
 import hashlib, os, socket, struct, sys, time
 
@@ -144,6 +152,10 @@ def main():
         attaches(path, sys.argv[3], int(sys.argv[4]))
     elif cmd == "stream":
         stream(path, sys.argv[3], sys.argv[4], float(sys.argv[5]), sys.argv[6])
+    elif cmd == "burst":
+        burst(path, sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
+    elif cmd == "pauser":
+        pauser(path, sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
     elif cmd == "spoof":
         s = attach(path, sys.argv[3])
         fake = sys.argv[5].encode()
@@ -208,6 +220,41 @@ def stream(path, name, to, seconds, prefix):
     for cid in sorted(outstanding):
         report("unanswered %d" % cid)
     report("sent %d" % n)
+
+def burst(path, name, to, count, size):
+    s = attach(path, name)
+    payload = bytes([0]) + b"b" * (size - 1)
+    sent = answered = 0
+    status = {}
+    deadline = time.time() + 60
+    s.settimeout(10)
+    while answered < count and time.time() < deadline:
+        while sent < count and sent - answered < 32:
+            sent += 1
+            send(s, sent, to, payload)
+        t, b = read_rec(s)
+        if t == 4:
+            st = b[8]
+            status[st] = status.get(st, 0) + 1
+            answered += 1
+    ok = status.pop(0, 0)
+    busy = status.pop(9, 0)
+    print("ok %d busy %d other %d" % (ok, busy, sum(status.values())))
+
+def pauser(path, name, count, ms):
+    s = attach(path, name)
+    got = 0
+    deadline = time.time() + 60
+    try:
+        while got < count and time.time() < deadline:
+            t, b = read_rec(s)
+            if t == 5:
+                got += 1
+                if got % 16 == 0:
+                    time.sleep(ms / 1000.0)
+    except (OSError, EOFError):
+        pass
+    print("got %d" % got)
 
 def attaches(path, taken, count):
     s = socket.socket(socket.AF_UNIX)

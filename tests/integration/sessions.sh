@@ -134,6 +134,19 @@ check "evil names: ../escaped not created" test ! -e "$T_DIR/evil/escaped" -a ! 
 check "evil names: the listener reported each as failed" test "$(grep -c 'rejected' "$T_DIR/eve.out.err")" = 9
 kill "$LPID" 2>/dev/null; wait "$LPID" 2>/dev/null
 
+# --- a reader that pauses now and then: nothing refused, nothing lost -----
+# 192 messages of 60000 bytes, 32 in flight, to a reader that stops for
+# 30 ms after every 16: its 1 MiB queue fills in each pause, and the link
+# waits for it (at most 100 ms) rather than refusing messages as busy.
+$RAW "$T_DIR/b/session.sock" pauser pauser 192 30 > "$T_DIR/pauser.out" 2>&1 &
+RPID=$!
+T_PIDS="$T_PIDS $RPID"
+wait_for 50 attached b pauser
+$RAW "$T_DIR/a/session.sock" burst burster pauser@b 192 60000 > "$T_DIR/burst.out" 2>&1
+check "pausing reader: every message ok, none refused busy" grep -q "^ok 192 busy 0 other 0$" "$T_DIR/burst.out"
+wait "$RPID"
+check "pausing reader: ... and it got all 192" grep -q "^got 192$" "$T_DIR/pauser.out"
+
 # --- a session that stops reading is cut off; others are unaffected --------
 $RAW "$T_DIR/b/session.sock" sink slow 8 > "$T_DIR/sink.out" 2>&1 &
 SPID=$!
