@@ -575,7 +575,10 @@ handle_msg(struct link *l, const uint8_t *body, size_t len)
 	if ((session = net_hold_for(&v)) != 0)
 		return link_hold(l, session, len);
 	if (relay_in_accept(&l->peer->in, v.id) == RELAY_NEW) {
-		status = net_deliver(l->peer, &v);
+		/* A large payload may take rbuf with it (session.c). */
+		status = net_deliver(l->peer, &v, &l->rbuf);
+		if (l->rbuf == NULL)
+			l->rbuf_dirty = 0;
 		if (status != ST_OK) {
 			relay_in_naked(&l->peer->in, v.id);
 			relay_encode_nak(nak, v.id, status);

@@ -583,9 +583,9 @@ net_link_gone(struct link *l, int was_up)
 }
 
 uint8_t
-net_deliver(struct peer *p, const struct relay_view *v)
+net_deliver(struct peer *p, const struct relay_view *v, uint8_t **block)
 {
-	return session_deliver_remote(p, v);
+	return session_deliver_remote(p, v, block);
 }
 
 uint64_t

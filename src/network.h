@@ -140,7 +140,8 @@ void		 net_request_unwrap(struct link *, const struct kh_unwrap_req *,
 void		 net_link_up(struct link *);
 void		 net_link_gone(struct link *, int was_up);
 void		 net_link_writable(struct link *);
-uint8_t		 net_deliver(struct peer *, const struct relay_view *);
+uint8_t		 net_deliver(struct peer *, const struct relay_view *,
+		    uint8_t **block);
 uint64_t	 net_hold_for(const struct relay_view *);
 void		 net_hold_expired(uint64_t session);
 void		 net_session_drained(uint64_t session);

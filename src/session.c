@@ -36,6 +36,7 @@
 #define SESSION_READ_BURST	256	/* records per read callback */
 #define SESSION_READ_HIGH	(4 * SP_MAX_LEN)	/* bytes read ahead */
 #define SESSION_ADDR_MAX	(2 * NC_NAME_MAX + 2)	/* "name@peer" */
+#define SESSION_HANDOVER_MIN	(16 * 1024)	/* see session_write_ref() */
 
 struct session {
 	TAILQ_ENTRY(session)	 entry;
@@ -125,10 +126,22 @@ session_free(struct session *s, const char *why)
 		net_session_drained(id);
 }
 
-/* Queue one record to a session: u32 len | u8 type | parts. */
+static void
+free_block(const void *data, size_t len, void *block)
+{
+	(void)data;
+	(void)len;
+	free(block);
+}
+
+/*
+ * Queue one record to a session: u32 len | u8 type | parts.  With block,
+ * the malloc()ed memory that b lies in, b is not copied: the queue keeps
+ * a reference and frees block once it is written (or the session gone).
+ */
 static int
-session_write(struct session *s, uint8_t type, const void *a, size_t alen,
-    const void *b, size_t blen)
+session_write_ref(struct session *s, uint8_t type, const void *a,
+    size_t alen, const void *b, size_t blen, uint8_t **block)
 {
 	struct evbuffer	*out = outbuf_queue(&s->ob);
 	uint8_t		 hdr[SP_HDR_LEN];
@@ -138,10 +151,23 @@ session_write(struct session *s, uint8_t type, const void *a, size_t alen,
 	put_u32(hdr, (uint32_t)(1 + alen + blen));
 	hdr[4] = type;
 	if (evbuffer_add(out, hdr, sizeof(hdr)) == -1 ||
-	    (alen > 0 && evbuffer_add(out, a, alen) == -1) ||
-	    (blen > 0 && evbuffer_add(out, b, blen) == -1))
+	    (alen > 0 && evbuffer_add(out, a, alen) == -1))
+		return -1;
+	if (blen > 0 && block != NULL && *block != NULL &&
+	    evbuffer_add_reference(out, b, blen, free_block, *block) == 0) {
+		*block = NULL;
+		return 0;
+	}
+	if (blen > 0 && evbuffer_add(out, b, blen) == -1)
 		return -1;
 	return 0;
+}
+
+static int
+session_write(struct session *s, uint8_t type, const void *a, size_t alen,
+    const void *b, size_t blen)
+{
+	return session_write_ref(s, type, a, alen, b, blen, NULL);
 }
 
 static void
@@ -160,7 +186,7 @@ send_receipt(struct session *s, uint64_t cid, uint8_t status)
  */
 static uint8_t
 deliver_one(struct session *s, const char *from, size_t fromlen,
-    const uint8_t *payload, size_t len)
+    const uint8_t *payload, size_t len, uint8_t **block)
 {
 	uint8_t	hdr[1 + SESSION_ADDR_MAX];
 
@@ -169,7 +195,11 @@ deliver_one(struct session *s, const char *from, size_t fromlen,
 		return ST_BUSY;
 	hdr[0] = (uint8_t)fromlen;
 	memcpy(hdr + 1, from, fromlen);
-	if (session_write(s, SP_DELIVER, hdr, 1 + fromlen, payload, len) == -1)
+	/* A small payload is cheaper to copy than to hand over. */
+	if (len < SESSION_HANDOVER_MIN)
+		block = NULL;
+	if (session_write_ref(s, SP_DELIVER, hdr, 1 + fromlen, payload, len,
+	    block) == -1)
 		return ST_BUSY;
 	return ST_OK;
 }
@@ -177,7 +207,8 @@ deliver_one(struct session *s, const char *from, size_t fromlen,
 /* To one name or to every session but the sender ("*"). */
 static uint8_t
 deliver_local(struct session *except, const char *to, size_t tolen,
-    const char *from, size_t fromlen, const uint8_t *payload, size_t len)
+    const char *from, size_t fromlen, const uint8_t *payload, size_t len,
+    uint8_t **block)
 {
 	struct session	*s;
 	int		 any = 0, delivered = 0;
@@ -188,18 +219,20 @@ deliver_local(struct session *except, const char *to, size_t tolen,
 			    strncmp(s->name, "anon-", 5) == 0)
 				continue;
 			any = 1;
-			if (deliver_one(s, from, fromlen, payload, len) == ST_OK)
+			if (deliver_one(s, from, fromlen, payload, len,
+			    NULL) == ST_OK)
 				delivered = 1;
 		}
 		return delivered ? ST_OK : (any ? ST_BUSY : ST_NO_SUCH_SESSION);
 	}
 	if ((s = session_by_name(to, tolen)) == NULL)
 		return ST_NO_SUCH_SESSION;
-	return deliver_one(s, from, fromlen, payload, len);
+	return deliver_one(s, from, fromlen, payload, len, block);
 }
 
 uint8_t
-session_deliver_remote(struct peer *p, const struct relay_view *v)
+session_deliver_remote(struct peer *p, const struct relay_view *v,
+    uint8_t **block)
 {
 	char	from[SESSION_ADDR_MAX];
 	int	n;
@@ -209,7 +242,7 @@ session_deliver_remote(struct peer *p, const struct relay_view *v)
 	if (n < 0 || (size_t)n >= sizeof(from))
 		return ST_REJECTED;
 	return deliver_local(NULL, v->to, v->tolen, from, (size_t)n,
-	    v->payload, v->len);
+	    v->payload, v->len, block);
 }
 
 void
@@ -333,7 +366,7 @@ handle_send(struct session *s, const uint8_t *body, size_t len)
 	else if (at == NULL || (strlen(netctx->ns.name) == tolen - namelen -
 	    1 && memcmp(at + 1, netctx->ns.name, tolen - namelen - 1) == 0))
 		st = deliver_local(s, to, namelen, s->name, strlen(s->name),
-		    body, len);
+		    body, len, NULL);
 	else if ((p = peer_by_name(at + 1, tolen - namelen - 1)) == NULL)
 		st = ST_NO_SUCH_PEER;
 	else {

@@ -12,8 +12,13 @@ struct relay_view;
 struct event_base;
 
 void	session_init(struct event_base *, int listen_fd);
-/* A message from a peer for our sessions: returns an ST_* status. */
-uint8_t	session_deliver_remote(struct peer *, const struct relay_view *);
+/*
+ * A message from a peer for our sessions: returns an ST_* status.  The
+ * payload lies in *block, malloc()ed: a session that keeps the payload
+ * by reference takes the block and sets *block to NULL.
+ */
+uint8_t	session_deliver_remote(struct peer *, const struct relay_view *,
+	    uint8_t **block);
 /* A relayed message completed: cookie is what session.c gave relay. */
 void	session_completed(uint64_t cookie, uint64_t id, uint8_t status);
 /* A MSG for a full session: the id to wait for (session.c), or 0. */
