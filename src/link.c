@@ -56,6 +56,8 @@ static void	link_event_cb(struct bufferevent *, short, void *);
 static void	link_timer_cb(int, short, void *);
 static void	link_ack_cb(int, short, void *);
 static void	link_hold_cb(int, short, void *);
+static int	link_input(void *);
+static void	link_input_error(void *, short);
 static int	handle_msg(struct link *, const uint8_t *, size_t);
 static void	link_drained(void *);
 static int	link_send(struct link *, uint8_t type, const uint8_t *body,
@@ -285,15 +287,15 @@ link_new(int fd, int outbound, struct peer *peer, const struct sockaddr *sa,
 	    l->ev_hold == NULL)
 		fatalx("%s: out of memory", __func__);
 	outbuf_init(&l->ob, netctx->base, l->bev, link_drained, l);
-	bufferevent_setcb(l->bev, link_read_cb, link_write_cb, link_event_cb, l);
-	bufferevent_setwatermark(l->bev, EV_READ, 0, LINK_READ_HIGH);
+	inbuf_init(&l->ib, netctx->base, l->bev, LINK_READ_HIGH, link_input,
+	    link_input_error, l);
+	bufferevent_setcb(l->bev, NULL, link_write_cb, link_event_cb, l);
 	bufferevent_setwatermark(l->bev, EV_WRITE, LINK_OUT_LOW, 0);
 	/*
-	 * libevent reads and writes 16 KiB at a time by default: a full
-	 * record would take five system calls each way.
+	 * libevent writes 16 KiB at a time by default: a full record would
+	 * take five system calls.
 	 */
-	if (bufferevent_set_max_single_read(l->bev, LINK_IO_MAX) == -1 ||
-	    bufferevent_set_max_single_write(l->bev, LINK_IO_MAX) == -1)
+	if (bufferevent_set_max_single_write(l->bev, LINK_IO_MAX) == -1)
 		fatalx("%s: bufferevent I/O size", __func__);
 	TAILQ_INSERT_TAIL(&netctx->links, l, entry);
 	l->pending = 1;
@@ -307,9 +309,11 @@ link_new(int fd, int outbound, struct peer *peer, const struct sockaddr *sa,
 			link_close(l, CLOSE_NORMAL, "connect failed");
 			return l;
 		}
-	} else
+	} else {
 		start_handshake(l);
-	if (bufferevent_enable(l->bev, EV_READ | EV_WRITE) == -1)
+		inbuf_enable(&l->ib);
+	}
+	if (bufferevent_enable(l->bev, EV_WRITE) == -1)
 		fatalx("%s: bufferevent_enable", __func__);
 	return l;
 }
@@ -347,6 +351,7 @@ link_free(struct link *l)
 	if (l->ev_hold != NULL)
 		event_free(l->ev_hold);
 	outbuf_clear(&l->ob);
+	inbuf_clear(&l->ib);
 	bufferevent_free(l->bev);
 	if (l->rbuf != NULL) {
 		OPENSSL_cleanse(l->rbuf, l->rbuf_dirty);
@@ -361,7 +366,7 @@ schedule_free(struct link *l)
 {
 	l->state = LINK_CLOSING;
 	link_unpend(l);
-	(void)bufferevent_disable(l->bev, EV_READ);
+	inbuf_disable(&l->ib);
 	evtimer_del(l->ev_ack);
 	evtimer_del(l->ev_timer);
 	if (l->ev_hold != NULL)
@@ -545,7 +550,7 @@ link_resume(struct link *l)
 	evtimer_del(l->ev_hold);
 	if (l->state != LINK_UP || handle_msg(l, l->rbuf, l->held_len) != 0)
 		return;
-	bufferevent_trigger(l->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+	inbuf_again(&l->ib);
 }
 
 static void
@@ -758,8 +763,8 @@ link_unwrapped(struct link *l, const uint8_t u[NC_SHA256_LEN])
 		fatalx("%s: write", __func__);
 	l->bytes_out += finlen;
 	l->state = LINK_FINISHED;
-	/* Records may have arrived meanwhile: look at them now. */
-	link_read_cb(l->bev, l);
+	/* Records may have arrived meanwhile: look at them next. */
+	inbuf_again(&l->ib);
 }
 
 static int
@@ -825,8 +830,6 @@ link_read_cb(struct bufferevent *bev, void *arg)
 	/* Waiting for a session: what came stays in the input buffer. */
 	if (l->held_session != 0)
 		return;
-	if (l->state != LINK_CLOSING)
-		net_read_more(bev, LINK_READ_HIGH);
 	/* Bounded per call: let other links run; re-armed below. */
 	for (budget = 0; budget < 256; budget++) {
 		if (l->state == LINK_UNWRAP || l->state == LINK_CLOSING ||
@@ -863,7 +866,25 @@ link_read_cb(struct bufferevent *bev, void *arg)
 			return;		/* held: link_resume() goes on */
 	}
 	/* More may be buffered: come back after other events. */
-	bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+	inbuf_again(&l->ib);
+}
+
+/* inbuf.c's callbacks: a link is never freed while it reads. */
+static int
+link_input(void *arg)
+{
+	struct link	*l = arg;
+
+	link_read_cb(l->bev, l);
+	return 0;
+}
+
+static void
+link_input_error(void *arg, short what)
+{
+	struct link	*l = arg;
+
+	link_event_cb(l->bev, what, l);
 }
 
 /* Under the low mark: more from the queue, then from sessions. */
@@ -905,6 +926,7 @@ link_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	if (what & BEV_EVENT_CONNECTED) {
 		log_debug("link %s (%s): connected", l->addr, l->peer->name);
+		inbuf_enable(&l->ib);
 		if (l->socks != NULL) {
 			l->state = LINK_SOCKS;
 			socks_send(l);		/* the greeting */

@@ -1176,7 +1176,7 @@ network_main(void)
 	(void)mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
 #endif
 #ifdef M_MMAP_THRESHOLD
-	/* Nor map and unmap each read buffer of net_read_more(). */
+	/* Nor map and unmap each read buffer of inbuf.c. */
 	(void)mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
 #endif
 	memset(&net, 0, sizeof(net));
@@ -1217,49 +1217,4 @@ network_main(void)
 	if (event_base_dispatch(netctx->base) == -1)
 		fatalx("event loop failed");
 	exit(0);
-}
-
-/*
- * libevent 2.1 reads at most 4 KiB a call (EVBUFFER_MAX_READ) whatever
- * the bufferevent's limits: a 64 KiB record took 16 reads and as many
- * FIONREAD ioctls.  A read callback calls this first to take, in one
- * readv, what the socket holds, up to max bytes buffered (its read
- * watermark).  EOF and errors are left to libevent's next read, which
- * the level-triggered event still makes.
- */
-#define NET_EVBUFFER_MAX_READ	4096	/* libevent 2.1's buffer.c */
-
-void
-net_read_more(struct bufferevent *bev, size_t max)
-{
-	struct evbuffer		*in = bufferevent_get_input(bev);
-	struct evbuffer_iovec	 v[2];
-	size_t			 have = evbuffer_get_length(in), left;
-	ssize_t			 n;
-	int			 nv, i;
-
-	/* Less than 4 KiB: libevent's read was not cut short. */
-	if (have < NET_EVBUFFER_MAX_READ || have >= max)
-		return;
-	/*
-	 * The bufferevent keeps the end of its input frozen outside its
-	 * own reads; thaw it for this one read, as libevent itself does.
-	 */
-	(void)evbuffer_unfreeze(in, 0);
-	if ((nv = evbuffer_reserve_space(in, (ev_ssize_t)(max - have), v,
-	    2)) <= 0) {
-		(void)evbuffer_freeze(in, 0);
-		return;
-	}
-	do
-		n = readv(bufferevent_getfd(bev), (struct iovec *)v, nv);
-	while (n == -1 && errno == EINTR);
-	left = n > 0 ? (size_t)n : 0;
-	for (i = 0; i < nv; i++) {
-		if (v[i].iov_len > left)
-			v[i].iov_len = left;
-		left -= v[i].iov_len;
-	}
-	(void)evbuffer_commit_space(in, v, nv);
-	(void)evbuffer_freeze(in, 0);
 }

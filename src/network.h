@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "netcryptd.h"
+#include "inbuf.h"
 #include "outbuf.h"
 #include "record.h"
 #include "relay.h"
@@ -54,6 +55,7 @@ struct link {
 	struct peer		*peer;		/* NULL until the HELLO names it */
 	struct bufferevent	*bev;
 	struct outbuf		 ob;		/* what goes out, see outbuf.h */
+	struct inbuf		 ib;		/* what comes in, see inbuf.h */
 	struct event		*ev_timer;	/* handshake timeout, keepalive */
 	struct event		*ev_ack;	/* delayed cumulative ACK */
 	struct event		*ev_hold;	/* bound on held_session */
@@ -148,7 +150,6 @@ void		 net_session_drained(uint64_t session);
 void		 net_completed(void *arg, uint64_t cookie, uint64_t id,
 		    uint8_t status);
 /* Read what the socket holds, up to max bytes buffered (see network.c). */
-void		 net_read_more(struct bufferevent *, size_t max);
 
 /* link.c */
 /* socks_dest: NULL for a direct link, else what to ask the proxy at sa. */

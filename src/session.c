@@ -44,6 +44,7 @@ struct session {
 	uint64_t		 id;
 	struct bufferevent	*bev;
 	struct outbuf		 ob;		/* what goes out, see outbuf.h */
+	struct inbuf		 ib;		/* what comes in, see inbuf.h */
 	char			 name[NC_NAME_MAX + 1];
 	int			 attached;
 	struct peer		*waiting;	/* paused for this peer */
@@ -73,7 +74,7 @@ static struct {
 	uint64_t		 next_anon;
 } S;
 
-static void	session_read_cb(struct bufferevent *, void *);
+static int	session_input(void *);
 static void	session_write_cb(struct bufferevent *, void *);
 static void	session_event_cb(struct bufferevent *, short, void *);
 
@@ -118,6 +119,7 @@ session_free(struct session *s, const char *why)
 		TAILQ_REMOVE(&S.waiting, s, wait_entry);
 	TAILQ_REMOVE(&S.sessions, s, entry);
 	outbuf_clear(&s->ob);
+	inbuf_clear(&s->ib);
 	bufferevent_free(s->bev);
 	S.count--;
 	free(s);
@@ -268,7 +270,7 @@ wait_for_peer(struct session *s, struct peer *p)
 		return;
 	s->waiting = p;
 	TAILQ_INSERT_TAIL(&S.waiting, s, wait_entry);
-	(void)bufferevent_disable(s->bev, EV_READ);
+	inbuf_disable(&s->ib);
 }
 
 void
@@ -282,9 +284,9 @@ session_peer_writable(struct peer *p)
 			continue;
 		TAILQ_REMOVE(&S.waiting, s, wait_entry);
 		s->waiting = NULL;
-		(void)bufferevent_enable(s->bev, EV_READ);
+		inbuf_enable(&s->ib);
 		/* Records may be buffered already: look at them now. */
-		bufferevent_trigger(s->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+		inbuf_again(&s->ib);
 	}
 }
 
@@ -465,39 +467,41 @@ handle_record(struct session *s, uint8_t type, const uint8_t *body,
 	}
 }
 
-static void
-session_read_cb(struct bufferevent *bev, void *arg)
+/* What the session sent: 0, or -1 when the session was freed. */
+static int
+session_input(void *arg)
 {
 	struct session	*s = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct evbuffer	*in = bufferevent_get_input(s->bev);
 	uint8_t		 hdr[SP_HDR_LEN];
 	const uint8_t	*rec;
 	uint32_t	 len;
 	int		 i;
 
-	if (s->waiting == NULL)
-		net_read_more(bev, SESSION_READ_HIGH);
 	for (i = 0; i < SESSION_READ_BURST && s->waiting == NULL; i++) {
 		if (evbuffer_copyout(in, hdr, SP_HDR_LEN) < SP_HDR_LEN)
-			return;
+			return 0;
 		len = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) |
 		    ((uint32_t)hdr[2] << 8) | hdr[3];
 		if (len < 1 || len > SP_MAX_LEN) {
 			session_free(s, "record length out of range");
-			return;
+			return -1;
 		}
 		if (evbuffer_get_length(in) < 4 + (size_t)len)
-			return;
+			return 0;
 		rec = evbuffer_pullup(in, 4 + len);
 		if (handle_record(s, rec[4], rec + SP_HDR_LEN, len - 1) == -1) {
 			session_free(s, "protocol error");
-			return;
+			return -1;
 		}
 		(void)evbuffer_drain(in, 4 + len);
 	}
+	/* More buffered: come back after other events. */
 	if (s->waiting == NULL && evbuffer_get_length(in) >= SP_HDR_LEN)
-		bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+		inbuf_again(&s->ib);
+	return 0;
 }
+
 
 /*
  * The output went under the low mark, half the queue (whether libevent
@@ -580,6 +584,12 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 	    "connection error");
 }
 
+static void
+session_input_error(void *arg, short what)
+{
+	session_event_cb(NULL, what, arg);
+}
+
 void
 session_tick(void)
 {
@@ -636,18 +646,19 @@ accept_cb(int lfd, short ev, void *arg)
 			fatalx("%s: bufferevent", __func__);
 		monotime(&s->last_drain);
 		outbuf_init(&s->ob, S.base, s->bev, session_drained, s);
-		bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
-		    session_event_cb, s);
 		/* Read no more than a couple of records ahead. */
-		bufferevent_setwatermark(s->bev, EV_READ, 0, SESSION_READ_HIGH);
+		inbuf_init(&s->ib, S.base, s->bev, SESSION_READ_HIGH,
+		    session_input, session_input_error, s);
+		bufferevent_setcb(s->bev, NULL, session_write_cb,
+		    session_event_cb, s);
 		/* Drained to half: see session_hold_for(). */
 		bufferevent_setwatermark(s->bev, EV_WRITE,
 		    netctx->ns.session_queue / 2, 0);
 		/* Whole records per system call, not libevent's 16 KiB. */
-		(void)bufferevent_set_max_single_read(s->bev, SESSION_READ_HIGH);
 		(void)bufferevent_set_max_single_write(s->bev,
 		    SESSION_READ_HIGH);
-		(void)bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+		(void)bufferevent_enable(s->bev, EV_WRITE);
+		inbuf_enable(&s->ib);
 		TAILQ_INSERT_TAIL(&S.sessions, s, entry);
 		S.count++;
 		log_debug("session connected (pid %ld uid %u)", (long)s->pid,

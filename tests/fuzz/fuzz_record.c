@@ -109,8 +109,9 @@ up_link(int fd, int c)
 	    l->ev_hold == NULL)
 		fuzz_fail("libevent");
 	outbuf_init(&l->ob, netctx->base, l->bev, link_drained, l);
-	bufferevent_setcb(l->bev, link_read_cb, link_write_cb, link_event_cb,
-	    l);
+	inbuf_init(&l->ib, netctx->base, l->bev, LINK_READ_HIGH, link_input,
+	    link_input_error, l);
+	bufferevent_setcb(l->bev, NULL, link_write_cb, link_event_cb, l);
 	(void)snprintf(l->addr, sizeof(l->addr), "127.0.0.1:1");
 	monotime(&l->since);
 	l->last_rx = l->last_tx = l->last_update = l->since;

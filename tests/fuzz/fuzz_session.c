@@ -5,7 +5,7 @@
  * session.c is compiled into this file, so that its static record
  * handlers run as in the daemon: the input is what a program writes on
  * the session socket, put into a session's input buffer and read by
- * session_read_cb() (framing, ATTACH, SEND, PEERS).  Another session,
+ * session_input() (framing, ATTACH, SEND, PEERS).  Another session,
  * "bob", is attached, so SENDs can be delivered locally, and one peer,
  * "hosta", is configured but down, so SENDs to "name@hosta" are queued
  * for it (and complete as unreachable at the end).
@@ -73,7 +73,9 @@ new_session(int *other)
 		fuzz_fail("bufferevent");
 	monotime(&s->last_drain);
 	outbuf_init(&s->ob, S.base, s->bev, session_drained, s);
-	bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
+	inbuf_init(&s->ib, S.base, s->bev, SESSION_READ_HIGH, session_input,
+	    session_input_error, s);
+	bufferevent_setcb(s->bev, NULL, session_write_cb,
 	    session_event_cb, s);
 	TAILQ_INSERT_TAIL(&S.sessions, s, entry);
 	S.count++;
@@ -100,7 +102,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	bob = new_session(&fd_bob);
 	feed(bob->bev, attach_bob, sizeof(attach_bob));
-	session_read_cb(bob->bev, bob);
+	(void)session_input(bob);
 	if (session_by_name("bob", 3) == NULL)
 		fuzz_fail("bob did not attach");
 
@@ -117,7 +119,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		before = evbuffer_get_length(in);
 		if (s->waiting != NULL)
 			session_peer_writable(s->waiting);
-		session_read_cb(s->bev, s);
+		(void)session_input(s);
 		if (session_by_id(id) == NULL ||
 		    evbuffer_get_length(in) == before)
 			break;
