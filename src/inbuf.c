@@ -112,6 +112,13 @@ inbuf_read(struct inbuf *ib, int fd)
 		errno = ENOMEM;
 		return -1;
 	}
+	/* The space reserved may be larger than asked: read no more. */
+	left = want;
+	for (i = 0; i < nv; i++) {
+		if (v[i].iov_len > left)
+			v[i].iov_len = left;
+		left -= v[i].iov_len;
+	}
 	do
 		n = readv(fd, (struct iovec *)v, nv);
 	while (n == -1 && errno == EINTR);
