@@ -720,6 +720,16 @@ nc__pump(struct nc_session *s, int timeout_ms)
 	/* Events are there already: only look, do not wait. */
 	if (s->qcount != q0)
 		timeout_ms = 0;
+	/*
+	 * Only to read, and not to wait: the receive itself says whether
+	 * anything came.  A poll first would cost a program that polls
+	 * nc_fd() itself one system call more for every message it reads.
+	 */
+	if (timeout_ms == 0 && pfd.events == POLLIN) {
+		if (read_in(s) == -1)
+			return -1;
+		return parse_in(s);
+	}
 	rv = poll(pfd.events != 0 ? &pfd : NULL, pfd.events != 0 ? 1 : 0,
 	    timeout_ms);
 	if (rv == -1) {
