@@ -6,7 +6,6 @@
 
 #include <sys/uio.h>
 #include <errno.h>
-#include <stdlib.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>

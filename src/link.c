@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "handshake.h"
 #include "log.h"
+#include "inbuf.h"
 #include "network.h"
 #include "outbuf.h"
 #include "record.h"
@@ -45,7 +46,7 @@
 #define LINK_UPDATE_SECONDS	3600	/* key update at least hourly */
 #define LINK_OUT_HIGH		(1024 * 1024)	/* stop feeding the link */
 #define LINK_OUT_LOW		(256 * 1024)	/* feed it again */
-#define LINK_IO_MAX		(256 * 1024)	/* bytes per read or write */
+#define LINK_IO_MAX		(256 * 1024)	/* bytes per write */
 #define LINK_RBUF_LEN		NC_REC_MAXBODY	/* an opened record body */
 #define REC_HDR			4
 #define REC_SEALED_MAX		(REC_HDR + 1 + 65536 + 16)

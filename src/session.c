@@ -182,6 +182,14 @@ send_receipt(struct session *s, uint64_t cid, uint8_t status)
 	(void)session_write(s, SP_RECEIPT, body, sizeof(body), NULL, 0);
 }
 
+/* Whether len more bytes fit in the session's output queue. */
+static int
+session_has_room(const struct session *s, size_t len)
+{
+	return len <= netctx->ns.session_queue &&
+	    outbuf_length(&s->ob) <= netctx->ns.session_queue - len;
+}
+
 /*
  * DELIVER to one session, unless its output queue is full: then "busy",
  * and the sender (through its library) backs off and tries again.
@@ -192,8 +200,7 @@ deliver_one(struct session *s, const char *from, size_t fromlen,
 {
 	uint8_t	hdr[1 + SESSION_ADDR_MAX];
 
-	if (outbuf_length(&s->ob) + len >
-	    netctx->ns.session_queue)
+	if (!session_has_room(s, len))
 		return ST_BUSY;
 	hdr[0] = (uint8_t)fromlen;
 	memcpy(hdr + 1, from, fromlen);
@@ -541,7 +548,7 @@ session_hold_for(const struct relay_view *v)
 	if ((v->tolen == 1 && v->to[0] == '*') ||
 	    (s = session_by_name(v->to, v->tolen)) == NULL ||
 	    s->congested || v->len > netctx->ns.session_queue ||
-	    outbuf_length(&s->ob) + v->len <= netctx->ns.session_queue)
+	    session_has_room(s, v->len))
 		return 0;
 	monotime(&now);
 	if (!s->full) {
