@@ -67,6 +67,9 @@ struct peer_conf {
 };
 TAILQ_HEAD(peer_list, peer_conf);
 
+/* `unwrap rate auto`: half a core, measured by the key-holder. */
+#define NC_UNWRAP_AUTO		UINT32_MAX
+
 struct nc_conf {
 	char			 name[NC_NAME_MAX + 1];
 	struct listen_list	 listens;	/* default: * port 55555 */
@@ -87,7 +90,7 @@ struct nc_conf {
 	unsigned int		 max_sessions;
 	uint64_t		 session_queue;		/* bytes per session */
 	unsigned int		 session_timeout;	/* seconds */
-	unsigned int		 unwrap_rate;		/* RSA unwraps/s, burst x2 */
+	unsigned int		 unwrap_rate;		/* RSA unwraps/s, or AUTO */
 	struct proxy_conf	 proxy;			/* NONE or SOCKS5 */
 	struct peer_list	 peers;
 };

@@ -119,7 +119,11 @@ setting_text(const struct nc_conf *c, const struct cd_setting *s, char *buf,
 
 	switch (s->kind) {
 	case CD_UINT:
-		(void)snprintf(buf, bufsz, "%u", *(const unsigned int *)x);
+		if (*(const unsigned int *)x == NC_UNWRAP_AUTO)
+			(void)snprintf(buf, bufsz, "auto");
+		else
+			(void)snprintf(buf, bufsz, "%u",
+			    *(const unsigned int *)x);
 		break;
 	case CD_U64:
 		(void)snprintf(buf, bufsz, "%" PRIu64, *(const uint64_t *)x);

@@ -714,6 +714,16 @@ json_daemon(struct sbuf *sb, const struct ctl_daemon *d)
 	sb_putc(sb, ',');
 	json_key_u64(sb, "rsa_unwraps", d->rsa_unwraps);
 	sb_putc(sb, ',');
+	json_key_u64(sb, "unwraps_refused", d->unwraps_refused);
+	sb_putc(sb, ',');
+	json_key_u64(sb, "unwraps_cancelled", d->unwraps_cancelled);
+	sb_putc(sb, ',');
+	json_key_u64(sb, "unwrap_rate", d->unwrap_rate);
+	sb_putc(sb, ',');
+	json_key_u64(sb, "handshakes_evicted", d->handshakes_evicted);
+	sb_putc(sb, ',');
+	json_key_u64(sb, "handshakes_proven", d->handshakes_proven);
+	sb_putc(sb, ',');
 	json_key_u64(sb, "sessions", d->sessions);
 	sb_putc(sb, '}');
 }
@@ -899,8 +909,12 @@ table_header(struct sbuf *sb, const struct ctl_daemon *d)
 	fmt_duration(up, sizeof(up), d->uptime_seconds);
 	sb_printf(sb, "netcryptd %s, key %s, up %s\n", name, fp, up);
 	sb_printf(sb, "sessions %" PRIu64 ", handshakes %" PRIu64 " ok %"
-	    PRIu64 " failed, rsa unwraps %" PRIu64 "\n\n", d->sessions,
-	    d->handshakes_ok, d->handshakes_failed, d->rsa_unwraps);
+	    PRIu64 " failed %" PRIu64 " evicted %" PRIu64 " proven\n",
+	    d->sessions, d->handshakes_ok, d->handshakes_failed,
+	    d->handshakes_evicted, d->handshakes_proven);
+	sb_printf(sb, "rsa unwraps %" PRIu64 " done %" PRIu64 " refused %"
+	    PRIu64 " cancelled, rate %" PRIu64 "/s\n\n", d->rsa_unwraps,
+	    d->unwraps_refused, d->unwraps_cancelled, d->unwrap_rate);
 }
 
 static void

@@ -55,6 +55,11 @@ struct ctl_daemon {
 	uint64_t	handshakes_ok;
 	uint64_t	handshakes_failed;
 	uint64_t	rsa_unwraps;	/* requests answered by the key-holder */
+	uint64_t	unwraps_refused;	/* past the unwrap rate */
+	uint64_t	unwraps_cancelled;	/* connection gone: not worked */
+	uint64_t	unwrap_rate;	/* per second, 0: no limit */
+	uint64_t	handshakes_evicted;	/* to make room for newer */
+	uint64_t	handshakes_proven;	/* with a resumption proof */
 	uint64_t	sessions;
 };
 

@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "handshake.h"
+#include "resume.h"
 #include "netcryptd.h"
 #include "record.h"
 #include "wire.h"
@@ -83,6 +84,9 @@ struct handshake {
 	uint8_t		 fin_peer[NC_FIN_LEN];
 	uint8_t		 th1[NC_SHA256_LEN];
 	uint8_t		 th2[NC_SHA256_LEN];
+	uint8_t		 version;
+	uint8_t		 resume[RESUME_SECRET_LEN];
+	int		 have_resume;
 
 	uint8_t		 hello[2][HS_HELLO_MAX];
 	size_t		 hellolen[2];
@@ -346,9 +350,11 @@ hello_fields(struct reader *r, struct hs_hello_info *h, char *err,
 	if (memcmp(p, WIRE_MAGIC, 4) != 0)
 		return seterr(err, errsz, "HELLO: bad magic %02x%02x%02x%02x",
 		    p[0], p[1], p[2], p[3]);
-	if ((version = p[4]) != WIRE_VERSION)
+	version = p[4];
+	if (version < WIRE_VERSION_MIN || version > WIRE_VERSION)
 		return seterr(err, errsz, "HELLO: protocol version %u, we "
 		    "speak %d", version, WIRE_VERSION);
+	h->version = version;
 	h->role = p[5];
 	if (h->role != WIRE_ROLE_INITIATOR && h->role != WIRE_ROLE_RESPONDER)
 		return seterr(err, errsz, "HELLO: role %u", h->role);
@@ -449,6 +455,8 @@ hs_build_hello(const struct hs_hello_info *in, uint8_t *out, size_t outsz,
 	namelen = strnlen(in->name, sizeof(in->name));
 	if (in->role != WIRE_ROLE_INITIATOR && in->role != WIRE_ROLE_RESPONDER)
 		return seterr(err, errsz, "HELLO: role %u", in->role);
+	if (in->version > WIRE_VERSION)
+		return seterr(err, errsz, "HELLO: version %u", in->version);
 	if (check_ciphers(in->ciphers, in->nciphers, 0, why,
 	    sizeof(why)) == -1 ||
 	    check_name((const uint8_t *)in->name, namelen, why,
@@ -469,7 +477,7 @@ hs_build_hello(const struct hs_hello_info *in, uint8_t *out, size_t outsz,
 	*p++ = REC_HELLO;
 	memcpy(p, WIRE_MAGIC, 4);
 	p += 4;
-	*p++ = WIRE_VERSION;
+	*p++ = in->version != 0 ? in->version : WIRE_VERSION;
 	*p++ = in->role;
 	memcpy(p, in->random, HS_RANDOM_LEN);
 	p += HS_RANDOM_LEN;
@@ -543,6 +551,7 @@ hs_setup(struct handshake *hs, const struct hs_config *cfg,
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return -1;
 	h->role = cfg->role;
+	h->version = hs->version;
 	memcpy(h->epoch, cfg->epoch, HS_EPOCH_LEN);
 	memcpy(h->ciphers, cfg->ciphers, cfg->nciphers);
 	h->nciphers = cfg->nciphers;
@@ -556,6 +565,8 @@ hs_setup(struct handshake *hs, const struct hs_config *cfg,
 	    RAND_priv_bytes(xpriv, NC_X25519_LEN) != 1)
 		goto out;
 	if ((hs->xkey = nc_x25519_key(xpriv, h->x25519)) == NULL ||
+	    (cfg->resume != NULL && resume_tag(cfg->resume, h->random,
+	    h->epoch, h->x25519, h->random + WIRE_RESUME_NONCE) == -1) ||
 	    hs_build_hello(h, hs->hello[own_ix(hs)], HS_HELLO_MAX,
 	    &hs->hellolen[own_ix(hs)], NULL, 0) == -1)
 		goto out;
@@ -594,6 +605,7 @@ hs_new_fixed(const struct hs_config *cfg, const struct hs_fixed *fx)
 	if ((hs = calloc(1, sizeof(*hs))) == NULL)
 		return NULL;
 	hs->role = cfg->role;
+	hs->version = cfg->version != 0 ? cfg->version : WIRE_VERSION;
 	memcpy(hs->ciphers, cfg->ciphers, cfg->nciphers);
 	hs->nciphers = cfg->nciphers;
 	if (hs_setup(hs, cfg, fx, namelen) == -1 ||
@@ -648,6 +660,13 @@ hs_recv_hello(struct handshake *hs, const uint8_t *rec, size_t len,
 	if (hello_parse(rec, len, out, &pk, err, errsz) == -1)
 		return hs_dead(hs);
 	hs->peerkey = pk;	/* freed with hs, whatever happens next */
+	if (out->version != hs->version) {
+		seterr(err, errsz, "HELLO: link protocol version %u (%s); this "
+		    "daemon speaks version %u only", out->version,
+		    out->version < hs->version ? "an older netcryptd: upgrade "
+		    "it" : "a newer netcryptd", hs->version);
+		return hs_dead(hs);
+	}
 	if (out->role == hs->role) {
 		seterr(err, errsz, "HELLO: the peer claims our role (%s)",
 		    hs->role == WIRE_ROLE_INITIATOR ? "initiator" :
@@ -821,7 +840,7 @@ hs_unwrapped(struct handshake *hs, const uint8_t u_peer[NC_SHA256_LEN],
     const uint8_t **fin, size_t *finlen, char *err, size_t errsz)
 {
 	struct nc_keysched	 ks;
-	uint8_t			 dh[NC_X25519_LEN];
+	uint8_t			 dh[NC_X25519_LEN], prk[NC_SHA256_LEN];
 	const uint8_t		*u_i, *u_r;
 	int			 rv = -1;
 
@@ -842,10 +861,11 @@ hs_unwrapped(struct handshake *hs, const uint8_t u_peer[NC_SHA256_LEN],
 	u_i = hs->role == WIRE_ROLE_INITIATOR ? hs->u_own : u_peer;
 	u_r = hs->role == WIRE_ROLE_INITIATOR ? u_peer : hs->u_own;
 	if (nc_key_schedule(hs->cipher, hs->th2, u_i, u_r, dh, &ks,
-	    NULL) == -1) {
+	    prk) == -1 || resume_secret(prk, hs->resume) == -1) {
 		seterr(err, errsz, "key schedule failed");
 		goto out;
 	}
+	hs->have_resume = 1;
 	if (use_schedule(hs, &ks, err, errsz) == -1)
 		goto out;
 	*fin = hs->finished;
@@ -857,6 +877,7 @@ hs_unwrapped(struct handshake *hs, const uint8_t u_peer[NC_SHA256_LEN],
 	hs->xkey = NULL;
 	OPENSSL_cleanse(hs->u_own, sizeof(hs->u_own));
 	OPENSSL_cleanse(dh, sizeof(dh));
+	OPENSSL_cleanse(prk, sizeof(prk));
 	nc_keysched_clear(&ks);
 	if (rv == -1)
 		return hs_dead(hs);
@@ -930,4 +951,10 @@ const uint8_t *
 hs_th2(const struct handshake *hs)
 {
 	return hs->have_th2 ? hs->th2 : NULL;
+}
+
+const uint8_t *
+hs_resume_secret(const struct handshake *hs)
+{
+	return hs->have_resume ? hs->resume : NULL;
 }

@@ -60,10 +60,14 @@ struct hs_config {
 	const uint8_t	*ciphers;	/* NC_CIPHER_*, preference order */
 	uint8_t		 nciphers;	/* 1..HS_NCIPHER_MAX, no repeats */
 	uint8_t		 epoch[HS_EPOCH_LEN];	/* drawn at daemon start */
+	uint8_t		 version;	/* 0: WIRE_VERSION; 1 for the v1 vectors */
+	/* Initiator only, NULL if none: prove our last link (resume.h). */
+	const uint8_t	*resume;
 };
 
 /* The fields of a HELLO (DESIGN 5.2 step 1). */
 struct hs_hello_info {
+	uint8_t		 version;	/* WIRE_VERSION_MIN..WIRE_VERSION */
 	uint8_t		 role;
 	uint8_t		 random[HS_RANDOM_LEN];
 	uint8_t		 epoch[HS_EPOCH_LEN];
@@ -194,6 +198,12 @@ int	hs_recv_finished(struct handshake *, const uint8_t *rec, size_t len,
  */
 int	hs_take_aeads(struct handshake *, struct nc_aead *send,
 	    struct nc_aead *recv);
+
+/*
+ * The resumption secret of this link (resume.h), once hs_unwrapped()
+ * succeeded; else NULL.  Valid until hs_free().
+ */
+const uint8_t *hs_resume_secret(const struct handshake *);
 
 /* The negotiated NC_CIPHER_*, 0 before hs_recv_hello() succeeded. */
 uint8_t	hs_cipher(const struct handshake *);

@@ -34,6 +34,16 @@
 
 #define KH_KEYFILE_MAX		65536
 #define KH_SECURE_HEAP		(256 * 1024)
+#define KH_MEASURE_OPS		5	/* unwraps timed at start, at most */
+#define KH_MEASURE_US		200000	/* and for at most this long */
+
+/* A request from the network child, waiting for its turn. */
+struct kh_request {
+	struct kh_unwrap_req	req;
+	uint32_t		peerid;
+	size_t			bloblen;
+	uint8_t			blob[KH_BLOB_MAX];
+};
 
 struct keyholder {
 	struct imsgbuf		master;
@@ -46,8 +56,12 @@ struct keyholder {
 	size_t			modlen;		/* bytes */
 	uint8_t			*seed;		/* implicit rejection, secure heap */
 	double			tokens;		/* rate limit bucket */
+	double			rate;		/* its rate: twice the agreed */
 	struct timespec		last_refill;
-	uint64_t		unwraps;
+	struct kh_rate		agreed;		/* the network child's limit */
+	struct kh_request	queue[KH_WINDOW];
+	size_t			nqueue;
+	uint64_t		unwraps, cancelled;
 };
 
 static int	kh_dispatch_master_conf(void *, struct imsg *);
@@ -110,6 +124,66 @@ kh_warm_up(struct keyholder *kh)
 	OPENSSL_cleanse(u, sizeof(u));
 }
 
+static uint64_t
+usec_since(const struct timespec *t0)
+{
+	struct timespec	now;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)(now.tv_sec - t0->tv_sec) * 1000000 +
+	    (uint64_t)((now.tv_nsec - t0->tv_nsec) / 1000);
+}
+
+/*
+ * Time our own unwraps (the fastest of a few: the least disturbed by
+ * other work) and set the rate: `unwrap rate auto` is what leaves half
+ * a core free.  The network child enforces it, refusing past it; this
+ * process keeps a bucket of twice that rate only as a second line,
+ * against a network child that misbehaves.
+ */
+static void
+kh_set_rate(struct keyholder *kh)
+{
+	uint8_t		secret[NC_SECRET_LEN], blob[KH_BLOB_MAX], out[KH_BLOB_MAX];
+	uint8_t		th1[NC_SHA256_LEN] = { 0 }, label[64];
+	size_t		bloblen, outlen, labellen, i;
+	struct timespec	t0, t1;
+	uint64_t	us, best = UINT64_MAX;
+
+	memset(secret, 0x5a, sizeof(secret));
+	if (nc_oaep_label(KH_ROLE_INITIATOR, th1, label, sizeof(label),
+	    &labellen) == -1 || nc_oaep_wrap(kh->key, label, labellen, secret,
+	    sizeof(secret), blob, sizeof(blob), &bloblen) == -1)
+		fatalx("%s: cannot wrap", __func__);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < KH_MEASURE_OPS && usec_since(&t0) < KH_MEASURE_US;
+	    i++) {
+		(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (nc_oaep_unwrap(kh->key, label, labellen, blob, bloblen,
+		    out, sizeof(out), &outlen) == -1)
+			fatalx("%s: cannot unwrap", __func__);
+		if ((us = usec_since(&t1)) < best)
+			best = us;
+	}
+	OPENSSL_cleanse(out, sizeof(out));
+	kh->agreed.op_us = best == 0 ? 1 : (uint32_t)best;
+	if (kh->settings.unwrap_rate == NC_UNWRAP_AUTO)
+		kh->agreed.rate = 500000 / kh->agreed.op_us + 1;
+	else
+		kh->agreed.rate = kh->settings.unwrap_rate;
+	if (kh->agreed.rate != 0 &&
+	    kh->agreed.rate > 500000 / kh->agreed.op_us + 1)
+		log_warnx("unwrap rate %u/s is more than half a core can do "
+		    "(%u us an unwrap): handshakes may starve other work",
+		    kh->agreed.rate, kh->agreed.op_us);
+	log_info("unwrap: %u us each; at most %u/s%s", kh->agreed.op_us,
+	    kh->agreed.rate, kh->settings.unwrap_rate == NC_UNWRAP_AUTO ?
+	    " (auto: half a core)" : "");
+	kh->rate = 2.0 * kh->agreed.rate;
+	kh->tokens = 2.0 * kh->rate;
+	(void)clock_gettime(CLOCK_MONOTONIC, &kh->last_refill);
+}
+
 static void
 kh_send_pubkey(struct keyholder *kh)
 {
@@ -122,6 +196,8 @@ kh_send_pubkey(struct keyholder *kh)
 		fatalx("%s: cannot encode the public key", __func__);
 	log_info("host key %s (RSA %d bits)", fp, nc_rsa_bits(kh->key));
 	if (imsg_compose(&kh->net, IMSG_KH_PUBKEY, 0, 0, -1, spki, len) == -1 ||
+	    imsg_compose(&kh->net, IMSG_KH_RATE, 0, 0, -1, &kh->agreed,
+	    sizeof(kh->agreed)) == -1 ||
 	    imsgbuf_flush(&kh->net) == -1)
 		fatal("%s: send", __func__);
 	OPENSSL_free(spki);
@@ -148,8 +224,7 @@ kh_prepare(struct keyholder *kh)
 	    RAND_priv_bytes(kh->seed, NC_SHA256_LEN) != 1)
 		fatalx("%s: cannot draw the rejection seed", __func__);
 	kh_warm_up(kh);
-	kh->tokens = kh->settings.unwrap_rate * 2.0;
-	(void)clock_gettime(CLOCK_MONOTONIC, &kh->last_refill);
+	kh_set_rate(kh);
 	kh_send_pubkey(kh);
 	sandbox_enter(PROC_KEYHOLDER, &kh->privsep, keep, 2);
 	sandbox_lock(PROC_KEYHOLDER);
@@ -193,16 +268,15 @@ kh_dispatch_master_conf(void *arg, struct imsg *imsg)
 }
 
 /*
- * The token bucket: a flood of KEY records can take at most `rate`
- * unwraps a second of our CPU.  We wait rather than refuse, so a real
- * peer is slowed down, never failed; the network child bounds how many
- * handshakes can be waiting.
+ * The second line: even a network child that ignores the agreed rate
+ * gets at most twice that much of our CPU.  Past it we wait (at most
+ * KH_WINDOW requests can be waiting).
  */
 static void
 kh_rate_limit(struct keyholder *kh)
 {
 	struct timespec	now, ts;
-	double		rate = kh->settings.unwrap_rate, elapsed;
+	double		rate = kh->rate, elapsed;
 
 	if (rate <= 0)
 		return;
@@ -259,43 +333,89 @@ kh_unwrap(EVP_PKEY *key, const uint8_t *seed, uint8_t role,
 	return 0;
 }
 
+/*
+ * Queue one request.  A header and a blob no longer than the modulus,
+ * and no more than KH_WINDOW at once: anything else is a broken network
+ * child.  A shorter blob is the peer's doing and, like any blob that
+ * does not decode, gets the implicit-rejection value.
+ */
 static void
-kh_handle_unwrap(struct keyholder *kh, struct imsg *imsg)
+kh_queue_unwrap(struct keyholder *kh, struct imsg *imsg)
 {
-	struct kh_unwrap_req	req;
-	struct kh_unwrap_rep	rep;
-	const uint8_t		*blob;
+	struct kh_request	*r;
 	size_t			 i;
 
-	/*
-	 * A request header and a blob no longer than the modulus: anything
-	 * else is a broken network child.  A shorter blob is the peer's
-	 * doing and, like any blob that does not decode, gets the
-	 * implicit-rejection value (OAEP decoding of a wrong length fails).
-	 */
-	if (imsg->datalen < sizeof(req) ||
-	    imsg->datalen - sizeof(req) > kh->modlen)
+	if (imsg->datalen < sizeof(r->req) ||
+	    imsg->datalen - sizeof(r->req) > kh->modlen)
 		fatalx("%s: unwrap request of %zu bytes, at most %zu allowed",
-		    __func__, imsg->datalen, sizeof(req) + kh->modlen);
-	memcpy(&req, imsg->data, sizeof(req));
-	if (req.role != KH_ROLE_INITIATOR && req.role != KH_ROLE_RESPONDER)
+		    __func__, imsg->datalen, sizeof(r->req) + kh->modlen);
+	if (kh->nqueue == KH_WINDOW)
+		fatalx("%s: more than %d unwrap requests at once", __func__,
+		    KH_WINDOW);
+	r = &kh->queue[kh->nqueue];
+	memcpy(&r->req, imsg->data, sizeof(r->req));
+	if (r->req.role != KH_ROLE_INITIATOR &&
+	    r->req.role != KH_ROLE_RESPONDER)
 		fatalx("%s: unwrap request with role %u", __func__,
-		    (unsigned)req.role);
-	for (i = 0; i < sizeof(req.pad); i++)
-		if (req.pad[i] != 0)
+		    (unsigned)r->req.role);
+	for (i = 0; i < sizeof(r->req.pad); i++)
+		if (r->req.pad[i] != 0)
 			fatalx("%s: unwrap request with bad padding", __func__);
-	blob = imsg->data + sizeof(req);
+	r->peerid = imsg->hdr.peerid;
+	r->bloblen = imsg->datalen - sizeof(r->req);
+	memcpy(r->blob, imsg->data + sizeof(r->req), r->bloblen);
+	kh->nqueue++;
+}
+
+static void
+kh_dequeue(struct keyholder *kh, size_t i)
+{
+	memmove(&kh->queue[i], &kh->queue[i + 1],
+	    (kh->nqueue - i - 1) * sizeof(kh->queue[0]));
+	kh->nqueue--;
+}
+
+/* The connection is gone: drop its request if it still waits. */
+static void
+kh_cancel(struct keyholder *kh, struct imsg *imsg)
+{
+	uint64_t	id;
+	size_t		i;
+
+	if (imsg_get_data(imsg, &id, sizeof(id)) == -1)
+		fatalx("%s: bad cancel", __func__);
+	for (i = 0; i < kh->nqueue; i++) {
+		if (kh->queue[i].req.id != id)
+			continue;
+		kh_dequeue(kh, i);
+		kh->cancelled++;
+		if (imsg_compose(&kh->net, IMSG_KH_CANCELLED, 0, 0, -1, &id,
+		    sizeof(id)) == -1 || imsgbuf_flush(&kh->net) == -1)
+			fatal("%s: reply", __func__);
+		return;
+	}
+	/* Already answered: the answer is on its way, nothing to do. */
+}
+
+/* The oldest request: compute u and answer. */
+static void
+kh_work_one(struct keyholder *kh)
+{
+	struct kh_request	*r = &kh->queue[0];
+	struct kh_unwrap_rep	 rep;
+
 	kh_rate_limit(kh);
 	memset(&rep, 0, sizeof(rep));
-	rep.id = req.id;
-	if (kh_unwrap(kh->key, kh->seed, req.role, req.th1, blob,
-	    imsg->datalen - sizeof(req), rep.u) == -1)
+	rep.id = r->req.id;
+	if (kh_unwrap(kh->key, kh->seed, r->req.role, r->req.th1, r->blob,
+	    r->bloblen, rep.u) == -1)
 		fatalx("%s: unwrap failed internally", __func__);
 	kh->unwraps++;
-	if (imsg_compose(&kh->net, IMSG_KH_UNWRAP_DONE, imsg->hdr.peerid, 0,
+	if (imsg_compose(&kh->net, IMSG_KH_UNWRAP_DONE, r->peerid, 0,
 	    -1, &rep, sizeof(rep)) == -1 || imsgbuf_flush(&kh->net) == -1)
 		fatal("%s: reply", __func__);
 	OPENSSL_cleanse(&rep, sizeof(rep));
+	kh_dequeue(kh, 0);
 }
 
 static void
@@ -303,7 +423,10 @@ kh_dispatch_net(struct keyholder *kh, struct imsg *imsg)
 {
 	switch (imsg->hdr.type) {
 	case IMSG_KH_UNWRAP:
-		kh_handle_unwrap(kh, imsg);
+		kh_queue_unwrap(kh, imsg);
+		break;
+	case IMSG_KH_CANCEL:
+		kh_cancel(kh, imsg);
 		break;
 	default:
 		fatalx("%s: unexpected %s from the network child", __func__,
@@ -381,7 +504,11 @@ keyholder_run(int master_fd, int net_fd)
 	pfd[1].fd = net_fd;
 	pfd[0].events = pfd[1].events = POLLIN;
 	for (;;) {
-		if (poll(pfd, 2, -1) == -1) {
+		/*
+		 * With work queued, only look for news (a cancel) first;
+		 * else sleep until something comes.
+		 */
+		if (poll(pfd, 2, kh.nqueue > 0 ? 0 : -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -393,9 +520,11 @@ keyholder_run(int master_fd, int net_fd)
 		if ((pfd[1].revents & (POLLIN | POLLHUP)) &&
 		    kh_service(&kh, &kh.net, kh_dispatch_net) == 0)
 			break;
+		if (kh.nqueue > 0)
+			kh_work_one(&kh);
 	}
-	log_debug("exiting after %llu unwraps",
-	    (unsigned long long)kh.unwraps);
+	log_debug("exiting after %llu unwraps, %llu cancelled",
+	    (unsigned long long)kh.unwraps, (unsigned long long)kh.cancelled);
 	EVP_PKEY_free(kh.key);
 	OPENSSL_secure_clear_free(kh.seed, NC_SHA256_LEN);
 	return 0;

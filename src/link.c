@@ -27,6 +27,7 @@
 #include <openssl/crypto.h>
 
 #include "buf.h"
+#include "admit.h"
 #include "handshake.h"
 #include "log.h"
 #include "inbuf.h"
@@ -169,6 +170,8 @@ start_handshake(struct link *l)
 	hc.ciphers = netctx->ns.ciphers;
 	hc.nciphers = netctx->ns.nciphers;
 	memcpy(hc.epoch, netctx->epoch, sizeof(hc.epoch));
+	if (l->outbound)
+		hc.resume = resume_current(&l->peer->resume);
 	if ((l->hs = hs_new(&hc)) == NULL)
 		fatalx("%s: hs_new", __func__);
 	hello = hs_hello_record(l->hs, &len);
@@ -327,6 +330,7 @@ link_new(int fd, int outbound, struct peer *peer, const struct sockaddr *sa,
 static void
 link_unpend(struct link *l)
 {
+	admit_link_done(l);
 	if (l->pending) {
 		l->pending = 0;
 		netctx->npending--;
@@ -347,6 +351,7 @@ link_free(struct link *l)
 	}
 	nc_aead_clear(&l->send);
 	nc_aead_clear(&l->recv);
+	OPENSSL_cleanse(l->resume, sizeof(l->resume));
 	event_free(l->ev_timer);
 	event_free(l->ev_ack);
 	if (l->ev_hold != NULL)
@@ -405,6 +410,26 @@ link_close(struct link *l, uint8_t reason, const char *why)
 	} else
 		count_failure(l);
 	schedule_free(l);
+}
+
+/*
+ * Refused for load before the link is up: tell the dialler when to come
+ * back (BUSY, plaintext: there are no keys yet), then close.  Only the
+ * side that accepted sends it; a dialler just goes.
+ */
+void
+link_refuse(struct link *l, unsigned int retry_ms, const char *why)
+{
+	uint8_t	rec[WIRE_BUSY_LEN];
+
+	if (l->state != LINK_UP && l->state != LINK_CLOSING && !l->outbound) {
+		put_u32(rec, WIRE_BUSY_LEN - 4);
+		rec[4] = REC_BUSY;
+		put_u32(rec + 5, retry_ms);
+		if (outbuf_add(&l->ob, rec, sizeof(rec)) == -1)
+			fatalx("%s: write", __func__);
+	}
+	link_close(l, CLOSE_PROTOCOL, why);
 }
 
 /* Seal one record into the output buffer, without a copy. */
@@ -668,6 +693,10 @@ link_is_up(struct link *l)
 	if (hs_take_aeads(l->hs, &l->send, &l->recv) == -1)
 		fatalx("%s: handshake complete but no keys", __func__);
 	l->cipher = hs_cipher(l->hs);
+	if (hs_resume_secret(l->hs) != NULL) {
+		memcpy(l->resume, hs_resume_secret(l->hs), sizeof(l->resume));
+		l->have_resume = 1;
+	}
 	hs_free(l->hs);
 	l->hs = NULL;
 	link_unpend(l);
@@ -714,6 +743,7 @@ handle_hello(struct link *l, const uint8_t *rec, size_t len)
 		return -1;
 	}
 	l->peer = p;
+	admit_hello(l, &info);
 	memcpy(l->peer_epoch, info.epoch, sizeof(l->peer_epoch));
 	memcpy(l->initiator_fp, l->outbound ? netctx->fp : info.fp,
 	    NC_SHA256_LEN);
@@ -743,8 +773,7 @@ handle_key(struct link *l, const uint8_t *rec, size_t len)
 	}
 	req.id = l->id;
 	l->state = LINK_UNWRAP;
-	net_request_unwrap(l, &req, blob, bloblen);
-	return 0;
+	return admit_unwrap(l, &req, blob, bloblen);
 }
 
 void
@@ -756,6 +785,7 @@ link_unwrapped(struct link *l, const uint8_t u[NC_SHA256_LEN])
 
 	if (l->state != LINK_UNWRAP)
 		return;		/* closed meanwhile */
+	l->unwrap = UNWRAP_NONE;
 	if (hs_unwrapped(l->hs, u, &fin, &finlen, err, sizeof(err)) == -1) {
 		link_close(l, CLOSE_PROTOCOL, err);
 		return;
@@ -781,6 +811,40 @@ handle_finished(struct link *l, const uint8_t *rec, size_t len)
 	}
 	link_is_up(l);
 	return l->state == LINK_UP ? 0 : -1;
+}
+
+/*
+ * The accepting side refused us for load and says when to come back;
+ * unauthenticated, so it can only make us wait within the bounds of
+ * WIRE_BUSY_RETRY_MIN..MAX instead of our own backoff.
+ */
+static void
+handle_busy(struct link *l, const uint8_t *rec)
+{
+	uint32_t	ms = (uint32_t)rec[5] << 24 | (uint32_t)rec[6] << 16 |
+			    (uint32_t)rec[7] << 8 | rec[8];
+
+	if (rec[4] != REC_BUSY) {
+		link_close(l, CLOSE_PROTOCOL, "record length out of range");
+		return;
+	}
+	if (ms < WIRE_BUSY_RETRY_MIN)
+		ms = WIRE_BUSY_RETRY_MIN;
+	if (ms > WIRE_BUSY_RETRY_MAX)
+		ms = WIRE_BUSY_RETRY_MAX;
+	log_info("link %s%s%s: the peer is busy; next attempt in about %u ms",
+	    l->addr, l->peer ? " to " : "", l->peer ? l->peer->name : "",
+	    (unsigned)ms);
+	if (l->outbound && l->peer != NULL)
+		net_peer_busy(l->peer, ms);
+	link_close(l, CLOSE_NORMAL, "the peer is busy");
+}
+
+static int
+handshaking(const struct link *l)
+{
+	return l->state == LINK_HELLO || l->state == LINK_KEY ||
+	    l->state == LINK_FINISHED;
 }
 
 static int
@@ -844,6 +908,13 @@ link_read_cb(struct bufferevent *bev, void *arg)
 		(void)evbuffer_copyout(in, hdr, REC_HDR);
 		len = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) |
 		    ((uint32_t)hdr[2] << 8) | hdr[3];
+		/* Shorter than any HELLO, KEY or sealed record. */
+		if (len == WIRE_BUSY_LEN - REC_HDR && handshaking(l)) {
+			if (have >= WIRE_BUSY_LEN)
+				handle_busy(l, evbuffer_pullup(in,
+				    WIRE_BUSY_LEN));
+			return;
+		}
 		/* Plaintext before FINISHED, sealed from FINISHED on. */
 		if (l->state == LINK_HELLO || l->state == LINK_KEY) {
 			min = 1;

@@ -45,6 +45,9 @@ enum imsg_type {
 	/* network child <-> key-holder */
 	IMSG_KH_UNWRAP,		/* struct kh_unwrap_req + blob */
 	IMSG_KH_UNWRAP_DONE,	/* struct kh_unwrap_rep */
+	IMSG_KH_CANCEL,		/* uint64_t: id of a request not to work on */
+	IMSG_KH_CANCELLED,	/* uint64_t: that request, dropped unworked */
+	IMSG_KH_RATE,		/* struct kh_rate: after IMSG_KH_PUBKEY */
 	/* master -> network child */
 	IMSG_NET_LISTEN_FD,	/* struct listen_msg + a listening TCP socket */
 	IMSG_NET_CONTROL_FD,	/* fd of the listening control socket */
@@ -91,8 +94,17 @@ struct privsep_conf {
 };
 
 struct kh_settings {
-	uint32_t	unwrap_rate;	/* unwraps per second, 0 = unlimited */
+	uint32_t	unwrap_rate;	/* per second, 0 = unlimited, or AUTO */
 };
+
+/* The unwrap rate the network child enforces, and what it is based on. */
+struct kh_rate {
+	uint32_t	rate;		/* unwraps per second, 0 = unlimited */
+	uint32_t	op_us;		/* one unwrap measured at start, in us */
+};
+
+/* Requests the key-holder holds at once (one worked on, one waiting). */
+#define KH_WINDOW		2
 
 #define KH_ROLE_INITIATOR	1	/* the wrapper's role in the handshake */
 #define KH_ROLE_RESPONDER	2

@@ -33,6 +33,7 @@
 #include "imsg.h"
 #include "log.h"
 #include "netcryptd.h"
+#include "admit.h"
 #include "network.h"
 #include "proc.h"
 #include "record.h"
@@ -42,7 +43,12 @@
 #include "util.h"
 #include "wire.h"
 
-#define NET_ACCEPT_BURST	64	/* accepts per readiness event */
+/*
+ * Accepts per readiness event: few enough that the HELLO of a real peer
+ * accepted in one burst is read before a flood's next bursts can evict
+ * it (admit.c).
+ */
+#define NET_ACCEPT_BURST	16
 #define NET_TICK_SECONDS	1	/* queue timeouts */
 
 struct network {
@@ -285,14 +291,22 @@ net_dispatch_master_conf(void *arg, struct imsg *imsg)
 	}
 }
 
-/* The key-holder's first message is our public key. */
+/* The key-holder's first messages: our public key, then the rate. */
 static int
 net_dispatch_kh_conf(void *arg, struct imsg *imsg)
 {
+	struct kh_rate	 rate;
 	EVP_PKEY	*pkey;
 
 	(void)arg;
-	if (imsg->hdr.type != IMSG_KH_PUBKEY)
+	if (imsg->hdr.type == IMSG_KH_RATE && netctx->spki != NULL) {
+		if (imsg_get_data(imsg, &rate, sizeof(rate)) == -1)
+			fatalx("%s: bad %s", __func__,
+			    imsg_type_name(imsg->hdr.type));
+		admit_set_rate(&rate);
+		return 1;
+	}
+	if (imsg->hdr.type != IMSG_KH_PUBKEY || netctx->spki != NULL)
 		fatalx("%s: unexpected %s from the key-holder", __func__,
 		    imsg_type_name(imsg->hdr.type));
 	if ((pkey = nc_pkey_from_spki(imsg->data, imsg->datalen)) == NULL)
@@ -306,24 +320,10 @@ net_dispatch_kh_conf(void *arg, struct imsg *imsg)
 	    nc_fingerprint(netctx->spki, netctx->spkilen, netctx->fpstr,
 	    sizeof(netctx->fpstr)) == -1)
 		fatalx("%s: fingerprint", __func__);
-	return 1;
+	return 0;
 }
 
 /* ---- the key-holder channel -------------------------------------- */
-
-void
-net_request_unwrap(struct link *l, const struct kh_unwrap_req *req,
-    const uint8_t *blob, size_t bloblen)
-{
-	struct iovec	iov[2];
-
-	iov[0].iov_base = (void *)req;
-	iov[0].iov_len = sizeof(*req);
-	iov[1].iov_base = (void *)blob;
-	iov[1].iov_len = bloblen;
-	(void)l;
-	imsgev_composev(&net.kh, IMSG_KH_UNWRAP, 0, -1, iov, 2);
-}
 
 static struct link *
 link_by_id(uint64_t id)
@@ -336,26 +336,48 @@ link_by_id(uint64_t id)
 	return NULL;
 }
 
+/* An id we never used means the channel is confused: stop. */
+static uint64_t
+kh_answer_id(struct imsg *imsg, void *buf, size_t len)
+{
+	uint64_t	id;
+
+	if (imsg_get_data(imsg, buf, len) == -1)
+		fatalx("%s: bad %s from the key-holder", __func__,
+		    imsg_type_name(imsg->hdr.type));
+	memcpy(&id, buf, sizeof(id));
+	if (id == 0 || id > netctx->next_link_id)
+		fatalx("%s: answer for unknown request %llu", __func__,
+		    (unsigned long long)id);
+	return id;
+}
+
 static void
 net_dispatch_kh(void *arg, struct imsg *imsg)
 {
 	struct kh_unwrap_rep	 rep;
 	struct link		*l;
+	uint64_t		 id;
 
 	(void)arg;
-	if (imsg->hdr.type != IMSG_KH_UNWRAP_DONE ||
-	    imsg_get_data(imsg, &rep, sizeof(rep)) == -1)
+	switch (imsg->hdr.type) {
+	case IMSG_KH_UNWRAP_DONE:
+		id = kh_answer_id(imsg, &rep, sizeof(rep));
+		netctx->unwraps++;
+		admit_answered(id, 0);
+		/* The link may have closed while the key-holder worked. */
+		if ((l = link_by_id(id)) != NULL)
+			link_unwrapped(l, rep.u);
+		OPENSSL_cleanse(&rep, sizeof(rep));
+		break;
+	case IMSG_KH_CANCELLED:
+		id = kh_answer_id(imsg, &id, sizeof(id));
+		admit_answered(id, 1);
+		break;
+	default:
 		fatalx("%s: unexpected %s from the key-holder", __func__,
 		    imsg_type_name(imsg->hdr.type));
-	/* An id we never used means the channel is confused: stop. */
-	if (rep.id == 0 || rep.id > netctx->next_link_id)
-		fatalx("%s: reply for unknown request %llu", __func__,
-		    (unsigned long long)rep.id);
-	netctx->unwraps++;
-	/* The link may have closed (timeout) while the key-holder worked. */
-	if ((l = link_by_id(rep.id)) != NULL)
-		link_unwrapped(l, rep.u);
-	OPENSSL_cleanse(&rep, sizeof(rep));
+	}
 }
 
 /* ---- peers: dialling with backoff -------------------------------- */
@@ -385,12 +407,19 @@ peer_schedule_dial(struct peer *p)
 	if (p->nconnects == 0 || p->link != NULL || p->dialing != NULL ||
 	    p->in_backoff)
 		return;
-	p->backoff = p->backoff == 0 ? NET_BACKOFF_MIN :
-	    (p->backoff * 2 > NET_BACKOFF_MAX ? NET_BACKOFF_MAX :
-	    p->backoff * 2);
 	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
 		r = 0;
-	delay = p->backoff * (0.75 + 0.5 * (r / 4294967296.0));
+	if (p->busy_ms != 0) {
+		/* The peer asked us to come back then: no doubling. */
+		delay = p->busy_ms / 1000.0;
+		p->busy_ms = 0;
+	} else {
+		p->backoff = p->backoff == 0 ? NET_BACKOFF_MIN :
+		    (p->backoff * 2 > NET_BACKOFF_MAX ? NET_BACKOFF_MAX :
+		    p->backoff * 2);
+		delay = p->backoff;
+	}
+	delay *= 0.75 + 0.5 * (r / 4294967296.0);
 	tv.tv_sec = (time_t)delay;
 	tv.tv_usec = (suseconds_t)((delay - (double)tv.tv_sec) * 1e6);
 	p->in_backoff = 1;
@@ -542,10 +571,21 @@ net_link_up(struct link *l)
 	}
 	p->link = l;
 	p->backoff = 0;
+	if (l->have_resume) {
+		resume_store(&p->resume, l->resume);
+		OPENSSL_cleanse(l->resume, sizeof(l->resume));
+		l->have_resume = 0;
+	}
 	(void)relay_in_link_up(&p->in, l->peer_epoch);
 	link_kick(l);
 	if (l->state == LINK_UP && !link_output_full(l))
 		session_peer_writable(p);
+}
+
+void
+net_peer_busy(struct peer *p, unsigned int retry_ms)
+{
+	p->busy_ms = retry_ms;
 }
 
 void
@@ -622,66 +662,6 @@ net_completed(void *arg, uint64_t cookie, uint64_t id, uint8_t status)
 
 /* ---- accepting ----------------------------------------------------- */
 
-static size_t
-pending_from(const struct sockaddr_storage *ss)
-{
-	struct link	*l;
-	size_t		 n = 0;
-
-	TAILQ_FOREACH(l, &netctx->links, entry) {
-		if (!l->pending || l->outbound ||
-		    l->ss.ss_family != ss->ss_family)
-			continue;
-		if (ss->ss_family == AF_INET &&
-		    ((const struct sockaddr_in *)&l->ss)->sin_addr.s_addr ==
-		    ((const struct sockaddr_in *)ss)->sin_addr.s_addr)
-			n++;
-		else if (ss->ss_family == AF_INET6 &&
-		    memcmp(&((const struct sockaddr_in6 *)&l->ss)->sin6_addr,
-		    &((const struct sockaddr_in6 *)ss)->sin6_addr, 16) == 0)
-			n++;
-	}
-	return n;
-}
-
-static int
-is_loopback(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr)
-		    >> 24) == 127;
-	if (ss->ss_family == AF_INET6)
-		return IN6_IS_ADDR_LOOPBACK(
-		    &((const struct sockaddr_in6 *)ss)->sin6_addr);
-	return 0;
-}
-
-/*
- * All pending slots are taken: make room by closing the oldest inbound
- * handshake that still waits for the peer's HELLO or KEY.  Those cost us
- * no private-key work yet, and a genuine peer passes these two states
- * within a round trip, while a connection that stalls there (which
- * anyone who knows a peer's public key can open, from loopback exempt
- * of the per-address limit) only holds its slot until newer connections
- * arrive.  Links waiting for the key-holder or for FINISHED, and our
- * own dials, are never evicted.  0 if a slot was freed.
- */
-static int
-evict_stalled(void)
-{
-	struct link	*l;
-
-	TAILQ_FOREACH(l, &netctx->links, entry) {	/* oldest first */
-		if (l->pending && !l->outbound &&
-		    (l->state == LINK_HELLO || l->state == LINK_KEY)) {
-			link_close(l, CLOSE_PROTOCOL,
-			    "evicted: too many handshakes in progress");
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static void
 accept_cb(int lfd, short ev, void *arg)
 {
@@ -702,16 +682,8 @@ accept_cb(int lfd, short ev, void *arg)
 				log_warn("%s: accept", __func__);
 			return;
 		}
-		/*
-		 * Bound the handshakes in progress, in total and per source
-		 * (loopback excepted: behind Tor every inbound link comes
-		 * from 127.0.0.1).  Over the total, the oldest stalled one
-		 * makes room.
-		 */
-		if ((!is_loopback(&ss) &&
-		    pending_from(&ss) >= NET_MAX_PENDING_SRC) ||
-		    (netctx->npending >= NET_MAX_PENDING &&
-		    evict_stalled() == -1)) {
+		/* Bounded handshakes in progress: see admit.c. */
+		if (admit_accept(&ss) == -1) {
 			log_warnx("too many handshakes in progress: refusing a "
 			    "connection");
 			(void)close(fd);
@@ -723,6 +695,18 @@ accept_cb(int lfd, short ev, void *arg)
 }
 
 /* ---- control: what `netcryptctl show` reports ------------------------ */
+
+static void
+ctl_admission(struct ctl_daemon *d)
+{
+	const struct admit_stats	*st = admit_stats();
+
+	d->unwrap_rate = st->rate;
+	d->unwraps_refused = st->refused;
+	d->unwraps_cancelled = st->cancelled;
+	d->handshakes_evicted = st->evicted;
+	d->handshakes_proven = st->proven;
+}
 
 static size_t
 ctl_snapshot(void *arg, struct ctl_daemon *d)
@@ -738,6 +722,7 @@ ctl_snapshot(void *arg, struct ctl_daemon *d)
 	d->handshakes_ok = netctx->handshakes_ok;
 	d->handshakes_failed = netctx->handshakes_failed;
 	d->rsa_unwraps = netctx->unwraps;
+	ctl_admission(d);
 	d->sessions = session_count();
 	return net.npeers;
 }
@@ -1208,6 +1193,7 @@ network_main(void)
 	proc_forward_logs(&net.master.ibuf);
 	imsgev_init(&net.kh, netctx->base, PROC_PEER_FD, "key-holder",
 	    net_dispatch_kh, net_kh_eof, &net);
+	admit_init(&net.kh);
 	sandbox_lock(PROC_NETWORK);
 	start_serving();
 	log_info("%s: listening on %zu sockets as %s, %u peers",

@@ -18,6 +18,7 @@
 #include "outbuf.h"
 #include "record.h"
 #include "relay.h"
+#include "resume.h"
 
 struct bufferevent;
 struct event;
@@ -43,15 +44,29 @@ enum link_state {
 };
 
 struct peer;
+struct unwrap_job;
+
+/* Where a link's request for the key-holder is (see admit.c). */
+enum link_unwrap {
+	UNWRAP_NONE,
+	UNWRAP_QUEUED,		/* waiting in the network child */
+	UNWRAP_SENT		/* at the key-holder */
+};
 
 struct link {
 	TAILQ_ENTRY(link)	 entry;
+	TAILQ_ENTRY(link)	 uentry;	/* admit.c's queues */
 	uint64_t		 id;		/* handshake id for the key-holder */
 	enum link_state		 state;
 	int			 outbound;
 	int			 was_up;	/* the handshake completed */
 	int			 pending;	/* counted in netctx->npending */
 	int			 failed_counted;
+	int			 proven;	/* resumption proof (admit.c) */
+	enum link_unwrap	 unwrap;
+	struct unwrap_job	*job;		/* while UNWRAP_QUEUED */
+	uint8_t			 resume[RESUME_SECRET_LEN];
+	int			 have_resume;	/* up, until net_link_up() */
 	struct peer		*peer;		/* NULL until the HELLO names it */
 	struct bufferevent	*bev;
 	struct outbuf		 ob;		/* what goes out, see outbuf.h */
@@ -83,6 +98,7 @@ struct link {
 	size_t			 rbuf_dirty;	/* bytes of it ever written */
 };
 TAILQ_HEAD(link_list, link);
+TAILQ_HEAD(link_queue, link);
 
 struct peer {
 	TAILQ_ENTRY(peer)	 entry;
@@ -99,6 +115,8 @@ struct peer {
 	struct link		*dialing;	/* our outbound attempt */
 	struct event		*ev_retry;
 	unsigned int		 backoff;	/* seconds, 0 = dial now */
+	unsigned int		 busy_ms;	/* the peer said BUSY: retry */
+	struct resume_state	 resume;	/* from our last link */
 	int			 in_backoff;
 	uint32_t		 resolve_seq;
 	struct relay_out	 out;
@@ -137,11 +155,10 @@ extern struct netctx	*netctx;
 
 /* network.c: services the links call. */
 struct peer	*net_peer_by_fp(const uint8_t fp[NC_SHA256_LEN]);
-void		 net_request_unwrap(struct link *, const struct kh_unwrap_req *,
-		    const uint8_t *blob, size_t bloblen);
 void		 net_link_up(struct link *);
 void		 net_link_gone(struct link *, int was_up);
 void		 net_link_writable(struct link *);
+void		 net_peer_busy(struct peer *, unsigned int retry_ms);
 uint8_t		 net_deliver(struct peer *, const struct relay_view *,
 		    uint8_t **block);
 uint64_t	 net_hold_for(const struct relay_view *);
@@ -158,6 +175,9 @@ struct link	*link_new(int fd, int outbound, struct peer *,
 		    const struct connect_msg *socks_dest);
 void		 link_unwrapped(struct link *, const uint8_t u[NC_SHA256_LEN]);
 void		 link_close(struct link *, uint8_t reason, const char *why);
+/* A handshake refused for load: BUSY(retry_ms) on the wire, then closed. */
+void		 link_refuse(struct link *, unsigned int retry_ms,
+		    const char *why);
 void		 link_free(struct link *);
 void		 link_kick(struct link *);	/* send queued MSGs */
 void		 link_resume(struct link *);	/* a held MSG, again */

@@ -371,7 +371,9 @@ main		: NAME string			{
 		| UNWRAP RATE numstr		{
 			long long n;
 
-			if (getnum("unwrap rate", $3, 0, 100000, &n) == 0)
+			if (strcmp($3, "auto") == 0)
+				conf->unwrap_rate = NC_UNWRAP_AUTO;
+			else if (getnum("unwrap rate", $3, 0, 100000, &n) == 0)
 				conf->unwrap_rate = (unsigned int)n;
 			free($3);
 		}
@@ -1631,7 +1633,7 @@ config_init_defaults(struct nc_conf *c)
 	c->max_sessions = 10000;
 	c->session_queue = 1 * MIB;
 	c->session_timeout = 60;
-	c->unwrap_rate = 500;
+	c->unwrap_rate = NC_UNWRAP_AUTO;
 	c->proxy.type = PROXY_NONE;
 }
 

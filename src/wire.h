@@ -1,11 +1,12 @@
 /*
- * Constants of the peer link protocol, version 1 (doc/PROTOCOL.md).
+ * Constants of the peer link protocol, version 2 (doc/PROTOCOL.md).
  */
 #ifndef NC_WIRE_H
 #define NC_WIRE_H
 
 #define WIRE_MAGIC		"NCRY"
-#define WIRE_VERSION		1
+#define WIRE_VERSION		2
+#define WIRE_VERSION_MIN	1	/* HELLOs we parse (to say "too old") */
 #define WIRE_ROLE_INITIATOR	1
 #define WIRE_ROLE_RESPONDER	2
 
@@ -23,6 +24,19 @@
 #define REC_NAK			8
 #define REC_KEYUPDATE		9
 #define REC_CLOSE		10
+#define REC_BUSY		11	/* plaintext, before the link is up */
+
+/*
+ * BUSY: u32 len = 5 | u8 11 | u32 retry_ms.  Shorter than any sealed
+ * record (17), so it is recognised in every handshake state.
+ */
+#define WIRE_BUSY_LEN		(4 + 1 + 4)
+#define WIRE_BUSY_RETRY_MIN	500	/* ms: what a receiver honours */
+#define WIRE_BUSY_RETRY_MAX	10000
+
+/* v2 HELLO random: nonce[16] || resumption tag[16] (or random). */
+#define WIRE_RESUME_NONCE	16
+#define WIRE_RESUME_TAG		16
 
 /* MSG payload limit, and names. */
 #define WIRE_PAYLOAD_MAX	65280

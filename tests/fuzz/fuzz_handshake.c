@@ -91,6 +91,7 @@ responder(const struct vcase *vc)
 	cfg.ciphers = vc->info.ciphers;
 	cfg.nciphers = vc->info.nciphers;
 	memcpy(cfg.epoch, vc->info.epoch, sizeof(cfg.epoch));
+	cfg.version = 1;	/* the vectors are of version 1's HELLO */
 	memset(&fx, 0, sizeof(fx));
 	memcpy(fx.random, vc->info.random, sizeof(fx.random));
 	memcpy(fx.x25519, vc->xpriv, sizeof(fx.x25519));

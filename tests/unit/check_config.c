@@ -331,7 +331,7 @@ START_TEST(t_defaults)
 	ck_assert_uint_eq(c->max_sessions, 10000);
 	ck_assert_uint_eq(c->session_queue, 1024 * 1024);
 	ck_assert_uint_eq(c->session_timeout, 60);
-	ck_assert_uint_eq(c->unwrap_rate, 500);
+	ck_assert_uint_eq(c->unwrap_rate, NC_UNWRAP_AUTO);
 	ck_assert_int_eq(c->proxy.type, PROXY_NONE);
 	ck_assert_int_eq(peer_count(c), 0);
 	config_free(c);
@@ -392,6 +392,12 @@ START_TEST(t_all_globals)
 	ck_assert_int_eq(c->proxy.type, PROXY_SOCKS5);
 	ck_assert_str_eq(c->proxy.host, "127.0.0.1");
 	ck_assert_uint_eq(c->proxy.port, 9050);
+	config_free(c);
+	c = parse_ok("auto.conf", "unwrap rate auto\n" PRIV, 0);
+	ck_assert_uint_eq(c->unwrap_rate, NC_UNWRAP_AUTO);
+	config_free(c);
+	c = parse_ok("rate.conf", "unwrap rate 250\n" PRIV, 0);
+	ck_assert_uint_eq(c->unwrap_rate, 250);
 	config_free(c);
 }
 END_TEST

@@ -45,6 +45,11 @@ fake_snapshot(void *arg, struct ctl_daemon *d)
 	d->handshakes_ok = 12;
 	d->handshakes_failed = 3;
 	d->rsa_unwraps = 7;
+	d->unwraps_refused = 5;
+	d->unwraps_cancelled = 6;
+	d->unwrap_rate = 294;
+	d->handshakes_evicted = 8;
+	d->handshakes_proven = 9;
 	d->sessions = 4;
 	return fake_npeers;
 }
@@ -510,7 +515,9 @@ assert_closed_silently(int fd, unsigned int maxms)
 static const char json_want[] =
     "{\"daemon\":{\"name\":\"hosta\",\"fingerprint\":\"" FP_D "\","
     "\"uptime\":93784,\"handshakes_ok\":12,\"handshakes_failed\":3,"
-    "\"rsa_unwraps\":7,\"sessions\":4},\"peers\":["
+    "\"rsa_unwraps\":7,\"unwraps_refused\":5,\"unwraps_cancelled\":6,"
+    "\"unwrap_rate\":294,\"handshakes_evicted\":8,"
+    "\"handshakes_proven\":9,\"sessions\":4},\"peers\":["
     "{\"name\":\"al\\\"ice\\\\x\",\"state\":\"up\","
     "\"address\":\"192.0.2.7:55555\",\"direction\":\"out\","
     "\"cipher\":\"aes-256-gcm\",\"fingerprint\":\"" FP_A "\","
@@ -579,7 +586,8 @@ END_TEST
 
 static const char table_want[] =
     "netcryptd hosta, key " FP_D ", up 1d02h03m\n"
-    "sessions 4, handshakes 12 ok 3 failed, rsa unwraps 7\n"
+    "sessions 4, handshakes 12 ok 3 failed 8 evicted 9 proven\n"
+    "rsa unwraps 7 done 5 refused 6 cancelled, rate 294/s\n"
     "\n"
     "NAME      STATE    ADDRESS                CIPHER       "
     "      UP  BYTES-IN  BYTES-OUT  KEYUPD  RECONN  QUEUED\n"

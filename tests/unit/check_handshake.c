@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "handshake.h"
+#include "resume.h"
 #include "netcryptd.h"
 #include "record.h"
 #include "wire.h"
@@ -315,6 +316,7 @@ vec_build_hello(const struct vside *s)
 	char			err[256] = "";
 
 	memset(&h, 0, sizeof(h));
+	h.version = 1;		/* the vectors are of version 1's HELLO */
 	h.role = s->role;
 	memcpy(h.random, s->hello + OFF_RANDOM, HS_RANDOM_LEN);
 	memcpy(h.epoch, s->hello + OFF_EPOCH, HS_EPOCH_LEN);
@@ -349,6 +351,7 @@ vec_hs(const struct vside *s)
 	cfg.ciphers = s->prefs;
 	cfg.nciphers = (uint8_t)s->nprefs;
 	memcpy(cfg.epoch, s->hello + OFF_EPOCH, HS_EPOCH_LEN);
+	cfg.version = 1;	/* the vectors are of version 1's HELLO */
 	memset(&fx, 0, sizeof(fx));
 	memcpy(fx.random, s->hello + OFF_RANDOM, HS_RANDOM_LEN);
 	memcpy(fx.x25519, s->xpriv, sizeof(fx.x25519));
@@ -639,6 +642,84 @@ START_TEST(test_full)
 }
 END_TEST
 
+/*
+ * Version 2: both sides of a handshake end with the same resumption
+ * secret; an initiator given it proves it in its next HELLO's random,
+ * which the responder's check accepts; without it, the random proves
+ * nothing.
+ */
+START_TEST(test_resume_proof)
+{
+	struct party		 i, r, i2, r2;
+	struct resume_state	 st;
+	struct hs_config	 cfg;
+	uint8_t			 rs[RESUME_SECRET_LEN];
+
+	party_new(&i, WIRE_ROLE_INITIATOR, &key_a, all_ciphers, 3);
+	party_new(&r, WIRE_ROLE_RESPONDER, &key_b, all_ciphers, 3);
+	ck_assert_ptr_null(hs_resume_secret(i.hs));
+	handshake(&i, &r);
+	ck_assert_ptr_nonnull(hs_resume_secret(i.hs));
+	ck_assert_ptr_nonnull(hs_resume_secret(r.hs));
+	ck_assert_mem_eq(hs_resume_secret(i.hs), hs_resume_secret(r.hs),
+	    RESUME_SECRET_LEN);
+	memcpy(rs, hs_resume_secret(i.hs), sizeof(rs));
+	memset(&st, 0, sizeof(st));
+	resume_store(&st, rs);
+
+	/* The next dial, with the secret: proven, once. */
+	memset(&i2, 0, sizeof(i2));
+	cfg = config(WIRE_ROLE_INITIATOR, &key_a, "hosta", all_ciphers, 3);
+	cfg.resume = rs;
+	ck_assert_ptr_nonnull(i2.hs = hs_new(&cfg));
+	i2.priv = key_a.pk;
+	party_new(&r2, WIRE_ROLE_RESPONDER, &key_b, all_ciphers, 3);
+	hellos(&i2, &r2);
+	ck_assert_uint_eq(r2.info.version, WIRE_VERSION);
+	ck_assert_int_eq(resume_check(&st, r2.info.random, r2.info.epoch,
+	    r2.info.x25519), 1);
+	ck_assert_int_eq(resume_check(&st, r2.info.random, r2.info.epoch,
+	    r2.info.x25519), -1);
+	/* The proof does not change the handshake itself. */
+	keys(&i2, &r2);
+	party_free(&i2);
+	party_free(&r2);
+	/* Without the secret: no proof. */
+	party_new(&i2, WIRE_ROLE_INITIATOR, &key_a, all_ciphers, 3);
+	party_new(&r2, WIRE_ROLE_RESPONDER, &key_b, all_ciphers, 3);
+	hellos(&i2, &r2);
+	ck_assert_int_eq(resume_check(&st, r2.info.random, r2.info.epoch,
+	    r2.info.x25519), 0);
+	party_free(&i2);
+	party_free(&r2);
+	party_free(&i);
+	party_free(&r);
+	resume_clear(&st);
+}
+END_TEST
+
+/*
+ * A version 1 HELLO (an older netcryptd) parses, but a version 2
+ * handshake refuses it, saying so.
+ */
+START_TEST(test_version1_refused)
+{
+	struct party		 i, r;
+	struct hs_config	 cfg;
+
+	memset(&i, 0, sizeof(i));
+	cfg = config(WIRE_ROLE_INITIATOR, &key_a, "hosta", all_ciphers, 3);
+	cfg.version = 1;
+	ck_assert_ptr_nonnull(i.hs = hs_new(&cfg));
+	party_new(&r, WIRE_ROLE_RESPONDER, &key_b, all_ciphers, 3);
+	refused(recv_hello(&r, &i), r.err, "version 1 (an older netcryptd: "
+	    "upgrade it)", "v1 HELLO");
+	ck_assert_uint_eq(r.info.version, 1);
+	party_free(&i);
+	party_free(&r);
+}
+END_TEST
+
 /* Two fresh handshakes between the same keys share no secret. */
 START_TEST(test_fresh_values)
 {
@@ -774,7 +855,7 @@ static const struct bad_hello {
 	int		 context;	/* refused by hs_recv_hello only */
 } bad_hellos[] = {
 	{ "bad magic", "magic", 0 },
-	{ "version 2", "version", 0 },
+	{ "version 3", "version", 0 },
 	{ "version 0", "version", 0 },
 	{ "role 0", "role", 0 },
 	{ "role 3", "role", 0 },
@@ -824,7 +905,7 @@ bad_hello(int which, uint8_t *buf, size_t bufsz)
 	raw_default(&r, &key_b);
 	switch (which) {
 	case 0: memcpy(r.magic, "NCRZ", 5); break;
-	case 1: r.version = 2; break;
+	case 1: r.version = 3; break;
 	case 2: r.version = 0; break;
 	case 3: r.role = 0; break;
 	case 4: r.role = 3; break;
@@ -1502,6 +1583,8 @@ handshake_suite(void)
 	tc = tcase_create("fresh");
 	tcase_add_loop_test(tc, test_full, 0, (int)nitems(all_ciphers));
 	tcase_add_test(tc, test_fresh_values);
+	tcase_add_test(tc, test_resume_proof);
+	tcase_add_test(tc, test_version1_refused);
 	tcase_add_test(tc, test_mismatched_key);
 	suite_add_tcase(s, tc);
 

@@ -59,6 +59,8 @@ start_keyholder(struct kh_child *c)
 	struct privsep_conf	 pc;
 	struct passwd		*pw;
 	struct imsg		 imsg;
+	struct kh_settings	 ks;
+	struct kh_rate		 rate;
 	int			 sp_m[2], sp_n[2], keyfd;
 	EVP_PKEY		*pub;
 	uint8_t			*spki;
@@ -89,6 +91,9 @@ start_keyholder(struct kh_child *c)
 	    &pc, sizeof(pc)), 0);
 	ck_assert_int_eq(imsg_compose(&c->master, IMSG_KH_KEYFD, 0, 0, keyfd,
 	    NULL, 0), 0);
+	ks.unwrap_rate = NC_UNWRAP_AUTO;
+	ck_assert_int_eq(imsg_compose(&c->master, IMSG_KH_SETTINGS, 0, 0, -1,
+	    &ks, sizeof(ks)), 0);
 	ck_assert_int_eq(imsg_compose(&c->master, IMSG_CONF_END, 0, 0, -1,
 	    NULL, 0), 0);
 	ck_assert_int_eq(imsgbuf_flush(&c->master), 0);
@@ -102,6 +107,13 @@ start_keyholder(struct kh_child *c)
 	ck_assert_ptr_nonnull(pub = nc_pkey_from_spki(imsg.data, imsg.datalen));
 	EVP_PKEY_free(pub);
 	OPENSSL_free(spki);
+	imsg_free(&imsg);
+	/* Then the rate: `auto` is half a core at the measured speed. */
+	ck_assert_int_eq(read_one(&c->net, &imsg), 0);
+	ck_assert_uint_eq(imsg.hdr.type, IMSG_KH_RATE);
+	ck_assert_int_eq(imsg_get_data(&imsg, &rate, sizeof(rate)), 0);
+	ck_assert_uint_gt(rate.op_us, 0);
+	ck_assert_uint_eq(rate.rate, 500000 / rate.op_us + 1);
 	imsg_free(&imsg);
 	ck_assert_int_eq(read_one(&c->master, &imsg), 0);
 	ck_assert_uint_eq(imsg.hdr.type, IMSG_READY);
@@ -311,6 +323,85 @@ expect_fatal(int to_master, uint32_t type, const void *data, size_t len)
 	ck_assert_int_ne(WEXITSTATUS(status), 0);
 }
 
+/* Compose one unwrap request for blob (not flushed). */
+static void
+put_request(struct kh_child *c, uint64_t id, const uint8_t th1[32],
+    const uint8_t *blob, size_t bloblen)
+{
+	struct kh_unwrap_req	req;
+	struct iovec		iov[2];
+
+	memset(&req, 0, sizeof(req));
+	req.id = id;
+	req.role = KH_ROLE_INITIATOR;
+	memcpy(req.th1, th1, 32);
+	iov[0].iov_base = &req;
+	iov[0].iov_len = sizeof(req);
+	iov[1].iov_base = (void *)blob;
+	iov[1].iov_len = bloblen;
+	ck_assert_int_eq(imsg_composev(&c->net, IMSG_KH_UNWRAP, 0, 0, -1,
+	    iov, 2), 0);
+}
+
+/*
+ * A request cancelled while it waits is never worked on: it is answered
+ * CANCELLED, the one before it DONE, and a cancel that comes too late
+ * changes nothing.
+ */
+START_TEST(test_cancelled_request_is_not_worked)
+{
+	struct kh_child	c;
+	struct imsg	imsg;
+	uint8_t		th1[32] = { 1 }, secret[32] = { 2 }, blob[KH_BLOB_MAX];
+	uint8_t		u[32];
+	size_t		bloblen;
+	uint64_t	id = 12, got;
+
+	start_keyholder(&c);
+	wrap(hostkey, KH_ROLE_INITIATOR, th1, secret, blob, &bloblen);
+	/* One write: the key-holder reads all three before working. */
+	put_request(&c, 11, th1, blob, bloblen);
+	put_request(&c, 12, th1, blob, bloblen);
+	ck_assert_int_eq(imsg_compose(&c.net, IMSG_KH_CANCEL, 0, 0, -1, &id,
+	    sizeof(id)), 0);
+	ck_assert_int_eq(imsgbuf_flush(&c.net), 0);
+	ck_assert_int_eq(read_one(&c.net, &imsg), 0);
+	ck_assert_uint_eq(imsg.hdr.type, IMSG_KH_CANCELLED);
+	ck_assert_int_eq(imsg_get_data(&imsg, &got, sizeof(got)), 0);
+	ck_assert_uint_eq(got, 12);
+	imsg_free(&imsg);
+	ck_assert_int_eq(read_one(&c.net, &imsg), 0);
+	ck_assert_uint_eq(imsg.hdr.type, IMSG_KH_UNWRAP_DONE);
+	imsg_free(&imsg);
+	/* Too late for 11: ignored; the next request is answered. */
+	id = 11;
+	ck_assert_int_eq(imsg_compose(&c.net, IMSG_KH_CANCEL, 0, 0, -1, &id,
+	    sizeof(id)), 0);
+	ask_u(&c, 13, KH_ROLE_INITIATOR, th1, blob, bloblen, u);
+	ck_assert(WIFEXITED(stop_keyholder(&c)));
+}
+END_TEST
+
+/* More requests at once than the window: a broken network child. */
+START_TEST(test_over_window_is_fatal)
+{
+	struct kh_child	c;
+	uint8_t		th1[32] = { 1 }, secret[32] = { 2 }, blob[KH_BLOB_MAX];
+	size_t		bloblen;
+	uint64_t	i;
+	int		status;
+
+	start_keyholder(&c);
+	wrap(hostkey, KH_ROLE_INITIATOR, th1, secret, blob, &bloblen);
+	for (i = 1; i <= KH_WINDOW + 1; i++)
+		put_request(&c, i, th1, blob, bloblen);
+	ck_assert_int_eq(imsgbuf_flush(&c.net), 0);
+	status = wait_death(&c);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_ne(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 START_TEST(test_short_request_is_fatal)
 {
 	uint8_t	junk[16] = { 0 };
@@ -429,6 +520,8 @@ main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("protocol");
 	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_cancelled_request_is_not_worked);
+	tcase_add_test(tc, test_over_window_is_fatal);
 	tcase_add_test(tc, test_short_request_is_fatal);
 	tcase_add_test(tc, test_oversized_blob_is_fatal);
 	tcase_add_test(tc, test_bad_role_is_fatal);

@@ -1,0 +1,336 @@
+/*
+ * Handshake admission in the network child: the slots of the handshake
+ * pool, the per-source limit, priority for proven peers, the unwrap
+ * rate and the queue in front of the key-holder (see admit.h and
+ * doc/PROTOCOL.md 6.3).
+ *
+ * Classes of handshakes in progress:
+ *   outbound	our own dials: one per peer at most, never evicted;
+ *   proven	inbound, whose HELLO proved a previous link with its peer:
+ *		ADMIT_PROVEN_PER_PEER per peer, outside the pool;
+ *   unproven	every other inbound connection, from accept on: the pool
+ *		of NET_MAX_PENDING slots; when it is full the oldest of
+ *		them makes room, whatever its state.
+ * The key-holder gets at most KH_WINDOW requests at a time; the others
+ * wait here, outbound and proven ones first, and leave the queue when
+ * their connection goes.
+ */
+#include "config.h"
+
+#include <sys/uio.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "admit.h"
+#include "handshake.h"
+#include "log.h"
+#include "network.h"
+#include "proc.h"
+#include "resume.h"
+
+struct unwrap_job {
+	struct kh_unwrap_req	req;
+	size_t			bloblen;
+	uint8_t			blob[KH_BLOB_MAX];
+};
+
+static struct {
+	struct imsgev		*kh;
+	struct link_queue	 prio, normal;
+	double			 tokens, burst;
+	struct timespec		 refilled;
+	time_t			 log_sec;	/* refusals: a line a second */
+	uint64_t		 log_quiet;
+	struct admit_stats	 st;
+} ad;
+
+void
+admit_init(struct imsgev *kh)
+{
+	ad.kh = kh;
+	TAILQ_INIT(&ad.prio);
+	TAILQ_INIT(&ad.normal);
+}
+
+/* A second's worth at most: half a core for one second, then the rate. */
+void
+admit_set_rate(const struct kh_rate *r)
+{
+	ad.st.rate = r->rate;
+	ad.st.op_us = r->op_us;
+	ad.burst = r->rate < 8 ? 8 : r->rate;
+	ad.tokens = ad.burst;
+	monotime(&ad.refilled);
+}
+
+const struct admit_stats *
+admit_stats(void)
+{
+	return &ad.st;
+}
+
+/* ---- slots ------------------------------------------------------------ */
+
+static int
+is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr)
+		    >> 24) == 127;
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(
+		    &((const struct sockaddr_in6 *)ss)->sin6_addr);
+	return 0;
+}
+
+/*
+ * Same source: the same IPv4 address, or the same IPv6 /64 (one host
+ * usually has a whole /64, so single IPv6 addresses would be no limit).
+ */
+static int
+same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		    &((const struct sockaddr_in6 *)b)->sin6_addr, 8) == 0;
+	return 0;
+}
+
+static int
+unproven(const struct link *l)
+{
+	return l->pending && !l->outbound && !l->proven;
+}
+
+static size_t
+count_unproven(const struct sockaddr_storage *src)
+{
+	struct link	*l;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(l, &netctx->links, entry)
+		if (unproven(l) && (src == NULL || same_source(&l->ss, src)))
+			n++;
+	return n;
+}
+
+/* Close the oldest unproven handshake (from src, if given); 0 if one. */
+static int
+evict_oldest(const struct sockaddr_storage *src)
+{
+	struct link	*l;
+
+	TAILQ_FOREACH(l, &netctx->links, entry) {	/* oldest first */
+		if (unproven(l) && (src == NULL || same_source(&l->ss, src))) {
+			ad.st.evicted++;
+			link_refuse(l, ADMIT_BUSY_RETRY_MS,
+			    "evicted: too many handshakes in progress");
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * A newcomer always gets a slot when an unproven handshake can give one
+ * up: a stalled connection then holds its slot only until newer ones
+ * arrive, whatever state it stalls in, and a real peer, which passes
+ * every state within a few round trips, is not the oldest.  Loopback
+ * is exempt from the per-source limit: everything that comes through
+ * a Tor onion service comes from there.
+ */
+int
+admit_accept(const struct sockaddr_storage *ss)
+{
+	if (!is_loopback(ss) && count_unproven(ss) >= NET_MAX_PENDING_SRC &&
+	    evict_oldest(ss) == -1)
+		return -1;
+	if (count_unproven(NULL) >= NET_MAX_PENDING && evict_oldest(NULL) == -1)
+		return -1;
+	return 0;
+}
+
+void
+admit_hello(struct link *l, const struct hs_hello_info *info)
+{
+	struct link	*o, *oldest = NULL;
+	size_t		 n = 0;
+	int		 rv;
+
+	if (l->outbound)
+		return;
+	rv = resume_check(&l->peer->resume, info->random, info->epoch,
+	    info->x25519);
+	if (rv == -1)
+		log_info("link %s (%s): resumption proof seen before: not "
+		    "taken", l->addr, l->peer->name);
+	if (rv != 1)
+		return;
+	l->proven = 1;
+	ad.st.proven++;
+	/* Two at once are plenty for one peer: the oldest gives way. */
+	TAILQ_FOREACH(o, &netctx->links, entry) {
+		if (o == l || !o->pending || !o->proven || o->peer != l->peer)
+			continue;
+		if (oldest == NULL)
+			oldest = o;
+		n++;
+	}
+	if (n >= ADMIT_PROVEN_PER_PEER)
+		link_refuse(oldest, ADMIT_BUSY_RETRY_MS,
+		    "a newer proven handshake of this peer");
+}
+
+/* ---- the key-holder's queue ------------------------------------------- */
+
+static void
+refill(void)
+{
+	struct timespec	now;
+
+	monotime(&now);
+	ad.tokens += timespec_diff(&now, &ad.refilled) * ad.st.rate;
+	if (ad.tokens > ad.burst)
+		ad.tokens = ad.burst;
+	ad.refilled = now;
+}
+
+/*
+ * One unwrap's worth of the rate.  Outbound and proven handshakes may
+ * run the bucket into debt (they are few: bounded by the peers); the
+ * debt is then paid by refusing unproven ones.
+ */
+static int
+take_token(int prio)
+{
+	if (ad.st.rate == 0)
+		return 0;
+	refill();
+	if (ad.tokens >= 1.0 || (prio && ad.tokens > -ad.burst)) {
+		ad.tokens -= 1.0;
+		return 0;
+	}
+	return -1;
+}
+
+static void
+log_refusal(const struct link *l)
+{
+	struct timespec	now;
+
+	monotime(&now);
+	if (now.tv_sec == ad.log_sec) {
+		ad.log_quiet++;
+		return;
+	}
+	log_warnx("link %s: handshake refused: over the unwrap rate of %u/s"
+	    " (%llu more refused in the last second)", l->addr, ad.st.rate,
+	    (unsigned long long)ad.log_quiet);
+	ad.log_sec = now.tv_sec;
+	ad.log_quiet = 0;
+}
+
+static void
+send_job(struct link *l)
+{
+	struct iovec	iov[2];
+
+	iov[0].iov_base = &l->job->req;
+	iov[0].iov_len = sizeof(l->job->req);
+	iov[1].iov_base = l->job->blob;
+	iov[1].iov_len = l->job->bloblen;
+	imsgev_composev(ad.kh, IMSG_KH_UNWRAP, 0, -1, iov, 2);
+	free(l->job);
+	l->job = NULL;
+	l->unwrap = UNWRAP_SENT;
+	ad.st.inflight++;
+}
+
+static void
+dispatch(void)
+{
+	struct link	*l;
+
+	while (ad.st.inflight < KH_WINDOW) {
+		if ((l = TAILQ_FIRST(&ad.prio)) != NULL)
+			TAILQ_REMOVE(&ad.prio, l, uentry);
+		else if ((l = TAILQ_FIRST(&ad.normal)) != NULL)
+			TAILQ_REMOVE(&ad.normal, l, uentry);
+		else
+			return;
+		ad.st.queued--;
+		send_job(l);
+	}
+}
+
+int
+admit_unwrap(struct link *l, const struct kh_unwrap_req *req,
+    const uint8_t *blob, size_t bloblen)
+{
+	int	prio = l->outbound || l->proven;
+
+	if (bloblen > KH_BLOB_MAX)
+		fatalx("%s: blob of %zu bytes", __func__, bloblen);
+	if (take_token(prio) == -1) {
+		ad.st.refused++;
+		log_refusal(l);
+		link_refuse(l, ADMIT_BUSY_RETRY_MS, "over the unwrap rate");
+		return -1;
+	}
+	if ((l->job = malloc(sizeof(*l->job))) == NULL)
+		fatal("%s", __func__);
+	l->job->req = *req;
+	l->job->bloblen = bloblen;
+	memcpy(l->job->blob, blob, bloblen);
+	l->unwrap = UNWRAP_QUEUED;
+	TAILQ_INSERT_TAIL(prio ? &ad.prio : &ad.normal, l, uentry);
+	ad.st.queued++;
+	dispatch();
+	return 0;
+}
+
+void
+admit_answered(uint64_t id, int cancelled)
+{
+	(void)id;
+	if (cancelled)
+		ad.st.cancelled++;
+	if (ad.st.inflight == 0)
+		fatalx("%s: an answer to no request", __func__);
+	ad.st.inflight--;
+	dispatch();
+}
+
+void
+admit_link_done(struct link *l)
+{
+	uint64_t	id = l->id;
+
+	switch (l->unwrap) {
+	case UNWRAP_QUEUED:
+		TAILQ_REMOVE(l->proven || l->outbound ? &ad.prio : &ad.normal,
+		    l, uentry);
+		ad.st.queued--;
+		ad.st.cancelled++;
+		free(l->job);
+		l->job = NULL;
+		break;
+	case UNWRAP_SENT:
+		if (l->state != LINK_UP)
+			imsgev_compose(ad.kh, IMSG_KH_CANCEL, 0, -1, &id,
+			    sizeof(id));
+		break;
+	default:
+		break;
+	}
+	l->unwrap = UNWRAP_NONE;
+}
