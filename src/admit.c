@@ -23,6 +23,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
+
 #include <openssl/crypto.h>
 
 #include "admit.h"
@@ -40,13 +42,14 @@ struct unwrap_job {
 
 static struct {
 	struct imsgev		*kh;
+	struct event		*ev_dispatch;
 	struct link_queue	 prio, normal;
 	double			 tokens, burst;
 	struct timespec		 refilled;
-	time_t			 log_sec;	/* refusals: a line a second */
-	uint64_t		 log_quiet;
 	struct admit_stats	 st;
 } ad;
+
+static void	dispatch_cb(int, short, void *);
 
 void
 admit_init(struct imsgev *kh)
@@ -54,6 +57,9 @@ admit_init(struct imsgev *kh)
 	ad.kh = kh;
 	TAILQ_INIT(&ad.prio);
 	TAILQ_INIT(&ad.normal);
+	if ((ad.ev_dispatch = evtimer_new(netctx->base, dispatch_cb,
+	    NULL)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
 }
 
 /* A second's worth at most: half a core for one second, then the rate. */
@@ -225,18 +231,11 @@ take_token(int prio)
 static void
 log_refusal(const struct link *l)
 {
-	struct timespec	now;
+	static struct log_rate	lines;
 
-	monotime(&now);
-	if (now.tv_sec == ad.log_sec) {
-		ad.log_quiet++;
-		return;
-	}
-	log_warnx("link %s: handshake refused: over the unwrap rate of %u/s"
-	    " (%llu more refused in the last second)", l->addr, ad.st.rate,
-	    (unsigned long long)ad.log_quiet);
-	ad.log_sec = now.tv_sec;
-	ad.log_quiet = 0;
+	if (log_rate_ok(&lines, 1, "handshakes over the unwrap rate"))
+		log_warnx("link %s: handshake refused: over the unwrap rate "
+		    "of %u/s", l->addr, ad.st.rate);
 }
 
 static void
@@ -255,6 +254,23 @@ send_job(struct link *l)
 	ad.st.inflight++;
 }
 
+/*
+ * Requests go to the key-holder from the next turn of the event loop,
+ * not at once: a KEY and the end of its connection usually come
+ * together, and the end is read in the next turn, before this timer
+ * runs, so the request of a connection that sent its KEY and left is
+ * dropped here without costing an unwrap (or a token: it is refunded).
+ */
+static void
+schedule_dispatch(void)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (!evtimer_pending(ad.ev_dispatch, NULL) &&
+	    evtimer_add(ad.ev_dispatch, &tv) == -1)
+		fatalx("%s: evtimer_add", __func__);
+}
+
 static void
 dispatch(void)
 {
@@ -270,6 +286,15 @@ dispatch(void)
 		ad.st.queued--;
 		send_job(l);
 	}
+}
+
+static void
+dispatch_cb(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	dispatch();
 }
 
 int
@@ -294,7 +319,7 @@ admit_unwrap(struct link *l, const struct kh_unwrap_req *req,
 	l->unwrap = UNWRAP_QUEUED;
 	TAILQ_INSERT_TAIL(prio ? &ad.prio : &ad.normal, l, uentry);
 	ad.st.queued++;
-	dispatch();
+	schedule_dispatch();
 	return 0;
 }
 
@@ -323,6 +348,8 @@ admit_link_done(struct link *l)
 		ad.st.cancelled++;
 		free(l->job);
 		l->job = NULL;
+		if (ad.st.rate != 0 && (ad.tokens += 1.0) > ad.burst)
+			ad.tokens = ad.burst;
 		break;
 	case UNWRAP_SENT:
 		if (l->state != LINK_UP)

@@ -132,6 +132,20 @@ format_addr(struct link *l)
 		(void)snprintf(l->addr, sizeof(l->addr), "?");
 }
 
+/*
+ * Lines about inbound handshakes that have not proven anything: anyone
+ * who can connect causes them, so at most a few a second are written.
+ */
+static int
+hs_log_ok(const struct link *l)
+{
+	static struct log_rate	lines;
+
+	if (l->outbound || l->proven || l->was_up)
+		return 1;
+	return log_rate_ok(&lines, 10, "inbound handshakes");
+}
+
 static void
 arm_timer(struct link *l, int seconds)
 {
@@ -399,8 +413,9 @@ link_close(struct link *l, uint8_t reason, const char *why)
 
 	if (l->state == LINK_CLOSING)
 		return;
-	log_info("link %s%s%s: closing: %s", l->addr, l->peer ? " to " : "",
-	    l->peer ? l->peer->name : "", why);
+	if (hs_log_ok(l))
+		log_info("link %s%s%s: closing: %s", l->addr,
+		    l->peer ? " to " : "", l->peer ? l->peer->name : "", why);
 	if (l->state == LINK_UP) {
 		wlen = strlen(why) < 255 ? strlen(why) : 255;
 		body[0] = reason;
@@ -724,8 +739,8 @@ handle_hello(struct link *l, const uint8_t *rec, size_t len)
 
 	memset(&info, 0, sizeof(info));
 	if (hs_recv_hello(l->hs, rec, len, &info, err, sizeof(err)) == -1) {
-		if (info.spkilen != 0 && nc_fingerprint_from_digest(info.fp, fp,
-		    sizeof(fp)) == 0)
+		if (info.spkilen != 0 && hs_log_ok(l) &&
+		    nc_fingerprint_from_digest(info.fp, fp, sizeof(fp)) == 0)
 			log_warnx("link %s: refusing HELLO from key %s: %s",
 			    l->addr, fp, err);
 		link_close(l, CLOSE_PROTOCOL, err);
@@ -736,9 +751,11 @@ handle_hello(struct link *l, const uint8_t *rec, size_t len)
 	/* Pinning, before any private-key operation. */
 	p = net_peer_by_fp(info.fp);
 	if (p == NULL || (l->outbound && p != l->peer)) {
-		log_warnx("link %s: refusing key %s (\"%s\"): %s", l->addr, fp,
-		    info.name, p == NULL ? "not a configured peer" :
-		    "not the key of the peer dialled");
+		if (hs_log_ok(l))
+			log_warnx("link %s: refusing key %s (\"%s\"): %s",
+			    l->addr, fp, info.name, p == NULL ?
+			    "not a configured peer" :
+			    "not the key of the peer dialled");
 		link_close(l, CLOSE_PROTOCOL, "unknown key");
 		return -1;
 	}
@@ -1019,7 +1036,7 @@ link_event_cb(struct bufferevent *bev, short what, void *arg)
 		log_warnx("link %s (%s): %s without CLOSE", l->addr,
 		    l->peer->name, (what & BEV_EVENT_EOF) ? "end of stream" :
 		    "connection error");
-	else if (l->state != LINK_CLOSING)
+	else if (l->state != LINK_CLOSING && hs_log_ok(l))
 		log_info("link %s%s%s: %s during %s", l->addr,
 		    l->peer ? " to " : "", l->peer ? l->peer->name : "",
 		    (what & BEV_EVENT_EOF) ? "end of stream" : strerror(errno),
@@ -1068,7 +1085,7 @@ link_timer_cb(int fd, short ev, void *arg)
 			    l->state == LINK_SOCKS ? "SOCKS5 exchange not "
 			    "finished" : "SOCKS5 proxy not reached",
 			    netctx->ns.handshake_timeout);
-		else
+		else if (hs_log_ok(l))
 			log_warnx("link %s: handshake not finished in %u "
 			    "seconds", l->addr, netctx->ns.handshake_timeout);
 		link_close(l, CLOSE_TIMEOUT, "handshake timeout");

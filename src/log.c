@@ -219,3 +219,26 @@ fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+int
+log_rate_ok(struct log_rate *r, unsigned int burst, const char *what)
+{
+	struct timespec	now;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((long)now.tv_sec != r->sec) {
+		if (r->quiet != 0)
+			log_warnx("%s: %lu similar lines not logged in the "
+			    "last %ld s", what, r->quiet,
+			    (long)now.tv_sec - r->sec);
+		r->sec = (long)now.tv_sec;
+		r->n = 0;
+		r->quiet = 0;
+	}
+	if (r->n >= burst) {
+		r->quiet++;
+		return 0;
+	}
+	r->n++;
+	return 1;
+}

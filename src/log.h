@@ -24,6 +24,19 @@ void	log_set_forward(log_forward_fn fn);
  */
 void	log_set_capture(log_forward_fn fn);
 
+/*
+ * A bound on lines an outsider can cause: log_rate_ok() says whether
+ * one more line of this kind may go out in the current second (at most
+ * `burst`); the first allowed line of a later second is preceded by a
+ * count of those held back, under the name `what`.
+ */
+struct log_rate {
+	long		 sec;
+	unsigned int	 n;
+	unsigned long	 quiet;
+};
+int	log_rate_ok(struct log_rate *, unsigned int burst, const char *what);
+
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -1,0 +1,170 @@
+#!/bin/bash
+# Hostile load (doc/PROTOCOL.md 6.3, netcryptd(8) DENIAL OF SERVICE): an
+# attacker on the real peers' own address (127.0.0.1, as behind Tor) who
+# knows every public key.  The victim a has an RSA-3072 key (the default
+# size) and only inbound peers: b has linked with it before, c and d
+# never have.
+#   hold:  80 connections that each send HELLO(b's key) and a KEY, then
+#          wait, reopened as soon as a closes one
+#   flood: 1,000 connections a second that send HELLO(b's key) and a KEY
+#          and close at once
+# During each: b's link, cut with ss -K, is back within 5 s; a never-
+# linked peer links within 5 s of the attack's end; the key-holder uses
+# at most about half a core; a's log grows by a bounded number of lines;
+# the unwraps done for the attacker stay within the unwrap rate.
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+need_root
+need_jq
+command -v ss >/dev/null || skip "needs ss (iproute2)"
+HOSTILE="$top_builddir/tests/integration/hostile"
+HZ=$(getconf CLK_TCK)
+
+mkdir -p "$T_DIR/a/empty" && chmod 755 "$T_DIR/a" "$T_DIR/a/empty"
+"$KEYGEN" -q -b 3072 -f "$T_DIR/a/private.pem" || { not_ok "keygen a"; t_done; }
+for h in b c d; do make_host "$h" || { not_ok "keygen $h"; t_done; }; done
+PA=$(free_port)
+write_conf a "$PA" "keepalive 1" "$(peer_block b 0)" "$(peer_block c 0)" \
+	"$(peer_block d 0)"
+for h in b c d; do
+	p=$(free_port)
+	while [ "$p" = "$PA" ]; do p=$(free_port); done
+	write_conf "$h" "$p" "keepalive 1" "$(peer_block a "$PA")"
+done
+start_daemon a; PIDA=$DAEMON_PID
+start_daemon b
+check "b links with a" wait_up a b 100
+KH=$(child_by_title "$PIDA" key-holder)
+NET=$(child_by_title "$PIDA" network)
+RATE=$(counter unwrap_rate)
+echo "figure: unwrap rate auto with RSA-3072: $RATE/s"
+check "the auto unwrap rate fits an RSA-3072 key (50..1000/s: $RATE)" \
+	[ "$RATE" -ge 50 ] && [ "$RATE" -le 1000 ]
+
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# A counter of a's `show --json`; 0 if it has none.
+counter() {
+	local v
+	v=$(daemon_field a "$1")
+	case $v in ''|*[!0-9]*) echo 0 ;; *) echo "$v" ;; esac
+}
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# cut_link HOST PEER: kill the TCP connection of HOST's link to PEER.
+cut_link() {
+	local port
+	port=$(peer_field "$1" "$2" address)
+	port=${port##*:}
+	ss -K "( sport = :$port or dport = :$port )" >/dev/null 2>&1
+}
+# relink_ms HOST PEER: cut the link, then the milliseconds until it is
+# up again (99999 if not within 15 s).
+relink_ms() {
+	local before t0 i
+	before=$(peer_field "$1" "$2" reconnects)
+	t0=$(now_ms)
+	cut_link "$1" "$2"
+	for i in $(seq 1 150); do
+		if [ "$(peer_field "$1" "$2" reconnects)" -gt "$before" ] &&
+		    is_up "$1" "$2"; then
+			echo $(( $(now_ms) - t0 ))
+			return
+		fi
+		sleep 0.1
+	done
+	echo 99999
+}
+# Measure the key-holder, the network child and the log over an attack.
+measure_start() {
+	M_T0=$(now_ms); M_KH=$(ticks "$KH"); M_NET=$(ticks "$NET")
+	M_LOG=$(wc -l < "$T_DIR/a/log")
+	M_DONE=$(counter rsa_unwraps)
+	M_REF=$(counter unwraps_refused)
+	M_CAN=$(counter unwraps_cancelled)
+}
+measure_end() {	# sets the percentages (of one core) and the deltas
+	local ms=$(( $(now_ms) - M_T0 ))
+	KH_PCT=$(( ( $(ticks "$KH") - M_KH ) * 100000 / HZ / ms ))
+	NET_PCT=$(( ( $(ticks "$NET") - M_NET ) * 100000 / HZ / ms ))
+	LOG_PER_S=$(( ( $(wc -l < "$T_DIR/a/log") - M_LOG ) * 1000 / ms ))
+	D_DONE=$(( $(counter rsa_unwraps) - M_DONE ))
+	D_REF=$(( $(counter unwraps_refused) - M_REF ))
+	D_CAN=$(( $(counter unwraps_cancelled) - M_CAN ))
+	D_SEC=$(( ms / 1000 ))
+	[ "$D_SEC" -gt 0 ] || D_SEC=1
+}
+after_ms() {	# milliseconds until HOST PEER is up, from now, bounded
+	local t0 i
+	t0=$(now_ms)
+	for i in $(seq 1 100); do
+		is_up "$1" "$2" && { echo $(( $(now_ms) - t0 )); return; }
+		sleep 0.1
+	done
+	echo 99999
+}
+
+# ---- hold: every slot taken by handshakes past KEY, reopened ----------
+measure_start
+"$HOSTILE" -p "$PA" -k "$T_DIR/b/private.pem.pub" -b 384 -m hold -N 80 \
+	-T 14 > "$T_DIR/hold.out" 2>&1 &
+HPID=$!
+T_PIDS="$T_PIDS $HPID"
+sleep 3
+MS=$(relink_ms a b)
+echo "figure: hold: b relinked in $MS ms"
+check "hold: b (linked before) relinks within 5 s ($MS ms)" [ "$MS" -le 5000 ]
+start_daemon c
+wait_status "$HPID"
+measure_end
+MS=$(after_ms a c)
+echo "figure: hold: c (never linked) up $MS ms after the attack"
+check "hold: c (never linked) links within 5 s of the end ($MS ms)" \
+	[ "$MS" -le 5000 ]
+echo "figure: hold: key-holder ${KH_PCT}% of a core, network ${NET_PCT}%," \
+	"log ${LOG_PER_S} lines/s, unwraps $D_DONE done $D_REF refused" \
+	"$D_CAN cancelled in ${D_SEC} s"
+sed 's/^/figure: hold: attacker /' "$T_DIR/hold.out"
+check "hold: the attacker was evicted and told BUSY" \
+	[ "$(awk '/^busy/ {print $2}' "$T_DIR/hold.out")" -gt 0 ] 2>/dev/null
+check "hold: handshakes over the unwrap rate were refused ($D_REF)" \
+	[ "$D_REF" -gt 0 ]
+check "hold: unwraps within the rate ($D_DONE in ${D_SEC} s, rate $RATE)" \
+	[ "$D_DONE" -le $(( RATE * (D_SEC + 2) )) ]
+check "hold: the key-holder leaves half a core free (${KH_PCT}%)" \
+	[ "$KH_PCT" -le 60 ]
+check "hold: the log grows by at most 20 lines a second ($LOG_PER_S)" \
+	[ "$LOG_PER_S" -le 20 ]
+
+# ---- flood: HELLO + KEY and gone, 1,000 a second -------------------------
+measure_start
+"$HOSTILE" -p "$PA" -k "$T_DIR/b/private.pem.pub" -b 384 -m flood \
+	-r 1000 -T 10 > "$T_DIR/flood.out" 2>&1 &
+FPID=$!
+T_PIDS="$T_PIDS $FPID"
+sleep 3
+MS=$(relink_ms a b)
+echo "figure: flood: b relinked in $MS ms"
+check "flood: b (linked before) relinks within 5 s ($MS ms)" [ "$MS" -le 5000 ]
+start_daemon d
+wait_status "$FPID"
+measure_end
+MS=$(after_ms a d)
+echo "figure: flood: d (never linked) up $MS ms after the attack"
+check "flood: d (never linked) links within 5 s of the end ($MS ms)" \
+	[ "$MS" -le 5000 ]
+OPENED=$(awk '/^opened/ {print $2}' "$T_DIR/flood.out")
+echo "figure: flood: $OPENED connections; key-holder ${KH_PCT}% of a core," \
+	"network ${NET_PCT}%, log ${LOG_PER_S} lines/s, unwraps $D_DONE done" \
+	"$D_REF refused $D_CAN cancelled in ${D_SEC} s"
+check "flood: at least 5,000 connections made ($OPENED)" \
+	[ "${OPENED:-0}" -ge 5000 ]
+check "flood: closed connections cost no unwrap ($D_DONE for $OPENED)" \
+	[ "$D_DONE" -le $(( OPENED / 10 )) ]
+check "flood: their requests were dropped unworked ($D_CAN)" \
+	[ "$D_CAN" -gt 0 ]
+check "flood: the key-holder leaves half a core free (${KH_PCT}%)" \
+	[ "$KH_PCT" -le 60 ]
+check "flood: the log grows by at most 20 lines a second ($LOG_PER_S)" \
+	[ "$LOG_PER_S" -le 20 ]
+check "a still runs" kill -0 "$PIDA"
+no_fatal() { ! grep -q "fatal" "$T_DIR/a/log"; }
+check "no fatal line in a's log" no_fatal
+t_done
