@@ -117,6 +117,18 @@ unproven(const struct link *l)
 	return l->pending && !l->outbound && !l->proven;
 }
 
+/*
+ * Waiting for the other side (its HELLO, KEY or FINISHED), not for our
+ * key-holder: a real peer is only ever briefly there, except for its
+ * own unwrap before FINISHED; a connection that stalls stays there.
+ */
+static int
+waits_on_remote(const struct link *l)
+{
+	return l->state == LINK_HELLO || l->state == LINK_KEY ||
+	    l->state == LINK_FINISHED;
+}
+
 static size_t
 count_unproven(const struct sockaddr_storage *src)
 {
@@ -129,14 +141,18 @@ count_unproven(const struct sockaddr_storage *src)
 	return n;
 }
 
-/* Close the oldest unproven handshake (from src, if given); 0 if one. */
+/*
+ * Close the oldest unproven handshake that waits on the other side (from
+ * src, if given); 0 if there was one.
+ */
 static int
 evict_oldest(const struct sockaddr_storage *src)
 {
 	struct link	*l;
 
 	TAILQ_FOREACH(l, &netctx->links, entry) {	/* oldest first */
-		if (unproven(l) && (src == NULL || same_source(&l->ss, src))) {
+		if (unproven(l) && waits_on_remote(l) &&
+		    (src == NULL || same_source(&l->ss, src))) {
 			ad.st.evicted++;
 			link_refuse(l, ADMIT_BUSY_RETRY_MS,
 			    "evicted: too many handshakes in progress");
@@ -147,22 +163,39 @@ evict_oldest(const struct sockaddr_storage *src)
 }
 
 /*
- * A newcomer always gets a slot when an unproven handshake can give one
+ * Before an accept: is there a slot in the pool?  When it is full, the
+ * oldest unproven handshake waiting on the other side gives its slot
  * up: a stalled connection then holds its slot only until newer ones
- * arrive, whatever state it stalls in, and a real peer, which passes
- * every state within a few round trips, is not the oldest.  Loopback
- * is exempt from the per-source limit: everything that comes through
- * a Tor onion service comes from there.
+ * arrive, whatever state it stalls in, while a real peer passes those
+ * states within a few round trips and is not the oldest.  -1 when every
+ * slot waits for our own key-holder: accepting more would not make the
+ * handshakes go faster, so the caller stops accepting for a moment and
+ * the kernel's backlog keeps the newcomers in order (a burst of real
+ * peers, after a restart).  That wait is short: each of those
+ * handshakes leaves the key-holder's queue within the queue's length in
+ * unwraps, and then waits on the other side.
  */
 int
-admit_accept(const struct sockaddr_storage *ss)
+admit_room(void)
 {
-	if (!is_loopback(ss) && count_unproven(ss) >= NET_MAX_PENDING_SRC &&
-	    evict_oldest(ss) == -1)
-		return -1;
-	if (count_unproven(NULL) >= NET_MAX_PENDING && evict_oldest(NULL) == -1)
-		return -1;
-	return 0;
+	if (count_unproven(NULL) < NET_MAX_PENDING || evict_oldest(NULL) == 0)
+		return 0;
+	return -1;
+}
+
+/*
+ * After an accept from ss: its source's share (loopback has none: all
+ * that comes through a Tor onion service comes from there).  Over the
+ * share, the oldest of that source waiting on the other side makes room,
+ * else the newcomer is refused (-1).
+ */
+int
+admit_source(const struct sockaddr_storage *ss)
+{
+	if (is_loopback(ss) || count_unproven(ss) < NET_MAX_PENDING_SRC ||
+	    evict_oldest(ss) == 0)
+		return 0;
+	return -1;
 }
 
 void
@@ -183,9 +216,11 @@ admit_hello(struct link *l, const struct hs_hello_info *info)
 		return;
 	l->proven = 1;
 	ad.st.proven++;
+	net_accept_room();	/* it left the pool */
 	/* Two at once are plenty for one peer: the oldest gives way. */
 	TAILQ_FOREACH(o, &netctx->links, entry) {
-		if (o == l || !o->pending || !o->proven || o->peer != l->peer)
+		if (o == l || !o->pending || !o->proven || o->peer != l->peer ||
+		    o->outbound)
 			continue;
 		if (oldest == NULL)
 			oldest = o;
@@ -339,6 +374,9 @@ void
 admit_link_done(struct link *l)
 {
 	uint64_t	id = l->id;
+
+	if (unproven(l))
+		net_accept_room();
 
 	switch (l->unwrap) {
 	case UNWRAP_QUEUED:

@@ -34,8 +34,10 @@ struct admit_stats {
 
 void	admit_init(struct imsgev *kh);
 void	admit_set_rate(const struct kh_rate *);
-/* A connection was accepted from ss: 0 if it may have a slot. */
-int	admit_accept(const struct sockaddr_storage *ss);
+/* Before accepting: 0 if a slot is free (maybe by evicting), -1 not. */
+int	admit_room(void);
+/* After accepting from ss: 0 if its source may have one more. */
+int	admit_source(const struct sockaddr_storage *ss);
 /* The HELLO of an inbound link passed pinning: is it proven? */
 void	admit_hello(struct link *, const struct hs_hello_info *);
 /* The peer's KEY: queue the unwrap, or refuse (-1: the link closes). */

@@ -49,6 +49,7 @@
  * it (admit.c).
  */
 #define NET_ACCEPT_BURST	16
+#define NET_ACCEPT_PAUSE_MS	50	/* at most, when the pool is full */
 #define NET_TICK_SECONDS	1	/* queue timeouts */
 
 struct network {
@@ -60,6 +61,8 @@ struct network {
 	struct event		*ev_listen[NET_MAX_LISTEN];
 	size_t			 nlisten;
 	int			 serving;	/* listeners have events */
+	int			 accept_paused;	/* the handshake pool is full */
+	struct event		*ev_resume;	/* end of that pause */
 	int			 reconf;	/* between RECONF_START/END */
 	int			 control_fd;
 	int			 session_fd;
@@ -662,9 +665,55 @@ net_completed(void *arg, uint64_t cookie, uint64_t id, uint8_t status)
 
 /* ---- accepting ----------------------------------------------------- */
 
+/*
+ * Every slot of the handshake pool waits for our key-holder (admit.c):
+ * stop accepting for a moment.  The kernel's backlog keeps newcomers in
+ * order; a slot coming free (net_accept_room) or the timer resumes.
+ */
+static void
+accept_pause(void)
+{
+	struct timeval	tv = { 0, NET_ACCEPT_PAUSE_MS * 1000 };
+	size_t		i;
+
+	if (net.accept_paused)
+		return;
+	for (i = 0; i < net.nlisten; i++)
+		if (net.ev_listen[i] != NULL)
+			(void)event_del(net.ev_listen[i]);
+	net.accept_paused = 1;
+	if (evtimer_add(net.ev_resume, &tv) == -1)
+		fatalx("%s: evtimer_add", __func__);
+}
+
+static void
+accept_resume_cb(int fd, short ev, void *arg)
+{
+	size_t	i;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	net.accept_paused = 0;
+	for (i = 0; i < net.nlisten; i++)
+		if (net.ev_listen[i] != NULL &&
+		    event_add(net.ev_listen[i], NULL) == -1)
+			fatalx("%s: event_add", __func__);
+}
+
+void
+net_accept_room(void)
+{
+	if (!net.accept_paused)
+		return;
+	evtimer_del(net.ev_resume);
+	event_active(net.ev_resume, EV_TIMEOUT, 0);
+}
+
 static void
 accept_cb(int lfd, short ev, void *arg)
 {
+	static struct log_rate	lines;
 	struct sockaddr_storage	ss;
 	socklen_t		len;
 	int			fd, i;
@@ -672,6 +721,11 @@ accept_cb(int lfd, short ev, void *arg)
 	(void)ev;
 	(void)arg;
 	for (i = 0; i < NET_ACCEPT_BURST; i++) {
+		/* Bounded handshakes in progress: see admit.c. */
+		if (admit_room() == -1) {
+			accept_pause();
+			return;
+		}
 		memset(&ss, 0, sizeof(ss));
 		len = sizeof(ss);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &len,
@@ -682,10 +736,10 @@ accept_cb(int lfd, short ev, void *arg)
 				log_warn("%s: accept", __func__);
 			return;
 		}
-		/* Bounded handshakes in progress: see admit.c. */
-		if (admit_accept(&ss) == -1) {
-			log_warnx("too many handshakes in progress: refusing a "
-			    "connection");
+		if (admit_source(&ss) == -1) {
+			if (log_rate_ok(&lines, 1, "refused connections"))
+				log_warnx("too many handshakes from one source "
+				    "in progress: refusing a connection");
 			(void)close(fd);
 			continue;
 		}
@@ -1194,6 +1248,9 @@ network_main(void)
 	imsgev_init(&net.kh, netctx->base, PROC_PEER_FD, "key-holder",
 	    net_dispatch_kh, net_kh_eof, &net);
 	admit_init(&net.kh);
+	if ((net.ev_resume = evtimer_new(netctx->base, accept_resume_cb,
+	    NULL)) == NULL)
+		fatalx("evtimer_new");
 	sandbox_lock(PROC_NETWORK);
 	start_serving();
 	log_info("%s: listening on %zu sockets as %s, %u peers",

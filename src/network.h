@@ -159,6 +159,7 @@ void		 net_link_up(struct link *);
 void		 net_link_gone(struct link *, int was_up);
 void		 net_link_writable(struct link *);
 void		 net_peer_busy(struct peer *, unsigned int retry_ms);
+void		 net_accept_room(void);	/* a pool slot came free */
 uint8_t		 net_deliver(struct peer *, const struct relay_view *,
 		    uint8_t **block);
 uint64_t	 net_hold_for(const struct relay_view *);
