@@ -43,6 +43,7 @@
 #include <openssl/rand.h>
 
 #include "netcrypt.h"
+#include "ncload.h"
 
 #include "conf.h"
 #include "crypto.h"
@@ -57,10 +58,8 @@
 
 static volatile sig_atomic_t	stop;
 
-static _Noreturn void	die(const char *, ...)
-			    __attribute__((__format__(printf, 1, 2)));
 
-static void
+_Noreturn void
 die(const char *fmt, ...)
 {
 	va_list	ap;
@@ -80,7 +79,7 @@ on_signal(int sig)
 	stop = 1;
 }
 
-static double
+double
 now_s(void)
 {
 	struct timespec	ts;
@@ -89,7 +88,7 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static long
+long
 num(const char *s, long min, long max)
 {
 	char	*end;
@@ -102,7 +101,7 @@ num(const char *s, long min, long max)
 	return v;
 }
 
-static void
+void
 raise_nofile(void)
 {
 	struct rlimit	rl;
@@ -123,7 +122,7 @@ nodelay(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
 
-static int
+int
 tcp_connect(int port)
 {
 	struct sockaddr_in	sin;
@@ -141,7 +140,7 @@ tcp_connect(int port)
 	return fd;
 }
 
-static void
+void
 write_all(int fd, const void *p, size_t n)
 {
 	const uint8_t	*b = p;
@@ -444,7 +443,7 @@ tcp_ping(int port, long count)
  * ephemeral ports would make binds of other programs on this machine
  * fail (tests pick random ports there) for a minute after the run.
  */
-static void
+void
 close_reset(int fd)
 {
 	struct linger	l = { 1, 0 };
@@ -458,8 +457,6 @@ close_reset(int fd)
  * MAX_NEW of them, since each relay hop still leaves a TIME_WAIT.
  */
 #define MAX_NEW		1000
-/* Links leave none: the daemon closes after our reset. */
-#define MAX_LINKS	6000
 
 static int
 tcp_conns(int port, double seconds)
@@ -709,184 +706,6 @@ nc_idle(const char *sock, int n, long seconds)
 	return 0;
 }
 
-/* ---- link handshakes ---------------------------------------------------- */
-
-/*
- * Plays a daemon that dials: the whole handshake of DESIGN 5.2 with our
- * own private key (the unwrap a key-holder would do, done here), then a
- * close.  The daemon under test must pin our key as an inbound peer.
- */
-struct hsconn {
-	struct handshake	*hs;
-	size_t			 inlen;
-	int			 fd;
-	int			 state;		/* 0 hello, 1 key, 2 finished */
-	uint8_t			 in[8192];
-};
-
-static EVP_PKEY		*hs_key;
-static uint8_t		*hs_spki;
-static size_t		 hs_spkilen;
-
-static void
-hs_start(struct hsconn *c, int port)
-{
-	struct hs_config	cfg;
-	static const uint8_t	ciphers[] = { NC_CIPHER_AES256GCM,
-	    NC_CIPHER_AES128GCM, NC_CIPHER_CHACHA20 };
-	const uint8_t		*rec;
-	size_t			 len;
-	int			 fl;
-
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.role = WIRE_ROLE_INITIATOR;
-	cfg.spki = hs_spki;
-	cfg.spkilen = hs_spkilen;
-	cfg.name = "hsload";
-	cfg.ciphers = ciphers;
-	cfg.nciphers = sizeof(ciphers);
-	/* A new epoch each time: the daemon takes the newest link. */
-	if (RAND_bytes(cfg.epoch, sizeof(cfg.epoch)) != 1 ||
-	    (c->hs = hs_new(&cfg)) == NULL)
-		die("hs_new");
-	c->fd = tcp_connect(port);
-	c->state = 0;
-	c->inlen = 0;
-	rec = hs_hello_record(c->hs, &len);
-	write_all(c->fd, rec, len);
-	fl = fcntl(c->fd, F_GETFL);
-	(void)fcntl(c->fd, F_SETFL, fl | O_NONBLOCK);
-}
-
-static void
-hs_end(struct hsconn *c)
-{
-	hs_free(c->hs);
-	c->hs = NULL;
-	close_reset(c->fd);
-	c->fd = -1;
-}
-
-/* One whole record in c->in; 1 when the handshake is complete. */
-static int
-hs_record(struct hsconn *c, const uint8_t *rec, size_t len)
-{
-	struct hs_hello_info	 info;
-	struct kh_unwrap_req	 req;
-	const uint8_t		*out, *blob;
-	uint8_t			 label[64], plain[KH_BLOB_MAX];
-	uint8_t			 u[NC_SHA256_LEN];
-	size_t			 outlen, bloblen, labellen, plainlen;
-	char			 err[256];
-
-	switch (c->state) {
-	case 0:
-		if (hs_recv_hello(c->hs, rec, len, &info, err,
-		    sizeof(err)) == -1 ||
-		    hs_make_key(c->hs, &out, &outlen, err, sizeof(err)) == -1)
-			die("handshake: %s", err);
-		write_all(c->fd, out, outlen);
-		c->state = 1;
-		return 0;
-	case 1:
-		if (hs_recv_key(c->hs, rec, len, &req, &blob, &bloblen, err,
-		    sizeof(err)) == -1)
-			die("handshake: %s", err);
-		if (nc_oaep_label(req.role, req.th1, label, sizeof(label),
-		    &labellen) == -1 ||
-		    nc_oaep_unwrap(hs_key, label, labellen, blob, bloblen,
-		    plain, sizeof(plain), &plainlen) == -1 ||
-		    plainlen != NC_SECRET_LEN ||
-		    nc_derive_u(plain, req.th1, req.role, u) == -1)
-			die("handshake: unwrap failed");
-		OPENSSL_cleanse(plain, sizeof(plain));
-		if (hs_unwrapped(c->hs, u, &out, &outlen, err,
-		    sizeof(err)) == -1)
-			die("handshake: %s", err);
-		OPENSSL_cleanse(u, sizeof(u));
-		write_all(c->fd, out, outlen);
-		c->state = 2;
-		return 0;
-	default:
-		if (hs_recv_finished(c->hs, rec, len, err, sizeof(err)) == -1)
-			die("handshake: %s", err);
-		return 1;
-	}
-}
-
-/* Readable: 1 when the handshake is complete. */
-static int
-hs_input(struct hsconn *c)
-{
-	ssize_t	n;
-	size_t	reclen;
-	int	done = 0;
-
-	n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (n <= 0)
-		die("daemon closed during the handshake");
-	c->inlen += (size_t)n;
-	while (!done && c->inlen >= 4) {
-		reclen = 4 + ((size_t)c->in[0] << 24 | (size_t)c->in[1] << 16 |
-		    (size_t)c->in[2] << 8 | c->in[3]);
-		if (reclen > sizeof(c->in))
-			die("record of %zu bytes", reclen);
-		if (c->inlen < reclen)
-			break;
-		done = hs_record(c, c->in, reclen);
-		memmove(c->in, c->in + reclen, c->inlen - reclen);
-		c->inlen -= reclen;
-	}
-	return done;
-}
-
-static int
-nc_handshakes(int port, const char *keyfile, int conc, double seconds)
-{
-	struct hsconn	 c[16];
-	struct pollfd	 pfd[16];
-	FILE		*f;
-	uint8_t		 pem[16384];
-	size_t		 pemlen;
-	double		 t0;
-	long		 n = 0;
-	int		 i;
-
-	if ((f = fopen(keyfile, "r")) == NULL)
-		die("%s: %s", keyfile, strerror(errno));
-	pemlen = fread(pem, 1, sizeof(pem), f);
-	(void)fclose(f);
-	if ((hs_key = nc_load_privkey_mem(pem, pemlen)) == NULL ||
-	    nc_pkey_spki(hs_key, &hs_spki, &hs_spkilen) == -1)
-		die("%s: no RSA private key", keyfile);
-	OPENSSL_cleanse(pem, sizeof(pem));
-	t0 = now_s();
-	for (i = 0; i < conc; i++)
-		hs_start(&c[i], port);
-	while (now_s() - t0 < seconds && n < MAX_LINKS) {
-		for (i = 0; i < conc; i++) {
-			pfd[i].fd = c[i].fd;
-			pfd[i].events = POLLIN;
-		}
-		if (poll(pfd, (nfds_t)conc, 10000) <= 0 && errno != EINTR)
-			die("handshake: no answer");
-		for (i = 0; i < conc; i++)
-			if (pfd[i].revents != 0 && hs_input(&c[i])) {
-				n++;
-				hs_end(&c[i]);
-				hs_start(&c[i], port);
-			}
-	}
-	printf("links_per_s %.1f\n", (double)n / (now_s() - t0));
-	for (i = 0; i < conc; i++)
-		hs_end(&c[i]);
-	EVP_PKEY_free(hs_key);
-	free(hs_spki);
-	return 0;
-}
-
 /* ------------------------------------------------------------------------ */
 
 static void
@@ -903,7 +722,8 @@ usage(void)
 	    "       ncload nc-msgs socket peer senders receivers count\n"
 	    "       ncload nc-ping socket peer count\n"
 	    "       ncload nc-idle socket sessions seconds\n"
-	    "       ncload nc-handshakes port keyfile concurrency seconds\n");
+	    "       ncload nc-handshakes port keyfile concurrency seconds\n"
+	    "       ncload nc-relink port keydir peers\n");
 	exit(2);
 }
 
@@ -966,6 +786,9 @@ main(int argc, char *argv[])
 	if (strcmp(m, "nc-handshakes") == 0 && argc == 6)
 		return nc_handshakes((int)num(argv[2], 1, 65535), argv[3],
 		    (int)num(argv[4], 1, 16), (double)num(argv[5], 1, 600));
+	if (strcmp(m, "nc-relink") == 0 && argc == 5)
+		return nc_relink((int)num(argv[2], 1, 65535), argv[3],
+		    (int)num(argv[4], 1, RELINK_MAX));
 	usage();
 	return 2;
 }

@@ -62,13 +62,16 @@ admit_init(struct imsgev *kh)
 		fatalx("%s: evtimer_new", __func__);
 }
 
-/* A second's worth at most: half a core for one second, then the rate. */
+/*
+ * Bursts of two seconds' worth: a full core for one second, after a
+ * quiet time, then half a core (the rate).
+ */
 void
 admit_set_rate(const struct kh_rate *r)
 {
 	ad.st.rate = r->rate;
 	ad.st.op_us = r->op_us;
-	ad.burst = r->rate < 8 ? 8 : r->rate;
+	ad.burst = r->rate < 4 ? 8 : 2.0 * r->rate;
 	ad.tokens = ad.burst;
 	monotime(&ad.refilled);
 }
@@ -142,24 +145,55 @@ count_unproven(const struct sockaddr_storage *src)
 }
 
 /*
- * Close the oldest unproven handshake that waits on the other side (from
- * src, if given); 0 if there was one.
+ * The oldest unproven handshake waiting on the other side (from src, if
+ * given): first among those that have cost us nothing yet (waiting for
+ * HELLO or KEY), then among those waiting for FINISHED.
  */
+static struct link *
+oldest_evictable(const struct sockaddr_storage *src)
+{
+	struct link	*l, *finished = NULL;
+
+	TAILQ_FOREACH(l, &netctx->links, entry) {	/* oldest first */
+		if (!unproven(l) || !waits_on_remote(l) ||
+		    (src != NULL && !same_source(&l->ss, src)))
+			continue;
+		if (l->state != LINK_FINISHED)
+			return l;
+		if (finished == NULL)
+			finished = l;
+	}
+	return finished;
+}
+
+/* Close that one; 0 if there was one. */
 static int
 evict_oldest(const struct sockaddr_storage *src)
 {
 	struct link	*l;
 
-	TAILQ_FOREACH(l, &netctx->links, entry) {	/* oldest first */
-		if (unproven(l) && waits_on_remote(l) &&
-		    (src == NULL || same_source(&l->ss, src))) {
-			ad.st.evicted++;
-			link_refuse(l, ADMIT_BUSY_RETRY_MS,
-			    "evicted: too many handshakes in progress");
-			return 0;
-		}
-	}
-	return -1;
+	if ((l = oldest_evictable(src)) == NULL)
+		return -1;
+	ad.st.evicted++;
+	link_refuse(l, ADMIT_BUSY_RETRY_MS,
+	    "evicted: too many handshakes in progress");
+	return 0;
+}
+
+/*
+ * Slots for unproven handshakes: a base, and two for each configured
+ * peer, so that every peer of a hub fits when they all dial back after
+ * a restart (when nobody can prove anything).
+ */
+size_t
+admit_pool_size(void)
+{
+	struct peer	*p;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(p, &netctx->peers, entry)
+		n++;
+	return NET_MAX_PENDING + 2 * n;
 }
 
 /*
@@ -178,7 +212,8 @@ evict_oldest(const struct sockaddr_storage *src)
 int
 admit_room(void)
 {
-	if (count_unproven(NULL) < NET_MAX_PENDING || evict_oldest(NULL) == 0)
+	if (count_unproven(NULL) < admit_pool_size() ||
+	    evict_oldest(NULL) == 0)
 		return 0;
 	return -1;
 }

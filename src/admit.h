@@ -34,6 +34,8 @@ struct admit_stats {
 
 void	admit_init(struct imsgev *kh);
 void	admit_set_rate(const struct kh_rate *);
+/* The slots for unproven handshakes: NET_MAX_PENDING + 2 a peer. */
+size_t	admit_pool_size(void);
 /* Before accepting: 0 if a slot is free (maybe by evicting), -1 not. */
 int	admit_room(void);
 /* After accepting from ss: 0 if its source may have one more. */

@@ -720,6 +720,8 @@ json_daemon(struct sbuf *sb, const struct ctl_daemon *d)
 	sb_putc(sb, ',');
 	json_key_u64(sb, "unwrap_rate", d->unwrap_rate);
 	sb_putc(sb, ',');
+	json_key_u64(sb, "unwrap_us", d->unwrap_us);
+	sb_putc(sb, ',');
 	json_key_u64(sb, "handshakes_evicted", d->handshakes_evicted);
 	sb_putc(sb, ',');
 	json_key_u64(sb, "handshakes_proven", d->handshakes_proven);

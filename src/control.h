@@ -58,6 +58,7 @@ struct ctl_daemon {
 	uint64_t	unwraps_refused;	/* past the unwrap rate */
 	uint64_t	unwraps_cancelled;	/* connection gone: not worked */
 	uint64_t	unwrap_rate;	/* per second, 0: no limit */
+	uint64_t	unwrap_us;	/* one unwrap, measured at start */
 	uint64_t	handshakes_evicted;	/* to make room for newer */
 	uint64_t	handshakes_proven;	/* with a resumption proof */
 	uint64_t	sessions;

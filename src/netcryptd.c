@@ -47,6 +47,7 @@
 
 #define READY_TIMEOUT		10	/* seconds for both children to start */
 #define CHILD_STOP_TIMEOUT_MS	5000
+#define NC_LISTEN_BACKLOG	1024	/* peer listeners; the kernel caps it */
 
 struct child {
 	enum proc_role	 role;
@@ -360,7 +361,13 @@ open_listener(const struct listen_addr *la, char *err, size_t errsz)
 	if (bind(fd, (const struct sockaddr *)&la->ss, la->sslen) == -1)
 		goto fail;
 	what = "listen";
-	if (listen(fd, 128) == -1)
+	/*
+	 * A deep backlog: while every handshake slot waits for the
+	 * key-holder the network child stops accepting, and the peers
+	 * that dial back together after a restart wait here, in order,
+	 * instead of having their SYNs dropped (src/admit.c).
+	 */
+	if (listen(fd, NC_LISTEN_BACKLOG) == -1)
 		goto fail;
 	return fd;
 fail:

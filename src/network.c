@@ -756,6 +756,7 @@ ctl_admission(struct ctl_daemon *d)
 	const struct admit_stats	*st = admit_stats();
 
 	d->unwrap_rate = st->rate;
+	d->unwrap_us = st->op_us;
 	d->unwraps_refused = st->refused;
 	d->unwraps_cancelled = st->cancelled;
 	d->handshakes_evicted = st->evicted;

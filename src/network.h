@@ -27,7 +27,7 @@ struct handshake;
 struct socks5;
 
 #define NET_MAX_CONNECTS	16
-#define NET_MAX_PENDING		64	/* handshakes at once */
+#define NET_MAX_PENDING		64	/* unproven handshakes, + 2 a peer */
 #define NET_MAX_PENDING_SRC	4	/* per source address, not loopback */
 #define NET_BACKOFF_MIN		1	/* seconds */
 #define NET_BACKOFF_MAX		60

@@ -48,6 +48,7 @@ fake_snapshot(void *arg, struct ctl_daemon *d)
 	d->unwraps_refused = 5;
 	d->unwraps_cancelled = 6;
 	d->unwrap_rate = 294;
+	d->unwrap_us = 1700;
 	d->handshakes_evicted = 8;
 	d->handshakes_proven = 9;
 	d->sessions = 4;
@@ -516,7 +517,7 @@ static const char json_want[] =
     "{\"daemon\":{\"name\":\"hosta\",\"fingerprint\":\"" FP_D "\","
     "\"uptime\":93784,\"handshakes_ok\":12,\"handshakes_failed\":3,"
     "\"rsa_unwraps\":7,\"unwraps_refused\":5,\"unwraps_cancelled\":6,"
-    "\"unwrap_rate\":294,\"handshakes_evicted\":8,"
+    "\"unwrap_rate\":294,\"unwrap_us\":1700,\"handshakes_evicted\":8,"
     "\"handshakes_proven\":9,\"sessions\":4},\"peers\":["
     "{\"name\":\"al\\\"ice\\\\x\",\"state\":\"up\","
     "\"address\":\"192.0.2.7:55555\",\"direction\":\"out\","
