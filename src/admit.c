@@ -45,6 +45,8 @@ static struct {
 	struct event		*ev_dispatch;
 	struct link_queue	 prio, normal;
 	double			 tokens, burst;
+	double			 avg_us;	/* an unwrap, on average */
+	int			 is_auto;
 	struct timespec		 refilled;
 	struct admit_stats	 st;
 } ad;
@@ -63,15 +65,17 @@ admit_init(struct imsgev *kh)
 }
 
 /*
- * Bursts of two seconds' worth: a full core for one second, after a
- * quiet time, then half a core (the rate).
+ * Bursts of one second's worth: after a quiet time, a second at full
+ * speed (the rate is half a core), then the rate.
  */
 void
 admit_set_rate(const struct kh_rate *r)
 {
 	ad.st.rate = r->rate;
 	ad.st.op_us = r->op_us;
-	ad.burst = r->rate < 4 ? 8 : 2.0 * r->rate;
+	ad.is_auto = r->is_auto;
+	ad.avg_us = r->op_us;
+	ad.burst = r->rate < 8 ? 8 : r->rate;
 	ad.tokens = ad.burst;
 	monotime(&ad.refilled);
 }
@@ -146,24 +150,20 @@ count_unproven(const struct sockaddr_storage *src)
 
 /*
  * The oldest unproven handshake waiting on the other side (from src, if
- * given): first among those that have cost us nothing yet (waiting for
- * HELLO or KEY), then among those waiting for FINISHED.
+ * given), whatever it waits for.  Not the cheapest first: a flood of new
+ * connections would then always find the newest ones (a real peer's
+ * among them, before its HELLO is read) and never the ones it keeps.
  */
 static struct link *
 oldest_evictable(const struct sockaddr_storage *src)
 {
-	struct link	*l, *finished = NULL;
+	struct link	*l;
 
-	TAILQ_FOREACH(l, &netctx->links, entry) {	/* oldest first */
-		if (!unproven(l) || !waits_on_remote(l) ||
-		    (src != NULL && !same_source(&l->ss, src)))
-			continue;
-		if (l->state != LINK_FINISHED)
+	TAILQ_FOREACH(l, &netctx->links, entry)		/* oldest first */
+		if (unproven(l) && waits_on_remote(l) &&
+		    (src == NULL || same_source(&l->ss, src)))
 			return l;
-		if (finished == NULL)
-			finished = l;
-	}
-	return finished;
+	return NULL;
 }
 
 /* Close that one; 0 if there was one. */
@@ -393,12 +393,28 @@ admit_unwrap(struct link *l, const struct kh_unwrap_req *req,
 	return 0;
 }
 
+/*
+ * `unwrap rate auto` follows what unwraps really take (a busy machine,
+ * blobs that fail early): the rate stays at half a core of the average.
+ */
+static void
+follow_cost(uint32_t op_us)
+{
+	if (!ad.is_auto || op_us == 0)
+		return;
+	ad.avg_us = ad.avg_us * 0.95 + (double)op_us * 0.05;
+	ad.st.op_us = (uint32_t)ad.avg_us;
+	ad.st.rate = (uint32_t)(500000.0 / ad.avg_us) + 1;
+	ad.burst = ad.st.rate < 8 ? 8 : ad.st.rate;
+}
+
 void
-admit_answered(uint64_t id, int cancelled)
+admit_answered(uint64_t id, int cancelled, uint32_t op_us)
 {
 	(void)id;
 	if (cancelled)
 		ad.st.cancelled++;
+	follow_cost(op_us);
 	if (ad.st.inflight == 0)
 		fatalx("%s: an answer to no request", __func__);
 	ad.st.inflight--;

@@ -23,7 +23,7 @@ struct hs_hello_info;
 
 struct admit_stats {
 	uint32_t	rate;		/* unwraps per second, 0: no limit */
-	uint32_t	op_us;		/* one unwrap, measured at start */
+	uint32_t	op_us;		/* one unwrap: at start, then averaged */
 	uint64_t	refused;	/* handshakes refused past the rate */
 	uint64_t	cancelled;	/* requests dropped: connection gone */
 	uint64_t	evicted;	/* handshakes closed to make room */
@@ -46,7 +46,7 @@ void	admit_hello(struct link *, const struct hs_hello_info *);
 int	admit_unwrap(struct link *, const struct kh_unwrap_req *,
 	    const uint8_t *blob, size_t bloblen);
 /* The key-holder answered the request id: done, or dropped unworked. */
-void	admit_answered(uint64_t id, int cancelled);
+void	admit_answered(uint64_t id, int cancelled, uint32_t op_us);
 /* The link stops being a handshake (up, closing): drop its request. */
 void	admit_link_done(struct link *);
 const struct admit_stats *admit_stats(void);

@@ -167,7 +167,8 @@ kh_set_rate(struct keyholder *kh)
 	}
 	OPENSSL_cleanse(out, sizeof(out));
 	kh->agreed.op_us = best == 0 ? 1 : (uint32_t)best;
-	if (kh->settings.unwrap_rate == NC_UNWRAP_AUTO)
+	kh->agreed.is_auto = kh->settings.unwrap_rate == NC_UNWRAP_AUTO;
+	if (kh->agreed.is_auto)
 		kh->agreed.rate = 500000 / kh->agreed.op_us + 1;
 	else
 		kh->agreed.rate = kh->settings.unwrap_rate;
@@ -403,13 +404,18 @@ kh_work_one(struct keyholder *kh)
 {
 	struct kh_request	*r = &kh->queue[0];
 	struct kh_unwrap_rep	 rep;
+	struct timespec		 t0;
+	uint64_t		 us;
 
 	kh_rate_limit(kh);
 	memset(&rep, 0, sizeof(rep));
 	rep.id = r->req.id;
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (kh_unwrap(kh->key, kh->seed, r->req.role, r->req.th1, r->blob,
 	    r->bloblen, rep.u) == -1)
 		fatalx("%s: unwrap failed internally", __func__);
+	us = usec_since(&t0);
+	rep.op_us = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 	kh->unwraps++;
 	if (imsg_compose(&kh->net, IMSG_KH_UNWRAP_DONE, r->peerid, 0,
 	    -1, &rep, sizeof(rep)) == -1 || imsgbuf_flush(&kh->net) == -1)

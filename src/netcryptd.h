@@ -101,6 +101,8 @@ struct kh_settings {
 struct kh_rate {
 	uint32_t	rate;		/* unwraps per second, 0 = unlimited */
 	uint32_t	op_us;		/* one unwrap measured at start, in us */
+	uint32_t	is_auto;	/* follow what unwraps really take */
+	uint32_t	pad;
 };
 
 /* Requests the key-holder holds at once (one worked on, one waiting). */
@@ -121,6 +123,8 @@ struct kh_unwrap_req {
 struct kh_unwrap_rep {
 	uint64_t	id;
 	uint8_t		u[NC_SHA256_LEN];
+	uint32_t	op_us;		/* what this unwrap took */
+	uint32_t	pad;
 };
 
 /* Settings of the network child (from netcryptd.conf). */

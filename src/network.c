@@ -367,7 +367,7 @@ net_dispatch_kh(void *arg, struct imsg *imsg)
 	case IMSG_KH_UNWRAP_DONE:
 		id = kh_answer_id(imsg, &rep, sizeof(rep));
 		netctx->unwraps++;
-		admit_answered(id, 0);
+		admit_answered(id, 0, rep.op_us);
 		/* The link may have closed while the key-holder worked. */
 		if ((l = link_by_id(id)) != NULL)
 			link_unwrapped(l, rep.u);
@@ -375,7 +375,7 @@ net_dispatch_kh(void *arg, struct imsg *imsg)
 		break;
 	case IMSG_KH_CANCELLED:
 		id = kh_answer_id(imsg, &id, sizeof(id));
-		admit_answered(id, 1);
+		admit_answered(id, 1, 0);
 		break;
 	default:
 		fatalx("%s: unexpected %s from the key-holder", __func__,

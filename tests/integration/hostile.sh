@@ -104,12 +104,16 @@ check "the auto unwrap rate fits an RSA-3072 key (50..1000/s: $RATE)" \
 	[ "$RATE" -ge 50 ] && [ "$RATE" -le 1000 ]
 
 # ---- hold: every slot taken by handshakes past KEY, reopened ----------
-measure_start
+# Measured from 2 s into each attack: after a quiet time the unwrap rate
+# allows a burst of one second's worth at full speed (doc/PROTOCOL.md
+# 6.3); what must hold is the steady state.
 "$HOSTILE" -p "$PA" -k "$T_DIR/b/private.pem.pub" -b 384 -m hold -N 80 \
 	-T 14 > "$T_DIR/hold.out" 2>&1 &
 HPID=$!
 T_PIDS="$T_PIDS $HPID"
-sleep 3
+sleep 2
+measure_start
+sleep 1
 MS=$(relink_ms a b)
 echo "figure: hold: b relinked in $MS ms"
 check "hold: b (linked before) relinks within 5 s ($MS ms)" [ "$MS" -le 5000 ]
@@ -136,12 +140,13 @@ check "hold: the log grows by at most 20 lines a second ($LOG_PER_S)" \
 	[ "$LOG_PER_S" -le 20 ]
 
 # ---- flood: HELLO + KEY and gone, 1,000 a second -------------------------
-measure_start
 "$HOSTILE" -p "$PA" -k "$T_DIR/b/private.pem.pub" -b 384 -m flood \
 	-r 1000 -T 10 > "$T_DIR/flood.out" 2>&1 &
 FPID=$!
 T_PIDS="$T_PIDS $FPID"
-sleep 3
+sleep 2
+measure_start
+sleep 1
 MS=$(relink_ms a b)
 echo "figure: flood: b relinked in $MS ms"
 check "flood: b (linked before) relinks within 5 s ($MS ms)" [ "$MS" -le 5000 ]
@@ -159,7 +164,7 @@ echo "figure: flood: $OPENED connections; key-holder ${KH_PCT}% of a core," \
 check "flood: at least 5,000 connections made ($OPENED)" \
 	[ "${OPENED:-0}" -ge 5000 ]
 check "flood: closed connections cost no unwrap ($D_DONE for $OPENED)" \
-	[ "$D_DONE" -le $(( OPENED / 10 )) ]
+	[ "$D_DONE" -le $(( OPENED / 20 )) ]
 check "flood: their requests were dropped unworked ($D_CAN)" \
 	[ "$D_CAN" -gt 0 ]
 check "flood: the key-holder leaves half a core free (${KH_PCT}%)" \
