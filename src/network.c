@@ -28,6 +28,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "acceptpause.h"
 #include "control.h"
 #include "crypto.h"
 #include "imsg.h"
@@ -51,7 +52,7 @@ struct network {
 	struct imsgev		 kh;
 	int			 listen_fds[NET_MAX_LISTEN];
 	uint32_t		 listen_ids[NET_MAX_LISTEN];	/* master's */
-	struct event		*ev_listen[NET_MAX_LISTEN];
+	struct acceptpause	*listener[NET_MAX_LISTEN];	/* its events */
 	size_t			 nlisten;
 	int			 serving;	/* listeners have events */
 	int			 reconf;	/* between RECONF_START/END */
@@ -174,10 +175,23 @@ take_settings(struct imsg *imsg)
 static void
 listener_start(size_t i)
 {
-	net.ev_listen[i] = event_new(netctx->base, net.listen_fds[i],
-	    EV_READ | EV_PERSIST, accept_cb, NULL);
-	if (net.ev_listen[i] == NULL || event_add(net.ev_listen[i], NULL) == -1)
-		fatalx("%s: listener event", __func__);
+	char	what[48];
+
+	(void)snprintf(what, sizeof(what), "peer listener %u",
+	    net.listen_ids[i]);
+	net.listener[i] = acceptpause_new(netctx->base, net.listen_fds[i],
+	    accept_cb, NULL, what);
+}
+
+/* accept4() on lfd failed: pause that listener (see acceptpause.c). */
+static void
+listener_failed(int lfd, int err)
+{
+	size_t	i;
+
+	for (i = 0; i < net.nlisten; i++)
+		if (net.listen_fds[i] == lfd && net.listener[i] != NULL)
+			acceptpause_failed(net.listener[i], err);
 }
 
 /* NET_LISTEN_FD: a socket the master bound for us (we never bind). */
@@ -199,7 +213,7 @@ listener_add(struct imsg *imsg)
 	i = net.nlisten++;
 	net.listen_fds[i] = fd;
 	net.listen_ids[i] = lm.id;
-	net.ev_listen[i] = NULL;
+	net.listener[i] = NULL;
 	if (net.serving)
 		listener_start(i);
 }
@@ -218,14 +232,13 @@ listener_close(struct imsg *imsg)
 			break;
 	if (i == net.nlisten)
 		fatalx("%s: no listener %u", __func__, id);
-	if (net.ev_listen[i] != NULL)
-		event_free(net.ev_listen[i]);
+	acceptpause_free(net.listener[i]);
 	(void)close(net.listen_fds[i]);
 	log_debug("listener %u closed", id);
 	net.nlisten--;
 	net.listen_fds[i] = net.listen_fds[net.nlisten];
 	net.listen_ids[i] = net.listen_ids[net.nlisten];
-	net.ev_listen[i] = net.ev_listen[net.nlisten];
+	net.listener[i] = net.listener[net.nlisten];
 }
 
 static int
@@ -697,9 +710,7 @@ accept_cb(int lfd, short ev, void *arg)
 		fd = accept4(lfd, (struct sockaddr *)&ss, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warn("%s: accept", __func__);
+			listener_failed(lfd, errno);
 			return;
 		}
 		/*
