@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -37,6 +38,7 @@
 
 #include "conf.h"
 #include "confdiff.h"
+#include "fdlimit.h"
 #include "imsg.h"
 #include "log.h"
 #include "netcryptd.h"
@@ -72,6 +74,7 @@ struct report {
 struct master {
 	struct nc_conf		*conf;
 	char			*conffile;	/* absolute: we chdir("/") */
+	struct fd_budget	 budget;	/* conf within the fd limit */
 	struct event_base	*base;
 	struct child		 kh;
 	struct child		 net;
@@ -470,7 +473,7 @@ session_gid(const struct nc_conf *conf)
 }
 
 static void
-send_net_settings(const struct nc_conf *conf)
+send_net_settings(const struct nc_conf *conf, const struct fd_budget *b)
 {
 	struct net_settings	ns;
 	const char		*ku;
@@ -483,7 +486,8 @@ send_net_settings(const struct nc_conf *conf)
 	ns.handshake_timeout = conf->handshake_timeout;
 	ns.queue_size = conf->queue_size;
 	ns.queue_timeout = conf->queue_timeout;
-	ns.max_sessions = conf->max_sessions;
+	ns.max_sessions = b->max_sessions;
+	ns.max_pending = b->max_pending;
 	ns.session_queue = conf->session_queue;
 	ns.session_timeout = conf->session_timeout;
 #ifdef NC_SANDBOX_TESTS
@@ -593,6 +597,41 @@ resolve_for_network(struct imsg *imsg)
 	    sizeof(rep));
 }
 
+/*
+ * The descriptor limit raised to the hard limit (the children inherit
+ * it), and the configuration checked against it: refused here, before
+ * daemon(3), when not even the minimum fits (fdlimit.c).  The limit
+ * before is left in *was for log_budget().
+ */
+static void
+start_budget(uint64_t *was)
+{
+	char	msg[512];
+
+	if (fd_budget_conf(master.conf, fdlimit_raise(was), &master.budget) ==
+	    -1) {
+		fd_budget_refused(&master.budget, msg, sizeof(msg));
+		fatalx("%s", msg);
+	}
+}
+
+/* The limit (not for -n), and what had to be lowered to fit it. */
+static void
+log_budget(uint64_t was, int checkonly)
+{
+	char	msg[512];
+
+	if (!checkonly && master.budget.limit != was)
+		log_info("descriptor limit %" PRIu64 " (RLIMIT_NOFILE, raised "
+		    "from %" PRIu64 ")", master.budget.limit, was);
+	else if (!checkonly)
+		log_info("descriptor limit %" PRIu64 " (RLIMIT_NOFILE)",
+		    master.budget.limit);
+	fd_budget_lowered(&master.budget, msg, sizeof(msg));
+	if (msg[0] != '\0')
+		log_warnx("%s", msg);
+}
+
 static void
 resolve_privsep(const struct nc_conf *conf, struct privsep_conf *pc)
 {
@@ -660,7 +699,7 @@ configure_children(const struct privsep_conf *pc, int keyfd)
 
 	imsgev_compose(&master.net.iev, IMSG_CONF_PRIVSEP, 0, -1, pc,
 	    sizeof(*pc));
-	send_net_settings(master.conf);
+	send_net_settings(master.conf, &master.budget);
 	send_peers(master.conf);
 	imsgev_compose(&master.net.iev, IMSG_NET_CONTROL_FD, 0,
 	    bind_unix_socket(master.conf->control_sock,
@@ -860,6 +899,38 @@ reload_peers(struct nc_conf *nc)
 	}
 }
 
+/* What a reload's configuration lowers to fit the descriptor limit. */
+static void
+reload_lowered(const struct fd_budget *b, int checkonly)
+{
+	char	msg[512];
+
+	fd_budget_lowered(b, msg, sizeof(msg));
+	if (msg[0] == '\0')
+		return;
+	if (!checkonly)
+		log_warnx("reload: %s", msg);
+	report_line(&master.report, msg);
+}
+
+/* A reload (or check) refused: the running configuration stays. */
+static void
+reload_refuse(struct nc_conf *nc, int checkonly, int from_ctl,
+    uint32_t client, const char *err)
+{
+	log_warnx("%s: %s; refused, the running configuration is kept",
+	    checkonly ? "check" : "reload", err);
+	report_reset(&master.report);
+	report_line(&master.report, "refused, the running configuration is "
+	    "kept:");
+	report_line(&master.report, err);
+	if (from_ctl)
+		ctl_answer(client, 1, &master.report);
+	config_free(nc);
+	if (!checkonly)
+		notify_ready();
+}
+
 /*
  * Re-read the configuration file into a fresh structure.  With errors
  * the running one stays in force; otherwise the difference goes to the
@@ -871,6 +942,7 @@ static void
 reload(int checkonly, int from_ctl, uint32_t client)
 {
 	struct nc_conf	*nc;
+	struct fd_budget budget;
 	size_t		 nchanges, nrestart;
 	int		 fds[NET_MAX_LISTEN];
 	char		 line[PATH_MAX + 64], err[512];
@@ -914,9 +986,15 @@ reload(int checkonly, int from_ctl, uint32_t client)
 			notify_ready();
 		return;
 	}
+	if (fd_budget_conf(nc, fdlimit_current(), &budget) == -1) {
+		fd_budget_refused(&budget, err, sizeof(err));
+		reload_refuse(nc, checkonly, from_ctl, client, err);
+		return;
+	}
 	report_reset(&master.report);
 	nchanges = confdiff(master.conf, nc, report_change, &checkonly,
 	    &nrestart);
+	reload_lowered(&budget, checkonly);
 	if (checkonly) {
 		(void)snprintf(line, sizeof(line), "configuration OK: a reload "
 		    "would make %zu changes, %zu of them need a restart",
@@ -928,26 +1006,18 @@ reload(int checkonly, int from_ctl, uint32_t client)
 		return;
 	}
 	if (reload_bind(nc, fds, err, sizeof(err)) == -1) {
-		log_warnx("reload: %s; refused, the running configuration is "
-		    "kept", err);
-		report_reset(&master.report);
-		report_line(&master.report, "refused, the running "
-		    "configuration is kept:");
-		report_line(&master.report, err);
-		if (from_ctl)
-			ctl_answer(client, 1, &master.report);
-		config_free(nc);
-		notify_ready();
+		reload_refuse(nc, 0, from_ctl, client, err);
 		return;
 	}
 	imsgev_compose(&master.net.iev, IMSG_RECONF_START, 0, -1, NULL, 0);
 	confdiff_keep_running(master.conf, nc);
-	send_net_settings(nc);
+	send_net_settings(nc, &budget);
 	reload_peers(nc);
 	reload_listeners(nc, fds);
 	imsgev_compose(&master.net.iev, IMSG_RECONF_END, 0, -1, NULL, 0);
 	config_free(master.conf);
 	master.conf = nc;
+	master.budget = budget;
 	master.reloading = 1;
 	master.pending = master.report;
 	master.reload_ctl = from_ctl;
@@ -1054,6 +1124,7 @@ main(int argc, char *argv[])
 	enum proc_role		 role = PROC_MASTER;
 	int			 ch, debug = 0, checkonly = 0, verbose = 0;
 	int			 sp_kh[2], sp_net[2], sp_khnet[2], keyfd;
+	uint64_t		 fdwas;
 
 	proctitle_init(argc, argv);
 	log_init(1, LOG_DAEMON);	/* stderr until we know better */
@@ -1098,7 +1169,9 @@ main(int argc, char *argv[])
 		fatal("%s", conffile);
 	if (master.conf == NULL)
 		exit(1);
+	start_budget(&fdwas);
 	if (checkonly) {
+		log_budget(fdwas, 1);
 		printf("configuration OK\n");
 		config_free(master.conf);
 		exit(0);
@@ -1117,6 +1190,7 @@ main(int argc, char *argv[])
 	log_init(debug, LOG_DAEMON);
 	log_procinit("master");
 	proctitle_set("netcryptd: master");
+	log_budget(fdwas, 0);
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp_kh) == -1 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp_net) == -1 ||

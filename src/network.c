@@ -166,7 +166,8 @@ take_settings(struct imsg *imsg)
 
 	if (imsg_get_data(imsg, &ns, sizeof(ns)) == -1 ||
 	    ns.nciphers == 0 || ns.nciphers > NC_CIPHER_MAX ||
-	    ns.keepalive == 0 || ns.handshake_timeout == 0)
+	    ns.keepalive == 0 || ns.handshake_timeout == 0 ||
+	    ns.max_pending == 0 || ns.max_pending > NET_MAX_PENDING)
 		fatalx("%s: bad CONF_NET", __func__);
 	ns.name[NC_NAME_MAX] = '\0';
 	netctx->ns = ns;
@@ -721,7 +722,7 @@ accept_cb(int lfd, short ev, void *arg)
 		 */
 		if ((!is_loopback(&ss) &&
 		    pending_from(&ss) >= NET_MAX_PENDING_SRC) ||
-		    (netctx->npending >= NET_MAX_PENDING &&
+		    (netctx->npending >= netctx->ns.max_pending &&
 		    evict_stalled() == -1)) {
 			log_warnx("too many handshakes in progress: refusing a "
 			    "connection");

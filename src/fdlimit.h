@@ -1,0 +1,62 @@
+/*
+ * The descriptor limit (RLIMIT_NOFILE): raised by the master at start,
+ * and what it can serve in the network child, which holds every socket.
+ * See fdlimit.c and netcryptd(8), DENIAL OF SERVICE.
+ */
+#ifndef NC_FDLIMIT_H
+#define NC_FDLIMIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+/*
+ * Held by the network child whatever its load: stdin, stdout, stderr;
+ * its channels to the master and the key-holder; epoll and the two ends
+ * of libevent's wake-up pipe; the control and session sockets.
+ */
+#define FD_NET_BASE		10
+/*
+ * For short-lived descriptors: a connection accepted only to be
+ * refused, a listener handed over by a reload before the old one is
+ * closed, a link still draining its CLOSE.
+ */
+#define FD_RESERVE		8
+#define FD_MIN_PENDING		4	/* the fewest handshake slots */
+#define FD_MIN_SESSIONS		4	/* the fewest sessions */
+
+struct fd_budget {
+	uint64_t	limit;		/* RLIMIT_NOFILE, soft */
+	uint64_t	fixed;		/* for all but handshakes and sessions */
+	unsigned int	max_pending;	/* handshake slots, <= NET_MAX_PENDING */
+	unsigned int	max_sessions;	/* <= the configured max sessions */
+	unsigned int	want_sessions;	/* the configured max sessions */
+};
+
+/*
+ * Raise the soft limit to the hard one: the soft limit now in force,
+ * with the one before in *was.
+ */
+uint64_t	fdlimit_raise(uint64_t *was);
+/* The soft limit now in force. */
+uint64_t	fdlimit_current(void);
+
+/*
+ * Split what limit leaves after the fixed descriptors (FD_NET_BASE, the
+ * control clients, FD_RESERVE, one per listening address and one per
+ * peer) between handshakes and sessions: sessions get what they are
+ * configured for if handshakes keep NET_MAX_PENDING; otherwise each
+ * gets half, handshakes at most NET_MAX_PENDING and sessions what is
+ * left.  -1 when fewer than FD_MIN_PENDING + FD_MIN_SESSIONS are left.
+ */
+int		fd_budget(uint64_t limit, size_t nlisten, size_t npeers,
+		    unsigned int want_sessions, struct fd_budget *);
+int		fd_budget_conf(const struct nc_conf *, uint64_t limit,
+		    struct fd_budget *);
+/* What was lowered, in words; "" when nothing was. */
+void		fd_budget_lowered(const struct fd_budget *, char *, size_t);
+/* Why a budget was refused, in words. */
+void		fd_budget_refused(const struct fd_budget *, char *, size_t);
+
+#endif
