@@ -45,10 +45,10 @@ uint64_t	fdlimit_current(void);
 /*
  * Split what limit leaves after the fixed descriptors (FD_NET_BASE, the
  * control clients, FD_RESERVE, one per listening address and one per
- * peer) between handshakes and sessions: sessions get what they are
- * configured for if handshakes keep NET_MAX_PENDING; otherwise each
- * gets half, handshakes at most NET_MAX_PENDING and sessions what is
- * left.  -1 when fewer than FD_MIN_PENDING + FD_MIN_SESSIONS are left.
+ * peer) between handshakes and sessions: handshakes get what the
+ * configured sessions leave, but at least half and at most
+ * NET_MAX_PENDING; sessions get the rest, at most what is configured.
+ * -1 when fewer than FD_MIN_PENDING + FD_MIN_SESSIONS are left.
  */
 int		fd_budget(uint64_t limit, size_t nlisten, size_t npeers,
 		    unsigned int want_sessions, struct fd_budget *);
