@@ -126,3 +126,32 @@ fd_budget_refused(const struct fd_budget *b, char *buf, size_t bufsz)
 	    "configure fewer peers or listening addresses", b->limit, b->fixed,
 	    FD_MIN_PENDING + FD_MIN_SESSIONS);
 }
+
+/* Refused before daemon(3), so that whoever starts us sees why. */
+void
+fd_budget_start(const struct nc_conf *conf, struct fd_budget *b,
+    uint64_t *was)
+{
+	char	msg[512];
+
+	if (fd_budget_conf(conf, fdlimit_raise(was), b) == -1) {
+		fd_budget_refused(b, msg, sizeof(msg));
+		fatalx("%s", msg);
+	}
+}
+
+void
+fd_budget_log(const struct fd_budget *b, uint64_t was, int checkonly)
+{
+	char	msg[512];
+
+	if (!checkonly && b->limit != was)
+		log_info("descriptor limit %" PRIu64 " (RLIMIT_NOFILE, raised "
+		    "from %" PRIu64 ")", b->limit, was);
+	else if (!checkonly)
+		log_info("descriptor limit %" PRIu64 " (RLIMIT_NOFILE)",
+		    b->limit);
+	fd_budget_lowered(b, msg, sizeof(msg));
+	if (msg[0] != '\0')
+		log_warnx("%s", msg);
+}

@@ -54,6 +54,15 @@ int		fd_budget(uint64_t limit, size_t nlisten, size_t npeers,
 		    unsigned int want_sessions, struct fd_budget *);
 int		fd_budget_conf(const struct nc_conf *, uint64_t limit,
 		    struct fd_budget *);
+/*
+ * At start: the limit raised (the one before in *was) and conf checked
+ * against it; fatal when refused.
+ */
+void		fd_budget_start(const struct nc_conf *, struct fd_budget *,
+		    uint64_t *was);
+/* The limit (not for -n) and what was lowered to fit it, logged. */
+void		fd_budget_log(const struct fd_budget *, uint64_t was,
+		    int checkonly);
 /* What was lowered, in words; "" when nothing was. */
 void		fd_budget_lowered(const struct fd_budget *, char *, size_t);
 /* Why a budget was refused, in words. */

@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -597,41 +596,6 @@ resolve_for_network(struct imsg *imsg)
 	    sizeof(rep));
 }
 
-/*
- * The descriptor limit raised to the hard limit (the children inherit
- * it), and the configuration checked against it: refused here, before
- * daemon(3), when not even the minimum fits (fdlimit.c).  The limit
- * before is left in *was for log_budget().
- */
-static void
-start_budget(uint64_t *was)
-{
-	char	msg[512];
-
-	if (fd_budget_conf(master.conf, fdlimit_raise(was), &master.budget) ==
-	    -1) {
-		fd_budget_refused(&master.budget, msg, sizeof(msg));
-		fatalx("%s", msg);
-	}
-}
-
-/* The limit (not for -n), and what had to be lowered to fit it. */
-static void
-log_budget(uint64_t was, int checkonly)
-{
-	char	msg[512];
-
-	if (!checkonly && master.budget.limit != was)
-		log_info("descriptor limit %" PRIu64 " (RLIMIT_NOFILE, raised "
-		    "from %" PRIu64 ")", master.budget.limit, was);
-	else if (!checkonly)
-		log_info("descriptor limit %" PRIu64 " (RLIMIT_NOFILE)",
-		    master.budget.limit);
-	fd_budget_lowered(&master.budget, msg, sizeof(msg));
-	if (msg[0] != '\0')
-		log_warnx("%s", msg);
-}
-
 static void
 resolve_privsep(const struct nc_conf *conf, struct privsep_conf *pc)
 {
@@ -1169,9 +1133,9 @@ main(int argc, char *argv[])
 		fatal("%s", conffile);
 	if (master.conf == NULL)
 		exit(1);
-	start_budget(&fdwas);
+	fd_budget_start(master.conf, &master.budget, &fdwas);
 	if (checkonly) {
-		log_budget(fdwas, 1);
+		fd_budget_log(&master.budget, fdwas, 1);
 		printf("configuration OK\n");
 		config_free(master.conf);
 		exit(0);
@@ -1190,7 +1154,7 @@ main(int argc, char *argv[])
 	log_init(debug, LOG_DAEMON);
 	log_procinit("master");
 	proctitle_set("netcryptd: master");
-	log_budget(fdwas, 0);
+	fd_budget_log(&master.budget, fdwas, 0);
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp_kh) == -1 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp_net) == -1 ||
