@@ -181,19 +181,15 @@ evict_oldest(const struct sockaddr_storage *src)
 }
 
 /*
- * Slots for unproven handshakes: a base, and two for each configured
- * peer, so that every peer of a hub fits when they all dial back after
- * a restart (when nobody can prove anything).
+ * Slots for unproven handshakes: NET_MAX_PENDING, and two for each
+ * configured peer, so that every peer of a hub fits when they all dial
+ * back after a restart (when nobody can prove anything); the master
+ * computes it, lowered if the descriptor limit requires (fdlimit.c).
  */
 size_t
 admit_pool_size(void)
 {
-	struct peer	*p;
-	size_t		 n = 0;
-
-	TAILQ_FOREACH(p, &netctx->peers, entry)
-		n++;
-	return NET_MAX_PENDING + 2 * n;
+	return netctx->ns.max_pending;
 }
 
 /*

@@ -28,12 +28,11 @@
 
 #include <event2/event.h>
 
+#include "acceptpause.h"
 #include "buf.h"
 #include "control.h"
 #include "log.h"
 #include "util.h"
-
-#define CTL_ACCEPT_PAUSE_MS	1000	/* after EMFILE and the like */
 
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client)	 entry;
@@ -57,8 +56,8 @@ TAILQ_HEAD(ctl_clients, ctl_client);
 static struct {
 	struct event_base	*base;
 	int			 fd;		/* listening; -1 when off */
-	struct event		*ev_accept;
-	struct event		*ev_pause;	/* re-enables accepting */
+	struct acceptpause	*listener;	/* pauses after EMFILE */
+	struct ratelog		 full_log;	/* "clients already" */
 	struct control_ops	 ops;
 	struct ctl_clients	 clients;
 	size_t			 nclients;
@@ -67,7 +66,6 @@ static struct {
 } ctl = { .fd = -1 };
 
 static void	ctl_accept(int, short, void *);
-static void	ctl_unpause(int, short, void *);
 static void	ctl_read(int, short, void *);
 static void	ctl_write(int, short, void *);
 static void	ctl_timeout(int, short, void *);
@@ -106,12 +104,8 @@ control_init(struct event_base *base, int fd, const struct control_ops *ops)
 	ctl.ops = *ops;
 	TAILQ_INIT(&ctl.clients);
 	ctl.nclients = 0;
-	ctl.ev_accept = event_new(base, fd, EV_READ | EV_PERSIST, ctl_accept,
-	    NULL);
-	ctl.ev_pause = evtimer_new(base, ctl_unpause, NULL);
-	if (ctl.ev_accept == NULL || ctl.ev_pause == NULL ||
-	    event_add(ctl.ev_accept, NULL) == -1)
-		fatalx("%s: cannot set up the control socket events", __func__);
+	ctl.listener = acceptpause_new(base, fd, ctl_accept, NULL,
+	    "the control socket");
 	log_debug("control: serving the control socket");
 }
 
@@ -122,11 +116,8 @@ control_shutdown(void)
 
 	while ((c = TAILQ_FIRST(&ctl.clients)) != NULL)
 		ctl_close(c);
-	if (ctl.ev_accept != NULL)
-		event_free(ctl.ev_accept);
-	if (ctl.ev_pause != NULL)
-		event_free(ctl.ev_pause);
-	ctl.ev_accept = ctl.ev_pause = NULL;
+	acceptpause_free(ctl.listener);
+	ctl.listener = NULL;
 	if (ctl.fd != -1) {
 		(void)close(ctl.fd);
 		log_debug("control: socket closed");
@@ -143,29 +134,6 @@ ms_to_tv(unsigned int ms)
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	return tv;
-}
-
-/*
- * Out of descriptors: the listening socket stays readable, so keep off
- * it for a while instead of spinning on accept4() failing again.
- */
-static void
-ctl_pause(void)
-{
-	struct timeval	tv = ms_to_tv(CTL_ACCEPT_PAUSE_MS);
-
-	(void)event_del(ctl.ev_accept);
-	(void)evtimer_add(ctl.ev_pause, &tv);
-}
-
-static void
-ctl_unpause(int fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	if (ctl.ev_accept != NULL)
-		(void)event_add(ctl.ev_accept, NULL);
 }
 
 static void
@@ -186,25 +154,24 @@ static void
 ctl_accept(int lfd, short ev, void *arg)
 {
 	struct ctl_client	*c;
+	uint64_t		 suppressed;
+	char			 note[64];
 	int			 fd;
 
 	(void)ev;
 	(void)arg;
 	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd == -1) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-		    errno == ENOMEM) {
-			log_warn("control: accept");
-			ctl_pause();
-		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR && errno != ECONNABORTED)
-			log_warn("control: accept");
+		acceptpause_failed(ctl.listener, errno);
 		return;
 	}
 	/* Refusing by closing is all a flood of clients gets. */
 	if (ctl.nclients >= CTL_MAX_CLIENTS) {
-		log_warnx("control: %d clients already, refusing another",
-		    CTL_MAX_CLIENTS);
+		if (ratelog_allow(&ctl.full_log, acceptpause_now_ms(),
+		    &suppressed))
+			log_warnx("control: %d clients already, refusing "
+			    "another%s", CTL_MAX_CLIENTS, ratelog_note(
+			    suppressed, note, sizeof(note)));
 		(void)close(fd);
 		return;
 	}

@@ -37,6 +37,7 @@
 
 #include "conf.h"
 #include "confdiff.h"
+#include "fdlimit.h"
 #include "imsg.h"
 #include "log.h"
 #include "netcryptd.h"
@@ -73,6 +74,7 @@ struct report {
 struct master {
 	struct nc_conf		*conf;
 	char			*conffile;	/* absolute: we chdir("/") */
+	struct fd_budget	 budget;	/* conf within the fd limit */
 	struct event_base	*base;
 	struct child		 kh;
 	struct child		 net;
@@ -477,7 +479,7 @@ session_gid(const struct nc_conf *conf)
 }
 
 static void
-send_net_settings(const struct nc_conf *conf)
+send_net_settings(const struct nc_conf *conf, const struct fd_budget *b)
 {
 	struct net_settings	ns;
 	const char		*ku;
@@ -490,7 +492,8 @@ send_net_settings(const struct nc_conf *conf)
 	ns.handshake_timeout = conf->handshake_timeout;
 	ns.queue_size = conf->queue_size;
 	ns.queue_timeout = conf->queue_timeout;
-	ns.max_sessions = conf->max_sessions;
+	ns.max_sessions = b->max_sessions;
+	ns.max_pending = b->max_pending;
 	ns.session_queue = conf->session_queue;
 	ns.session_timeout = conf->session_timeout;
 #ifdef NC_SANDBOX_TESTS
@@ -667,7 +670,7 @@ configure_children(const struct privsep_conf *pc, int keyfd)
 
 	imsgev_compose(&master.net.iev, IMSG_CONF_PRIVSEP, 0, -1, pc,
 	    sizeof(*pc));
-	send_net_settings(master.conf);
+	send_net_settings(master.conf, &master.budget);
 	send_peers(master.conf);
 	imsgev_compose(&master.net.iev, IMSG_NET_CONTROL_FD, 0,
 	    bind_unix_socket(master.conf->control_sock,
@@ -867,6 +870,38 @@ reload_peers(struct nc_conf *nc)
 	}
 }
 
+/* What a reload's configuration lowers to fit the descriptor limit. */
+static void
+reload_lowered(const struct fd_budget *b, int checkonly)
+{
+	char	msg[512];
+
+	fd_budget_lowered(b, msg, sizeof(msg));
+	if (msg[0] == '\0')
+		return;
+	if (!checkonly)
+		log_warnx("reload: %s", msg);
+	report_line(&master.report, msg);
+}
+
+/* A reload (or check) refused: the running configuration stays. */
+static void
+reload_refuse(struct nc_conf *nc, int checkonly, int from_ctl,
+    uint32_t client, const char *err)
+{
+	log_warnx("%s: %s; refused, the running configuration is kept",
+	    checkonly ? "check" : "reload", err);
+	report_reset(&master.report);
+	report_line(&master.report, "refused, the running configuration is "
+	    "kept:");
+	report_line(&master.report, err);
+	if (from_ctl)
+		ctl_answer(client, 1, &master.report);
+	config_free(nc);
+	if (!checkonly)
+		notify_ready();
+}
+
 /*
  * Re-read the configuration file into a fresh structure.  With errors
  * the running one stays in force; otherwise the difference goes to the
@@ -878,6 +913,7 @@ static void
 reload(int checkonly, int from_ctl, uint32_t client)
 {
 	struct nc_conf	*nc;
+	struct fd_budget budget;
 	size_t		 nchanges, nrestart;
 	int		 fds[NET_MAX_LISTEN];
 	char		 line[PATH_MAX + 64], err[512];
@@ -921,9 +957,15 @@ reload(int checkonly, int from_ctl, uint32_t client)
 			notify_ready();
 		return;
 	}
+	if (fd_budget_conf(nc, fdlimit_current(), &budget) == -1) {
+		fd_budget_refused(&budget, err, sizeof(err));
+		reload_refuse(nc, checkonly, from_ctl, client, err);
+		return;
+	}
 	report_reset(&master.report);
 	nchanges = confdiff(master.conf, nc, report_change, &checkonly,
 	    &nrestart);
+	reload_lowered(&budget, checkonly);
 	if (checkonly) {
 		(void)snprintf(line, sizeof(line), "configuration OK: a reload "
 		    "would make %zu changes, %zu of them need a restart",
@@ -935,26 +977,18 @@ reload(int checkonly, int from_ctl, uint32_t client)
 		return;
 	}
 	if (reload_bind(nc, fds, err, sizeof(err)) == -1) {
-		log_warnx("reload: %s; refused, the running configuration is "
-		    "kept", err);
-		report_reset(&master.report);
-		report_line(&master.report, "refused, the running "
-		    "configuration is kept:");
-		report_line(&master.report, err);
-		if (from_ctl)
-			ctl_answer(client, 1, &master.report);
-		config_free(nc);
-		notify_ready();
+		reload_refuse(nc, 0, from_ctl, client, err);
 		return;
 	}
 	imsgev_compose(&master.net.iev, IMSG_RECONF_START, 0, -1, NULL, 0);
 	confdiff_keep_running(master.conf, nc);
-	send_net_settings(nc);
+	send_net_settings(nc, &budget);
 	reload_peers(nc);
 	reload_listeners(nc, fds);
 	imsgev_compose(&master.net.iev, IMSG_RECONF_END, 0, -1, NULL, 0);
 	config_free(master.conf);
 	master.conf = nc;
+	master.budget = budget;
 	master.reloading = 1;
 	master.pending = master.report;
 	master.reload_ctl = from_ctl;
@@ -1061,6 +1095,7 @@ main(int argc, char *argv[])
 	enum proc_role		 role = PROC_MASTER;
 	int			 ch, debug = 0, checkonly = 0, verbose = 0;
 	int			 sp_kh[2], sp_net[2], sp_khnet[2], keyfd;
+	uint64_t		 fdwas;
 
 	proctitle_init(argc, argv);
 	log_init(1, LOG_DAEMON);	/* stderr until we know better */
@@ -1105,7 +1140,9 @@ main(int argc, char *argv[])
 		fatal("%s", conffile);
 	if (master.conf == NULL)
 		exit(1);
+	fd_budget_start(master.conf, &master.budget, &fdwas);
 	if (checkonly) {
+		fd_budget_log(&master.budget, fdwas, 1);
 		printf("configuration OK\n");
 		config_free(master.conf);
 		exit(0);
@@ -1124,6 +1161,7 @@ main(int argc, char *argv[])
 	log_init(debug, LOG_DAEMON);
 	log_procinit("master");
 	proctitle_set("netcryptd: master");
+	fd_budget_log(&master.budget, fdwas, 0);
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp_kh) == -1 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp_net) == -1 ||

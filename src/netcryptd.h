@@ -136,7 +136,8 @@ struct net_settings {
 	uint32_t	handshake_timeout;	/* seconds */
 	uint64_t	queue_size;		/* bytes per peer */
 	uint32_t	queue_timeout;		/* seconds */
-	uint32_t	max_sessions;
+	uint32_t	max_sessions;		/* as fdlimit.c allows */
+	uint32_t	max_pending;		/* handshake slots, likewise */
 	uint64_t	session_queue;
 	uint32_t	session_timeout;
 	/* test builds only: force key updates sooner (0 = protocol limits) */

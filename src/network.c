@@ -28,6 +28,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "acceptpause.h"
 #include "control.h"
 #include "crypto.h"
 #include "imsg.h"
@@ -58,11 +59,9 @@ struct network {
 	struct imsgev		 kh;
 	int			 listen_fds[NET_MAX_LISTEN];
 	uint32_t		 listen_ids[NET_MAX_LISTEN];	/* master's */
-	struct event		*ev_listen[NET_MAX_LISTEN];
+	struct acceptpause	*listener[NET_MAX_LISTEN];	/* its events */
 	size_t			 nlisten;
 	int			 serving;	/* listeners have events */
-	int			 accept_paused;	/* the handshake pool is full */
-	struct event		*ev_resume;	/* end of that pause */
 	int			 reconf;	/* between RECONF_START/END */
 	int			 control_fd;
 	int			 session_fd;
@@ -174,7 +173,8 @@ take_settings(struct imsg *imsg)
 
 	if (imsg_get_data(imsg, &ns, sizeof(ns)) == -1 ||
 	    ns.nciphers == 0 || ns.nciphers > NC_CIPHER_MAX ||
-	    ns.keepalive == 0 || ns.handshake_timeout == 0)
+	    ns.keepalive == 0 || ns.handshake_timeout == 0 ||
+	    ns.max_pending == 0 || ns.max_pending > NET_MAX_PENDING_ALL)
 		fatalx("%s: bad CONF_NET", __func__);
 	ns.name[NC_NAME_MAX] = '\0';
 	netctx->ns = ns;
@@ -183,10 +183,23 @@ take_settings(struct imsg *imsg)
 static void
 listener_start(size_t i)
 {
-	net.ev_listen[i] = event_new(netctx->base, net.listen_fds[i],
-	    EV_READ | EV_PERSIST, accept_cb, NULL);
-	if (net.ev_listen[i] == NULL || event_add(net.ev_listen[i], NULL) == -1)
-		fatalx("%s: listener event", __func__);
+	char	what[48];
+
+	(void)snprintf(what, sizeof(what), "peer listener %u",
+	    net.listen_ids[i]);
+	net.listener[i] = acceptpause_new(netctx->base, net.listen_fds[i],
+	    accept_cb, NULL, what);
+}
+
+/* accept4() on lfd failed: pause that listener (see acceptpause.c). */
+static void
+listener_failed(int lfd, int err)
+{
+	size_t	i;
+
+	for (i = 0; i < net.nlisten; i++)
+		if (net.listen_fds[i] == lfd && net.listener[i] != NULL)
+			acceptpause_failed(net.listener[i], err);
 }
 
 /* NET_LISTEN_FD: a socket the master bound for us (we never bind). */
@@ -208,7 +221,7 @@ listener_add(struct imsg *imsg)
 	i = net.nlisten++;
 	net.listen_fds[i] = fd;
 	net.listen_ids[i] = lm.id;
-	net.ev_listen[i] = NULL;
+	net.listener[i] = NULL;
 	if (net.serving)
 		listener_start(i);
 }
@@ -227,14 +240,13 @@ listener_close(struct imsg *imsg)
 			break;
 	if (i == net.nlisten)
 		fatalx("%s: no listener %u", __func__, id);
-	if (net.ev_listen[i] != NULL)
-		event_free(net.ev_listen[i]);
+	acceptpause_free(net.listener[i]);
 	(void)close(net.listen_fds[i]);
 	log_debug("listener %u closed", id);
 	net.nlisten--;
 	net.listen_fds[i] = net.listen_fds[net.nlisten];
 	net.listen_ids[i] = net.listen_ids[net.nlisten];
-	net.ev_listen[i] = net.ev_listen[net.nlisten];
+	net.listener[i] = net.listener[net.nlisten];
 }
 
 static int
@@ -673,41 +685,21 @@ net_completed(void *arg, uint64_t cookie, uint64_t id, uint8_t status)
 static void
 accept_pause(void)
 {
-	struct timeval	tv = { 0, NET_ACCEPT_PAUSE_MS * 1000 };
-	size_t		i;
-
-	if (net.accept_paused)
-		return;
-	for (i = 0; i < net.nlisten; i++)
-		if (net.ev_listen[i] != NULL)
-			(void)event_del(net.ev_listen[i]);
-	net.accept_paused = 1;
-	if (evtimer_add(net.ev_resume, &tv) == -1)
-		fatalx("%s: evtimer_add", __func__);
-}
-
-static void
-accept_resume_cb(int fd, short ev, void *arg)
-{
 	size_t	i;
 
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	net.accept_paused = 0;
 	for (i = 0; i < net.nlisten; i++)
-		if (net.ev_listen[i] != NULL &&
-		    event_add(net.ev_listen[i], NULL) == -1)
-			fatalx("%s: event_add", __func__);
+		if (net.listener[i] != NULL)
+			acceptpause_hold(net.listener[i], NET_ACCEPT_PAUSE_MS);
 }
 
 void
 net_accept_room(void)
 {
-	if (!net.accept_paused)
-		return;
-	evtimer_del(net.ev_resume);
-	event_active(net.ev_resume, EV_TIMEOUT, 0);
+	size_t	i;
+
+	for (i = 0; i < net.nlisten; i++)
+		if (net.listener[i] != NULL)
+			acceptpause_release(net.listener[i]);
 }
 
 static void
@@ -731,9 +723,7 @@ accept_cb(int lfd, short ev, void *arg)
 		fd = accept4(lfd, (struct sockaddr *)&ss, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warn("%s: accept", __func__);
+			listener_failed(lfd, errno);
 			return;
 		}
 		if (admit_source(&ss) == -1) {
@@ -1249,9 +1239,6 @@ network_main(void)
 	imsgev_init(&net.kh, netctx->base, PROC_PEER_FD, "key-holder",
 	    net_dispatch_kh, net_kh_eof, &net);
 	admit_init(&net.kh);
-	if ((net.ev_resume = evtimer_new(netctx->base, accept_resume_cb,
-	    NULL)) == NULL)
-		fatalx("evtimer_new");
 	sandbox_lock(PROC_NETWORK);
 	start_serving();
 	log_info("%s: listening on %zu sockets as %s, %u peers",

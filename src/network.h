@@ -28,6 +28,8 @@ struct socks5;
 
 #define NET_MAX_CONNECTS	16
 #define NET_MAX_PENDING		64	/* unproven handshakes, + 2 a peer */
+#define NET_PENDING_PER_PEER	2	/* so: NET_MAX_PENDING + 2 a peer */
+#define NET_MAX_PENDING_ALL	1000000	/* what a CONF_NET may say */
 #define NET_MAX_PENDING_SRC	4	/* per source address, not loopback */
 #define NET_BACKOFF_MIN		1	/* seconds */
 #define NET_BACKOFF_MAX		60

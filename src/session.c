@@ -24,6 +24,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "acceptpause.h"
 #include "buf.h"
 #include "log.h"
 #include "network.h"
@@ -66,7 +67,8 @@ struct pending {
 
 static struct {
 	struct event_base	*base;
-	struct event		*ev_accept;
+	struct acceptpause	*listener;
+	struct ratelog		 full_log;	/* "max sessions reached" */
 	struct session_list	 sessions;
 	struct session_list	 waiting;	/* paused for some peer */
 	uint64_t		 count;
@@ -614,6 +616,19 @@ session_tick(void)
 	}
 }
 
+/* Anyone who can connect can make this happen: a line a second. */
+static void
+session_refuse_full(void)
+{
+	uint64_t	suppressed;
+	char		note[64];
+
+	if (ratelog_allow(&S.full_log, acceptpause_now_ms(), &suppressed))
+		log_warnx("max sessions (%u) reached: refusing a "
+		    "connection%s", netctx->ns.max_sessions,
+		    ratelog_note(suppressed, note, sizeof(note)));
+}
+
 static void
 accept_cb(int lfd, short ev, void *arg)
 {
@@ -627,14 +642,11 @@ accept_cb(int lfd, short ev, void *arg)
 	for (i = 0; i < 64; i++) {
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warn("%s: accept", __func__);
+			acceptpause_failed(S.listener, errno);
 			return;
 		}
 		if (S.count >= netctx->ns.max_sessions) {
-			log_warnx("max sessions (%u) reached: refusing one",
-			    netctx->ns.max_sessions);
+			session_refuse_full();
 			(void)close(fd);
 			continue;
 		}
@@ -679,8 +691,6 @@ session_init(struct event_base *base, int fd)
 	S.base = base;
 	TAILQ_INIT(&S.sessions);
 	TAILQ_INIT(&S.waiting);
-	S.ev_accept = event_new(base, fd, EV_READ | EV_PERSIST, accept_cb,
-	    NULL);
-	if (S.ev_accept == NULL || event_add(S.ev_accept, NULL) == -1)
-		fatalx("%s: event", __func__);
+	S.listener = acceptpause_new(base, fd, accept_cb, NULL,
+	    "the session socket");
 }

@@ -242,6 +242,14 @@ check "the session socket has group netcrypt, mode 0660" \
 check "READY=1 came with STATUS=Running" is netcryptd StatusText Running
 check "the journal has the daemon's start line" \
 	journal_has netcryptd "started: key-holder"
+# LimitNOFILE=65536, or what systemd could set under a container's own
+# hard limit: soft = hard, logged, and the defaults fit (nothing lowered).
+nofile=$(awk '/^Max open files/ { print $4, $5 }' "/proc/$(prop netcryptd MainPID)/limits")
+check "LimitNOFILE: soft = hard ($nofile)" test "${nofile% *}" = "${nofile#* }"
+check "... and the master logs it" \
+	journal_has netcryptd "descriptor limit ${nofile% *} (RLIMIT_NOFILE"
+check "... and max sessions is not lowered" \
+	not warnings_have netcryptd "lowered to"
 check "systemctl start netcryptd-b" timeout 100 systemctl start netcryptd-b
 check "the two daemons link" wait_for 300 linked
 
