@@ -23,6 +23,10 @@
 #define REC_NAK			8
 #define REC_KEYUPDATE		9
 #define REC_CLOSE		10
+/* 11 is BUSY (plaintext).  The rekey of doc/PROTOCOL.md 7.8: */
+#define REC_REKEY		12	/* X25519 public key of the starter */
+#define REC_REKEY_ACK		13	/* the answerer's; it switches sending */
+#define REC_REKEY_DONE		14	/* empty: the starter switches sending */
 
 /* MSG payload limit, and names. */
 #define WIRE_PAYLOAD_MAX	65280
