@@ -228,16 +228,26 @@ int
 rekey_input(struct rekey *rk, uint8_t type, const uint8_t *body, size_t len,
     uint64_t now_ms, uint64_t bytes, const char **why)
 {
+	int	rv = -1;
+
 	switch (type) {
 	case REC_REKEY:
-		return on_rekey(rk, body, len, now_ms, why);
+		rv = on_rekey(rk, body, len, now_ms, why);
+		break;
 	case REC_REKEY_ACK:
-		return on_ack(rk, body, len, now_ms, bytes, why);
+		rv = on_ack(rk, body, len, now_ms, bytes, why);
+		break;
 	case REC_REKEY_DONE:
-		return on_done(rk, len, now_ms, bytes, why);
+		rv = on_done(rk, len, now_ms, bytes, why);
+		break;
+	default:
+		*why = "not a rekey record";
+		break;
 	}
-	*why = "not a rekey record";
-	return -1;
+	/* The link closes: nothing of the exchange is kept meanwhile. */
+	if (rv == -1)
+		rekey_clear(rk);
+	return rv;
 }
 
 static uint64_t
