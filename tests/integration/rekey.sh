@@ -3,7 +3,9 @@
 # rekey every second (and a every 1 MiB), while sessions chat both ways
 # with receipts; after a reload to an hour, a file goes across, rekeyed by
 # its bytes alone.  No message is lost or doubled, the link never breaks,
-# and both sides count the rekeys.  In test builds the
+# and both sides count the rekeys.  Then evilpeer ignores b's rekey (the
+# link is closed after three keepalives, at least 10 s) or answers or
+# starts one with a low-order point (protocol error).  In test builds the
 # key updates of 7.6 are forced every few records too, so the two kinds of
 # switch interleave.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
@@ -116,5 +118,34 @@ if [ -n "$ku" ]; then
 	check "key updates interleaved" field_ge a b key_updates 10
 fi
 stop_pid "$PIDA"; check "a exits 0" test "$RC" = 0
+
+# --- peers that get the rekey wrong ---------------------------------------
+# e is a configured peer whose private key evilpeer holds.
+make_host e || { not_ok "keygen e"; t_done; }
+write_conf b "$PB" "keepalive 1" "rekey interval 1s" "$(peer_block a 0)" \
+	"$(peer_block e 0)"
+check "reload b with peer e" ctl b reload
+evil() { "$top_builddir/tests/integration/evilpeer" -m up -a "rekey:$1" \
+	-p "$PB" -k "$T_DIR/e/private.pem" -T 30; }
+t0=$(date +%s)
+out=$(evil ignore)
+t1=$(date +%s)
+check "never answered: b started a rekey" grep -q "REKEY received" <<<"$out"
+check "never answered: CLOSE(timeout)" \
+	grep -q "closed by the daemon: CLOSE reason 3" <<<"$out"
+check "never answered: not before 3 keepalives, at least 10 s ($((t1 - t0)) s)" \
+	test $((t1 - t0)) -ge 10
+check "never answered: b says why" grep -q "rekey not finished in time" "$T_DIR/b/log"
+out=$(evil lowack)
+check "REKEY_ACK of a low-order point: CLOSE(protocol error)" \
+	grep -q "closed by the daemon: CLOSE reason 2" <<<"$out"
+check "REKEY_ACK of a low-order point: b says why" \
+	grep -q "REKEY_ACK with a low-order point" "$T_DIR/b/log"
+out=$(evil lowstart)
+check "REKEY of a low-order point: CLOSE(protocol error)" \
+	grep -q "closed by the daemon: CLOSE reason 2" <<<"$out"
+check "REKEY of a low-order point: b says why" \
+	grep -q "REKEY with a low-order point" "$T_DIR/b/log"
+check "b still runs" kill -0 "$PIDB"
 stop_pid "$PIDB"; check "b exits 0" test "$RC" = 0
 t_done
