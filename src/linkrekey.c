@@ -110,6 +110,9 @@ link_rekey_input(struct link *l, uint8_t type, const uint8_t *body,
 	rv = rekey_input(&l->rk, type, body, len, now_ms(), link_bytes(l),
 	    &why);
 	if (rv == -1) {
+		/* As for a key update: a direction half switched is fatal. */
+		if (l->send.ctx == NULL)
+			fatalx("%s: %s", __func__, why);
 		link_close(l, CLOSE_PROTOCOL, why);
 		return -1;
 	}

@@ -120,7 +120,6 @@ answer(struct rekey *rk, const uint8_t peerpub[NC_X25519_LEN],
 	}
 	if (rk->sendfn(rk->arg, REC_REKEY_ACK, pub, sizeof(pub)) == -1 ||
 	    nc_aead_rekey(rk->send, rk->dh, send_dir(rk)) == -1) {
-		rekey_clear(rk);
 		*why = "rekey failed";
 		return -1;
 	}
@@ -189,14 +188,12 @@ on_ack(struct rekey *rk, const uint8_t *body, size_t len, uint64_t now_ms,
 	EVP_PKEY_free(rk->key);
 	rk->key = NULL;
 	if (rv == -1) {
-		rekey_clear(rk);
 		*why = "REKEY_ACK with a low-order point";
 		return -1;
 	}
 	if (nc_aead_rekey(rk->recv, rk->dh, recv_dir(rk)) == -1 ||
 	    rk->sendfn(rk->arg, REC_REKEY_DONE, NULL, 0) == -1 ||
 	    nc_aead_rekey(rk->send, rk->dh, send_dir(rk)) == -1) {
-		rekey_clear(rk);
 		*why = "rekey failed";
 		return -1;
 	}
@@ -217,7 +214,6 @@ on_done(struct rekey *rk, size_t len, uint64_t now_ms, uint64_t bytes,
 		return -1;
 	}
 	if (nc_aead_rekey(rk->recv, rk->dh, recv_dir(rk)) == -1) {
-		rekey_clear(rk);
 		*why = "rekey failed";
 		return -1;
 	}

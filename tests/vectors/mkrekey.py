@@ -6,9 +6,10 @@ under test (HKDF with hashlib/hmac, X25519 and AES-256-GCM with the
 
 It starts from case 0 of link-v1.json (AES-256-GCM): the keys, ivs and
 traffic secrets of the key schedule, and its key update of i2r.  Every
-value in the output is checked by tests/unit/check_crypto.c
-(test_rekey_vectors, test_rekey_all_checked).  Run it once; the output is
-committed and must not change unless the protocol does:
+value in the output is checked by test_rekey_vectors of
+tests/unit/check_rekey.c, which fails if one is left unchecked.  Run it
+once; the output is committed and must not change unless the protocol
+does:
 
     python3 tests/vectors/mkrekey.py > tests/vectors/rekey-v2.json
 """
