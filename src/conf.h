@@ -23,6 +23,12 @@
 #define NC_CIPHER_CHACHA20	3
 #define NC_CIPHER_MAX		3
 
+/* Rekey of an up link (doc/PROTOCOL.md 7.8): defaults and limits. */
+#define NC_REKEY_INTERVAL	3600			/* seconds */
+#define NC_REKEY_INTERVAL_MAX	86400
+#define NC_REKEY_BYTES		(1ULL << 30)		/* in + out */
+#define NC_REKEY_BYTES_MAX	(64ULL << 30)
+
 struct listen_addr {
 	TAILQ_ENTRY(listen_addr) entry;
 	struct sockaddr_storage	 ss;
@@ -91,6 +97,8 @@ struct nc_conf {
 	uint64_t		 session_queue;		/* bytes per session */
 	unsigned int		 session_timeout;	/* seconds */
 	unsigned int		 unwrap_rate;		/* RSA unwraps/s, or AUTO */
+	unsigned int		 rekey_interval;	/* seconds */
+	uint64_t		 rekey_bytes;		/* in + out, per link */
 	struct proxy_conf	 proxy;			/* NONE or SOCKS5 */
 	struct peer_list	 peers;
 };

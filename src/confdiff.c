@@ -53,6 +53,8 @@ static const struct cd_setting {
 	{ "max sessions",	F(max_sessions), 0, CD_UINT, 0 },
 	{ "session queue",	F(session_queue), 0, CD_U64, 0 },
 	{ "session timeout",	F(session_timeout), 0, CD_UINT, 0 },
+	{ "rekey interval",	F(rekey_interval), 0, CD_UINT, 0 },
+	{ "rekey bytes",	F(rekey_bytes), 0, CD_U64, 0 },
 	{ "private key",	F(privkey), S(privkey), CD_STR, 1 },
 	{ "user",		F(user), S(user), CD_STR, 1 },
 	{ "chroot",		F(chroot), S(chroot), CD_STR, 1 },

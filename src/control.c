@@ -712,6 +712,7 @@ json_peer(struct sbuf *sb, const struct ctl_peer *p)
 		{ "records_in", p->records_in },
 		{ "records_out", p->records_out },
 		{ "key_updates", p->key_updates },
+		{ "rekeys", p->rekeys },
 		{ "reconnects", p->reconnects },
 		{ "queued_msgs", p->queued_msgs },
 		{ "queued_bytes", p->queued_bytes },
@@ -762,7 +763,8 @@ format_json(struct sbuf *sb, const struct ctl_daemon *d,
 
 enum {
 	COL_NAME, COL_STATE, COL_ADDRESS, COL_CIPHER, COL_UP, COL_BYTES_IN,
-	COL_BYTES_OUT, COL_KEYUPD, COL_RECONN, COL_QUEUED, COL_MAX
+	COL_BYTES_OUT, COL_KEYUPD, COL_REKEYS, COL_RECONN, COL_QUEUED,
+	COL_MAX
 };
 
 static const struct {
@@ -771,7 +773,7 @@ static const struct {
 } columns[COL_MAX] = {
 	{ "NAME", 0 }, { "STATE", 0 }, { "ADDRESS", 0 }, { "CIPHER", 0 },
 	{ "UP", 1 }, { "BYTES-IN", 1 }, { "BYTES-OUT", 1 }, { "KEYUPD", 1 },
-	{ "RECONN", 1 }, { "QUEUED", 1 }
+	{ "REKEYS", 1 }, { "RECONN", 1 }, { "QUEUED", 1 }
 };
 
 /* Room for "address (direction)". */
@@ -841,6 +843,7 @@ peer_row(const struct ctl_peer *p, struct row *r)
 	    p->bytes_out);
 	(void)snprintf(r->cell[COL_KEYUPD], CELL_MAX, "%" PRIu64,
 	    p->key_updates);
+	(void)snprintf(r->cell[COL_REKEYS], CELL_MAX, "%" PRIu64, p->rekeys);
 	(void)snprintf(r->cell[COL_RECONN], CELL_MAX, "%" PRIu64,
 	    p->reconnects);
 	(void)snprintf(r->cell[COL_QUEUED], CELL_MAX, "%" PRIu64 "/%" PRIu64,

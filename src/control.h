@@ -43,6 +43,7 @@ struct ctl_peer {
 	uint64_t	bytes_in, bytes_out;
 	uint64_t	records_in, records_out;
 	uint64_t	key_updates;
+	uint64_t	rekeys;		/* X25519 exchanges on up links */
 	uint64_t	reconnects;	/* links lost since start */
 	uint64_t	queued_msgs, queued_bytes;
 };

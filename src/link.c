@@ -62,8 +62,6 @@ static int	link_input(void *);
 static void	link_input_error(void *, short);
 static int	handle_msg(struct link *, const uint8_t *, size_t);
 static void	link_drained(void *);
-static int	link_send(struct link *, uint8_t type, const uint8_t *body,
-		    size_t len);
 static int	link_send2(struct link *, uint8_t type, const uint8_t *b1,
 		    size_t l1, const uint8_t *b2, size_t l2);
 
@@ -363,6 +361,7 @@ link_free(struct link *l)
 		socks5_clear(l->socks);
 		free(l->socks);
 	}
+	link_rekey_free(l);
 	nc_aead_clear(&l->send);
 	nc_aead_clear(&l->recv);
 	OPENSSL_cleanse(l->resume, sizeof(l->resume));
@@ -391,6 +390,7 @@ schedule_free(struct link *l)
 	evtimer_del(l->ev_timer);
 	if (l->ev_hold != NULL)
 		evtimer_del(l->ev_hold);
+	link_rekey_stop(l);
 	l->held_session = 0;
 	/* The CLOSE goes now, or is left to the bufferevent to finish. */
 	outbuf_flush(&l->ob);
@@ -448,7 +448,7 @@ link_refuse(struct link *l, unsigned int retry_ms, const char *why)
 }
 
 /* Seal one record into the output buffer, without a copy. */
-static int
+int
 link_send(struct link *l, uint8_t type, const uint8_t *body, size_t len)
 {
 	return link_send2(l, type, body, len, NULL, 0);
@@ -528,6 +528,7 @@ link_kick(struct link *l)
 			return;
 		}
 		maybe_update_keys(l);
+		link_rekey_check(l);
 	}
 }
 
@@ -691,6 +692,10 @@ handle_up_record(struct link *l, uint8_t type, const uint8_t *body,
 			return -1;
 		}
 		return 0;
+	case REC_REKEY:
+	case REC_REKEY_ACK:
+	case REC_REKEY_DONE:
+		return link_rekey_input(l, type, body, len);
 	case REC_CLOSE:
 		log_info("link %s to %s: closed by the peer (reason %u)",
 		    l->addr, l->peer->name, len > 0 ? body[0] : 0);
@@ -722,6 +727,7 @@ link_is_up(struct link *l)
 	l->last_update = l->since;
 	evtimer_del(l->ev_timer);
 	arm_timer(l, (int)netctx->ns.keepalive);
+	link_rekey_up(l);
 	log_info("link %s (%s): up, %s, %s", l->addr, l->peer->name,
 	    cipher_name(l->cipher), l->outbound ? "outbound" : "inbound");
 	net_link_up(l);
@@ -869,6 +875,7 @@ handle_record(struct link *l, const uint8_t *rec, size_t len)
 {
 	uint8_t	type;
 	size_t	bodylen;
+	int	rv;
 
 	l->records_in++;
 	l->bytes_in += len;
@@ -892,7 +899,10 @@ handle_record(struct link *l, const uint8_t *rec, size_t len)
 			link_close(l, CLOSE_PROTOCOL, "record did not verify");
 			return -1;
 		}
-		return handle_up_record(l, type, l->rbuf, bodylen);
+		rv = handle_up_record(l, type, l->rbuf, bodylen);
+		if (rv == 0)
+			link_rekey_check(l);	/* the bytes received count */
+		return rv;
 	default:
 		link_close(l, CLOSE_PROTOCOL, "unexpected data");
 		return -1;

@@ -496,6 +496,8 @@ send_net_settings(const struct nc_conf *conf, const struct fd_budget *b)
 	ns.max_pending = b->max_pending;
 	ns.session_queue = conf->session_queue;
 	ns.session_timeout = conf->session_timeout;
+	ns.rekey_interval = conf->rekey_interval;
+	ns.rekey_bytes = conf->rekey_bytes;
 #ifdef NC_SANDBOX_TESTS
 	/* Test builds: let tests force many key updates quickly. */
 	if ((ku = getenv("NETCRYPTD_TEST_KEYUPDATE_RECORDS")) != NULL)

@@ -140,6 +140,8 @@ struct net_settings {
 	uint32_t	max_pending;		/* handshake slots, likewise */
 	uint64_t	session_queue;
 	uint32_t	session_timeout;
+	uint32_t	rekey_interval;		/* seconds */
+	uint64_t	rekey_bytes;		/* both directions together */
 	/* test builds only: force key updates sooner (0 = protocol limits) */
 	uint64_t	test_keyupdate_records;
 };

@@ -174,7 +174,8 @@ take_settings(struct imsg *imsg)
 	if (imsg_get_data(imsg, &ns, sizeof(ns)) == -1 ||
 	    ns.nciphers == 0 || ns.nciphers > NC_CIPHER_MAX ||
 	    ns.keepalive == 0 || ns.handshake_timeout == 0 ||
-	    ns.max_pending == 0 || ns.max_pending > NET_MAX_PENDING_ALL)
+	    ns.max_pending == 0 || ns.max_pending > NET_MAX_PENDING_ALL ||
+	    ns.rekey_interval == 0 || ns.rekey_bytes == 0)
 		fatalx("%s: bad CONF_NET", __func__);
 	ns.name[NC_NAME_MAX] = '\0';
 	netctx->ns = ns;
@@ -625,6 +626,7 @@ net_link_gone(struct link *l, int was_up)
 	p->records_in += l->records_in;
 	p->records_out += l->records_out;
 	p->key_updates += l->key_updates;
+	p->rekeys += l->rk.done;
 	if (p->link == l) {
 		p->link = NULL;
 		p->reconnects++;
@@ -796,6 +798,7 @@ ctl_peer(void *arg, size_t i, struct ctl_peer *c)
 	c->records_in = p->records_in;
 	c->records_out = p->records_out;
 	c->key_updates = p->key_updates;
+	c->rekeys = p->rekeys;
 	c->reconnects = p->reconnects;
 	c->queued_msgs = p->out.nqueued;
 	c->queued_bytes = p->out.nbytes;
@@ -813,6 +816,7 @@ ctl_peer(void *arg, size_t i, struct ctl_peer *c)
 		c->records_in += shown->records_in;
 		c->records_out += shown->records_out;
 		c->key_updates += shown->key_updates;
+		c->rekeys += shown->rk.done;
 		if (shown->state == LINK_UP) {
 			monotime(&now);
 			c->cipher = cipher_name(shown->cipher);

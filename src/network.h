@@ -17,6 +17,7 @@
 #include "inbuf.h"
 #include "outbuf.h"
 #include "record.h"
+#include "rekey.h"
 #include "relay.h"
 #include "resume.h"
 
@@ -96,6 +97,8 @@ struct link {
 	uint64_t		 bytes_in, bytes_out;
 	uint64_t		 records_in, records_out;
 	uint64_t		 key_updates;
+	struct rekey		 rk;		/* exchanges: rk.done, see rekey.h */
+	struct event		*ev_rekey;	/* start one, or give up on it */
 	uint8_t			*rbuf;		/* one opened record body */
 	size_t			 rbuf_dirty;	/* bytes of it ever written */
 };
@@ -127,6 +130,7 @@ struct peer {
 	uint64_t		 bytes_in, bytes_out;
 	uint64_t		 records_in, records_out;
 	uint64_t		 key_updates;
+	uint64_t		 rekeys;
 	uint64_t		 reconnects;
 	int			 reconf;	/* PEER_RECONF_*, in a reload */
 };
@@ -189,5 +193,17 @@ const char	*link_state_name(enum link_state);
 void		 monotime(struct timespec *);
 uint64_t	 now_ms(void);
 double		 timespec_diff(const struct timespec *, const struct timespec *);
+/* Seal one record into the link's output; 0 or -1. */
+int		 link_send(struct link *, uint8_t type, const uint8_t *body,
+		    size_t len);
+
+/* linkrekey.c: the rekey of an up link (rekey.h) */
+void		 link_rekey_up(struct link *);		/* at UP */
+void		 link_rekey_check(struct link *);	/* start one if due */
+/* An opened REKEY, REKEY_ACK or REKEY_DONE; -1: the link is closing. */
+int		 link_rekey_input(struct link *, uint8_t type,
+		    const uint8_t *body, size_t len);
+void		 link_rekey_stop(struct link *);	/* closing */
+void		 link_rekey_free(struct link *);
 
 #endif

@@ -131,6 +131,8 @@ static int	 getport(const char *);
 static int	 getmode(const char *, mode_t *);
 static int	 getsize(const char *, const char *, uint64_t, const char *,
 		    uint64_t, const char *, uint64_t *);
+static int	 getduration(const char *, const char *, long long,
+		    const char *, long long, const char *, long long *);
 static int	 valid_name(const char *);
 static int	 check_name(const char *, const char *);
 static int	 valid_host(const char *);
@@ -196,10 +198,10 @@ static char		 lexbuf[STRING_MAX];	/* wiped: may hold a password */
 
 %}
 
-%token	CHROOT CIPHER CONNECT CONTROL FINGERPRINT GROUP HANDSHAKE INCLUDE
-%token	KEEPALIVE KEY LISTEN MAX MODE NAME NONE ON PASSWORD PEER PORT PRIVATE
-%token	PROXY PUBLIC QUEUE RATE SESSION SESSIONS SOCKET SOCKS5 TIMEOUT TO
-%token	UNWRAP USER
+%token	BYTES CHROOT CIPHER CONNECT CONTROL FINGERPRINT GROUP HANDSHAKE
+%token	INCLUDE INTERVAL KEEPALIVE KEY LISTEN MAX MODE NAME NONE ON PASSWORD
+%token	PEER PORT PRIVATE PROXY PUBLIC QUEUE RATE REKEY SESSION SESSIONS SOCKET
+%token	SOCKS5 TIMEOUT TO UNWRAP USER
 %token	ERROR
 %token	<v.string>	STRING		/* quoted, or a macro's value */
 %token	<v.string>	WORD		/* bare word, not a keyword */
@@ -377,6 +379,19 @@ main		: NAME string			{
 				conf->unwrap_rate = (unsigned int)n;
 			free($3);
 		}
+		| REKEY INTERVAL numstr		{
+			long long n;
+
+			if (getduration("rekey interval", $3, 1, "1s",
+			    NC_REKEY_INTERVAL_MAX, "24h", &n) == 0)
+				conf->rekey_interval = (unsigned int)n;
+			free($3);
+		}
+		| REKEY BYTES numstr		{
+			getsize("rekey bytes", $3, 64 * KIB, "64K",
+			    NC_REKEY_BYTES_MAX, "64G", &conf->rekey_bytes);
+			free($3);
+		}
 		| PROXY proxyspec		{
 			/* The global proxy has no user: see DESIGN 7. */
 			conf->proxy.type = proxytmp.type;
@@ -475,6 +490,7 @@ struct keywords {
 
 /* Sorted for bsearch(3); config_parse() checks the order once. */
 static const struct keywords keywords[] = {
+	{ "bytes",		BYTES },
 	{ "chroot",		CHROOT },
 	{ "cipher",		CIPHER },
 	{ "connect",		CONNECT },
@@ -483,6 +499,7 @@ static const struct keywords keywords[] = {
 	{ "group",		GROUP },
 	{ "handshake",		HANDSHAKE },
 	{ "include",		INCLUDE },
+	{ "interval",		INTERVAL },
 	{ "keepalive",		KEEPALIVE },
 	{ "key",		KEY },
 	{ "listen",		LISTEN },
@@ -499,6 +516,7 @@ static const struct keywords keywords[] = {
 	{ "public",		PUBLIC },
 	{ "queue",		QUEUE },
 	{ "rate",		RATE },
+	{ "rekey",		REKEY },
 	{ "session",		SESSION },
 	{ "sessions",		SESSIONS },
 	{ "socket",		SOCKET },
@@ -1124,6 +1142,47 @@ bad:
 	return -1;
 }
 
+/*
+ * A duration in seconds: digits and an optional s, m or h.  min and max
+ * are seconds, mins and maxs the same for the message.
+ */
+static int
+getduration(const char *what, const char *s, long long min,
+    const char *mins, long long max, const char *maxs, long long *out)
+{
+	size_t		len = strlen(s), ndig;
+	long long	mult = 1, v;
+
+	ndig = strspn(s, "0123456789");
+	if (ndig == 0 || ndig > 9 || len > ndig + 1)
+		goto bad;
+	if (len == ndig + 1) {
+		switch (s[ndig]) {
+		case 's':
+			break;
+		case 'm':
+			mult = 60;
+			break;
+		case 'h':
+			mult = 3600;
+			break;
+		default:
+			goto bad;
+		}
+	}
+	v = strtoll(s, NULL, 10) * mult;	/* at most 10^9 * 3600 */
+	if (v < min || v > max) {
+		cerror("%s %s: out of range %s..%s", what, s, mins, maxs);
+		return -1;
+	}
+	*out = v;
+	return 0;
+bad:
+	cerror("%s: bad duration \"%s\" (a number of seconds, optionally "
+	    "followed by s, m or h)", what, s);
+	return -1;
+}
+
 static int
 valid_name(const char *s)
 {
@@ -1634,6 +1693,8 @@ config_init_defaults(struct nc_conf *c)
 	c->session_queue = 1 * MIB;
 	c->session_timeout = 60;
 	c->unwrap_rate = NC_UNWRAP_AUTO;
+	c->rekey_interval = NC_REKEY_INTERVAL;
+	c->rekey_bytes = NC_REKEY_BYTES;
 	c->proxy.type = PROXY_NONE;
 }
 

@@ -1,6 +1,7 @@
 /*
- * The AEAD record layer of the peer link (DESIGN 5.1, 5.3) and the key
- * schedule of the handshake (5.2 step 4).
+ * The AEAD record layer of the peer link (DESIGN 5.1, 5.3), its key
+ * update and rekey (doc/PROTOCOL.md 7.6, 7.8), and the key schedule of
+ * the handshake (5.2 step 4).
  *
  * Each direction owns one EVP_CIPHER_CTX, keyed once (and again at each
  * key update); a record only sets its nonce.  The nonce is derived from
@@ -22,6 +23,8 @@
 #define LABEL_UPD	"nc1 upd"
 #define LABEL_KEY	"nc1 key"
 #define LABEL_IV	"nc1 iv"
+#define LABEL_REKEY_I2R	"nc1 rekey i2r"
+#define LABEL_REKEY_R2I	"nc1 rekey r2i"
 
 static const struct {
 	uint8_t		 id;
@@ -296,32 +299,78 @@ nc_record_open(struct nc_aead *a, const uint8_t *rec, size_t reclen,
 	return 0;
 }
 
-int
-nc_aead_update(struct nc_aead *a)
+/*
+ * The direction's traffic secret becomes ts; key and iv are derived from
+ * it and seq starts again at 0.  Used by the key update and the rekey,
+ * which differ only in how the new ts is made.  On failure the struct is
+ * cleared: half a change leaves the two ends out of step.
+ */
+static int
+aead_set_ts(struct nc_aead *a, const uint8_t ts[NC_TS_LEN])
 {
-	uint8_t	ts[NC_TS_LEN], key[NC_AEAD_KEYMAX], iv[NC_AEAD_IVLEN];
+	uint8_t	key[NC_AEAD_KEYMAX], iv[NC_AEAD_IVLEN];
 	int	rv = -1;
 
-	if (a->ctx == NULL)
-		return -1;
-	if (nc_hkdf_expand(a->ts, LABEL_UPD, ts, sizeof(ts)) == -1 ||
-	    nc_hkdf_expand(ts, LABEL_KEY, key, a->keylen) == -1 ||
+	if (nc_hkdf_expand(ts, LABEL_KEY, key, a->keylen) == -1 ||
 	    nc_hkdf_expand(ts, LABEL_IV, iv, sizeof(iv)) == -1)
 		goto out;
 	/* Overwriting is the wipe of the old secrets. */
-	memcpy(a->ts, ts, sizeof(ts));
+	memcpy(a->ts, ts, NC_TS_LEN);
 	memcpy(a->key, key, a->keylen);
 	memcpy(a->iv, iv, sizeof(iv));
 	if (aead_key(a) == -1)
 		goto out;
 	rv = 0;
  out:
-	OPENSSL_cleanse(ts, sizeof(ts));
 	OPENSSL_cleanse(key, sizeof(key));
 	OPENSSL_cleanse(iv, sizeof(iv));
-	/* Half an update leaves the two ends out of step: fail closed. */
 	if (rv == -1)
 		nc_aead_clear(a);
+	return rv;
+}
+
+int
+nc_aead_update(struct nc_aead *a)
+{
+	uint8_t	ts[NC_TS_LEN];
+	int	rv;
+
+	if (a->ctx == NULL)
+		return -1;
+	if (nc_hkdf_expand(a->ts, LABEL_UPD, ts, sizeof(ts)) == -1) {
+		nc_aead_clear(a);
+		return -1;
+	}
+	rv = aead_set_ts(a, ts);
+	OPENSSL_cleanse(ts, sizeof(ts));
+	return rv;
+}
+
+int
+nc_aead_rekey(struct nc_aead *a, const uint8_t dh[NC_X25519_LEN], int dir)
+{
+	uint8_t		 prk[NC_SHA256_LEN], ts[NC_TS_LEN];
+	const char	*label;
+	int		 rv = -1;
+
+	if (a->ctx == NULL)
+		return -1;
+	if (dir == NC_DIR_I2R)
+		label = LABEL_REKEY_I2R;
+	else if (dir == NC_DIR_R2I)
+		label = LABEL_REKEY_R2I;
+	else {
+		nc_aead_clear(a);
+		return -1;
+	}
+	/* The salt is this direction's secret as it is now, in stream order. */
+	if (nc_hkdf_extract(a->ts, NC_TS_LEN, dh, NC_X25519_LEN, prk) == 0 &&
+	    nc_hkdf_expand(prk, label, ts, sizeof(ts)) == 0)
+		rv = aead_set_ts(a, ts);
+	else
+		nc_aead_clear(a);
+	OPENSSL_cleanse(prk, sizeof(prk));
+	OPENSSL_cleanse(ts, sizeof(ts));
 	return rv;
 }
 

@@ -133,6 +133,14 @@ int	nc_record_open(struct nc_aead *, const uint8_t *rec, size_t reclen,
 int	nc_aead_update(struct nc_aead *);
 
 /*
+ * Rekey of one direction (doc/PROTOCOL.md 7.8): prk = HKDF-Extract(salt =
+ * ts, ikm = dh), ts' = HKDF-Expand(prk, "nc1 rekey i2r" or "nc1 rekey
+ * r2i" by dir, 32), then key, iv and seq from ts' as nc_aead_update()
+ * does.  On failure the struct is cleared.
+ */
+int	nc_aead_rekey(struct nc_aead *, const uint8_t dh[32], int dir);
+
+/*
  * prk = HKDF-Extract(salt = th2, ikm = u_i || u_r || dh), then every
  * expansion of DESIGN 5.2 step 4 into out.  prk_out may be NULL (it is
  * there for the known-answer tests).  On failure out is wiped.

@@ -38,6 +38,11 @@
 #define WIRE_RESUME_NONCE	16
 #define WIRE_RESUME_TAG		16
 
+/* The rekey of doc/PROTOCOL.md 7.8: */
+#define REC_REKEY		12	/* X25519 public key of the starter */
+#define REC_REKEY_ACK		13	/* the answerer's; it switches sending */
+#define REC_REKEY_DONE		14	/* empty: the starter switches sending */
+
 /* MSG payload limit, and names. */
 #define WIRE_PAYLOAD_MAX	65280
 #define WIRE_NAME_MAX		64

@@ -6,18 +6,23 @@
  * run exactly as in the daemon: the input goes into the input buffer of
  * a link in state UP and link_read_cb() takes it from there (length
  * check, nc_record_open, then PING, PONG, MSG, ACK, NAK, KEYUPDATE,
- * CLOSE).  The link is keyed with a known-answer case of link-v1.json
- * (i2r direction), and its peer has three messages on the wire, so that
- * ACKs and NAKs can match.
+ * REKEY, REKEY_ACK, REKEY_DONE, CLOSE).  The link is keyed with a
+ * known-answer case of link-v1.json (i2r direction), and its peer has
+ * three messages on the wire, so that ACKs and NAKs can match.  The
+ * link's rekey key is a fixed scalar, so the sealer can follow a rekey
+ * the input carries out and the records after it still open.
  *
  * Input: one mode byte, then the records.
  *	mode & 3	the vector case (cipher 1, 2, 3; 3 is case 0)
  *	mode & 4	seal: the rest is u8 type | u16 len | body, repeated,
- *			and each is sealed (in order, following KEYUPDATEs)
+ *			and each is sealed (in order, following KEYUPDATEs
+ *			and the switch after REKEY_ACK or REKEY_DONE)
  *			before the link sees it, so the body parsers behind
  *			the tag check are reached; otherwise the rest is raw
  *			wire bytes (the vector's records open with it)
  *	mode >> 3 & 3	the receive sequence number to start from
+ *	mode & 0x20	the link starts a rekey before the input (so that
+ *			REKEY_ACK finds it waiting)
  */
 #include "../../src/link.c"
 
@@ -38,6 +43,16 @@ struct dir_keys {
 static struct dir_keys	i2r[NCASES], r2i[NCASES];
 static struct peer	fpeer;
 static int		ready;
+/* The link's X25519 scalar for every rekey (any 32 bytes will do). */
+static const uint8_t	link_xpriv[NC_X25519_LEN] = { 0x6e, 0x63, 0x31, 7 };
+
+static int
+fixed_xpriv(void *arg, uint8_t priv[NC_X25519_LEN])
+{
+	(void)arg;
+	memcpy(priv, link_xpriv, NC_X25519_LEN);
+	return 0;
+}
 
 static void
 load_dir(struct dir_keys *k, const char *dir, int n)
@@ -120,9 +135,40 @@ up_link(int fd, int c)
 	l->cipher = (uint8_t)(c + 1);
 	l->state = LINK_UP;
 	l->was_up = 1;
+	link_rekey_up(l);
+	l->rk.randfn = fixed_xpriv;
 	TAILQ_INSERT_TAIL(&netctx->links, l, entry);
 	fpeer.link = l;
 	return l;
+}
+
+/*
+ * The input's side of a rekey: after its REKEY_ACK, or its REKEY_DONE
+ * following its REKEY, it switches its sending direction as the link
+ * will switch its receiving one (dh from the link's fixed scalar).
+ */
+static void
+follow_rekey(struct nc_aead *a, uint8_t type, const uint8_t *body,
+    size_t len, uint8_t peerpub[NC_X25519_LEN], int *have_pub)
+{
+	const uint8_t	*pub;
+	uint8_t		 dh[NC_X25519_LEN];
+
+	if (type == REC_REKEY && len == NC_X25519_LEN) {
+		memcpy(peerpub, body, NC_X25519_LEN);
+		*have_pub = 1;
+		return;
+	}
+	if (type == REC_REKEY_ACK && len == NC_X25519_LEN)
+		pub = body;
+	else if (type == REC_REKEY_DONE && len == 0 && *have_pub)
+		pub = peerpub;
+	else
+		return;
+	if (nc_x25519(link_xpriv, pub, dh) == 0 &&
+	    nc_aead_rekey(a, dh, NC_DIR_I2R) == -1)
+		fuzz_fail("nc_aead_rekey");
+	OPENSSL_cleanse(dh, sizeof(dh));
 }
 
 /* Seal u8 type | u16 len | body records of the input into in. */
@@ -134,8 +180,10 @@ seal_input(struct evbuffer *in, int c, uint64_t seq, const uint8_t *p,
 	struct nc_aead	a;
 	struct reader	r;
 	const uint8_t	*body;
+	uint8_t		 peerpub[NC_X25519_LEN];
 	size_t		 len, reclen;
 	uint8_t		 type;
+	int		 have_pub = 0;
 
 	key(&a, NC_AEAD_SEAL, (uint8_t)(c + 1), &i2r[c]);
 	a.seq = seq;
@@ -154,6 +202,7 @@ seal_input(struct evbuffer *in, int c, uint64_t seq, const uint8_t *p,
 		if (type == REC_KEYUPDATE && len == 0 &&
 		    nc_aead_update(&a) == -1)
 			fuzz_fail("nc_aead_update");
+		follow_rekey(&a, type, body, len, peerpub, &have_pub);
 	}
 	nc_aead_clear(&a);
 }
@@ -196,6 +245,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (relay_out_push(&fpeer.out, &v, 0, now_ms(), &id) != ST_OK)
 			fuzz_fail("relay_out_push");
 	link_kick(l);
+	if ((mode & 0x20) && rekey_start(&l->rk, now_ms()) == -1)
+		fuzz_fail("rekey_start");
 
 	/* As the bufferevent does around its reads. */
 	in = bufferevent_get_input(l->bev);

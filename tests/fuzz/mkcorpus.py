@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/)
-from the known-answer vectors (tests/vectors/link-v1.json) and from small
-valid inputs of the protocols.  Run it from anywhere; it replaces the
+from the known-answer vectors (tests/vectors/link-v1.json, rekey-v2.json)
+and from small valid inputs of the protocols.  Run it from anywhere; it replaces the
 files it writes.  The formats are described at the top of each
 fuzz_<target>.c."""
 import hashlib, json, os, struct, sys
@@ -93,6 +93,16 @@ for i, case in enumerate(vec['cases']):
         (10, b'\x00\x04done')]))
 put('record', 'nak-then-close', bytes([4]) + sealed([
     (8, struct.pack('>QB', 3, 5)), (7, struct.pack('>Q', 3)), (10, b'')]))
+# rekey (PROTOCOL 7.8): the input answers one the link started (0x20),
+# starts one itself, and sends bad bodies; records after each still open
+rk = json.load(open(os.path.join(here, '..', 'vectors', 'rekey-v2.json')))
+pub = bytes.fromhex(rk['x25519_public_a'])
+put('record', 'rekey-answer', bytes([4 | 0x20]) + sealed([
+    (4, b'12345678'), (13, pub), (4, b'newkeys!'), (6, msg_body)]))
+put('record', 'rekey-start', bytes([4]) + sealed([
+    (12, pub), (4, b'12345678'), (9, b''), (14, b''), (4, b'newkeys!')]))
+put('record', 'rekey-bad', bytes([4]) + sealed([
+    (12, pub[:31]), (13, pub), (14, b'x'), (12, bytes(32))]))
 
 # ---- session ---------------------------------------------------------
 def sp(t, body):

@@ -19,6 +19,10 @@
  *			  len:N		a record header with length N
  *			  afterclose:TO	CLOSE(normal), then a MSG to TO
  *			  msg:FROM:TO	a MSG from FROM to TO, then CLOSE
+ *			  rekey:ignore	answer PINGs, never a REKEY
+ *			  rekey:lowack	answer a REKEY with REKEY_ACK of
+ *					a low-order point (all zero)
+ *			  rekey:lowstart  send REKEY of a low-order point
  *	mitm		listen on 127.0.0.1:LPORT; forward each connection
  *			to PORT, with KEY's public key put in place of the
  *			key in both HELLOs
@@ -356,6 +360,50 @@ send_msg(int fd, struct nc_aead *send, const char *from, const char *to,
 	return seal_send(fd, send, REC_MSG, body, o + xl);
 }
 
+/*
+ * Rekeys gone wrong (doc/PROTOCOL.md 7.8): the daemon's REKEY is ignored
+ * or answered with a low-order point, or ours carries one.  PINGs are
+ * answered, so that only the rekey can end the link.
+ */
+static void
+evil_rekey(int fd, struct nc_aead *send, struct nc_aead *recv,
+    const char *how)
+{
+	static uint8_t		 rec[MAXREC], body[65536];
+	static const uint8_t	 zero[NC_X25519_LEN];
+	uint8_t			 type;
+	size_t			 blen;
+	ssize_t			 n;
+
+	if (strcmp(how, "lowstart") == 0 &&
+	    seal_send(fd, send, REC_REKEY, zero, sizeof(zero)) == -1)
+		die("write");
+	while ((n = read_rec(fd, rec)) > 0) {
+		if (nc_record_open(recv, rec, (size_t)n, &type, body,
+		    sizeof(body), &blen) == -1) {
+			printf("record did not open\n");
+			return;
+		}
+		if (type == REC_PING && seal_send(fd, send, REC_PONG, body,
+		    blen) == -1)
+			die("write");
+		if (type == REC_KEYUPDATE && nc_aead_update(recv) == -1)
+			die("key update");
+		if (type == REC_REKEY) {
+			printf("REKEY received\n");
+			if (strcmp(how, "lowack") == 0 && seal_send(fd, send,
+			    REC_REKEY_ACK, zero, sizeof(zero)) == -1)
+				die("write");
+		}
+		if (type == REC_CLOSE) {
+			printf("closed by the daemon: CLOSE reason %u\n",
+			    (unsigned)(blen > 0 ? body[0] : 0));
+			return;
+		}
+	}
+	printf(n == 0 || errno != EAGAIN ? "eof\n" : "timeout\n");
+}
+
 static void
 mode_up(void)
 {
@@ -402,7 +450,9 @@ mode_up(void)
 		(void)sleep(1);
 		if (seal_send(fd, &send, REC_CLOSE, closebody, 2) == -1)
 			die("write");
-	} else
+	} else if (strncmp(buf, "rekey:", 6) == 0)
+		evil_rekey(fd, &send, &recv, buf + 6);
+	else
 		die("bad -a");
 	await_end(fd, &recv);
 	nc_aead_clear(&send);

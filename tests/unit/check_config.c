@@ -332,6 +332,8 @@ START_TEST(t_defaults)
 	ck_assert_uint_eq(c->session_queue, 1024 * 1024);
 	ck_assert_uint_eq(c->session_timeout, 60);
 	ck_assert_uint_eq(c->unwrap_rate, NC_UNWRAP_AUTO);
+	ck_assert_uint_eq(c->rekey_interval, 3600);
+	ck_assert_uint_eq(c->rekey_bytes, 1ULL << 30);
 	ck_assert_int_eq(c->proxy.type, PROXY_NONE);
 	ck_assert_int_eq(peer_count(c), 0);
 	config_free(c);
@@ -1222,6 +1224,54 @@ START_TEST(t_sizes_bad)
 }
 END_TEST
 
+/* rekey interval: seconds with s, m or h; rekey bytes: a size. */
+START_TEST(t_rekey)
+{
+	static const struct {
+		const char	*text;
+		unsigned int	 interval;
+		uint64_t	 bytes;
+	} ok[] = {
+		{ "rekey interval 1h\nrekey bytes 1G\n", 3600, 1ULL << 30 },
+		{ "rekey interval 90m\nrekey bytes 64K\n", 5400, 65536 },
+		{ "rekey interval 1\nrekey bytes 64G\n", 1, 64ULL << 30 },
+		{ "rekey interval 45s\nrekey bytes 100M\n", 45, 100ULL << 20 },
+		{ "rekey interval 24h\n", 86400, 1ULL << 30 },
+	};
+	struct nc_conf	*c;
+	char		 text[256];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text), PRIV "%s", ok[i].text);
+		c = parse_ok("rekey.conf", text, 0);
+		ck_assert_uint_eq(c->rekey_interval, ok[i].interval);
+		ck_assert_uint_eq(c->rekey_bytes, ok[i].bytes);
+		config_free(c);
+	}
+	parse_bad("rekeybad.conf", PRIV
+	    "rekey interval 0\n"
+	    "rekey interval 25h\n"
+	    "rekey interval 1d\n"
+	    "rekey interval 10ms\n"
+	    "rekey interval h\n"
+	    "rekey bytes 32K\n"
+	    "rekey bytes 65G\n"
+	    "rekey interval\n"
+	    "rekey 5\n"
+	    "rekey interval 9999999999h\n", 0,
+	    "2: rekey interval 0: out of range 1s..24h",
+	    "3: rekey interval 25h: out of range 1s..24h",
+	    "4: rekey interval: bad duration \"1d\"",
+	    "5: rekey interval: bad duration \"10ms\"",
+	    "6: rekey interval: bad duration \"h\"",
+	    "7: rekey bytes 32K: out of range 64K..64G",
+	    "8: rekey bytes 65G: out of range 64K..64G",
+	    "9: ", "10: ",
+	    "11: rekey interval: bad duration", NULL);
+}
+END_TEST
+
 START_TEST(t_numbers_bad)
 {
 	parse_bad("nums.conf", PRIV
@@ -1489,6 +1539,7 @@ config_suite(void)
 	tcase_add_test(tc, t_macro_cmdline);
 	tcase_add_test(tc, t_include_relative);
 	tcase_add_test(tc, t_sizes);
+	tcase_add_test(tc, t_rekey);
 	tcase_add_test(tc, t_modes);
 	tcase_add_test(tc, t_ciphers);
 	tcase_add_test(tc, t_cipher_names);

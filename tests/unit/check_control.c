@@ -72,6 +72,7 @@ fake_peer(void *arg, size_t i, struct ctl_peer *p)
 		p->records_in = 10;
 		p->records_out = 200;
 		p->key_updates = 1;
+		p->rekeys = 6;
 		p->reconnects = 2;
 		p->queued_msgs = 0;
 		p->queued_bytes = 0;
@@ -524,12 +525,12 @@ static const char json_want[] =
     "\"cipher\":\"aes-256-gcm\",\"fingerprint\":\"" FP_A "\","
     "\"up_seconds\":3723,\"bytes_in\":1000,\"bytes_out\":20000,"
     "\"records_in\":10,\"records_out\":200,\"key_updates\":1,"
-    "\"reconnects\":2,\"queued_msgs\":0,\"queued_bytes\":0},"
+    "\"rekeys\":6,\"reconnects\":2,\"queued_msgs\":0,\"queued_bytes\":0},"
     "{\"name\":\"bob\",\"state\":\"backoff\",\"address\":\"\","
     "\"direction\":\"\",\"cipher\":\"\",\"fingerprint\":\"" FP_B "\","
     "\"up_seconds\":null,\"bytes_in\":0,\"bytes_out\":0,"
     "\"records_in\":0,\"records_out\":0,\"key_updates\":0,"
-    "\"reconnects\":5,\"queued_msgs\":3,\"queued_bytes\":4096}]}\n";
+    "\"rekeys\":0,\"reconnects\":5,\"queued_msgs\":3,\"queued_bytes\":4096}]}\n";
 
 START_TEST(format_json_exact)
 {
@@ -591,12 +592,12 @@ static const char table_want[] =
     "rsa unwraps 7 done 5 refused 6 cancelled, rate 294/s\n"
     "\n"
     "NAME      STATE    ADDRESS                CIPHER       "
-    "      UP  BYTES-IN  BYTES-OUT  KEYUPD  RECONN  QUEUED\n"
+    "      UP  BYTES-IN  BYTES-OUT  KEYUPD  REKEYS  RECONN  QUEUED\n"
     "al\"ice\\x  up       192.0.2.7:55555 (out)  aes-256-gcm  "
-    "01:02:03      1000      20000       1       2     0/0\n"
+    "01:02:03      1000      20000       1       6       2     0/0\n"
     "    key " FP_A "\n"
     "bob       backoff  -                      -            "
-    "       -         0          0       0       5  3/4096\n"
+    "       -         0          0       0       0       5  3/4096\n"
     "    key " FP_B "\n";
 
 START_TEST(format_table_exact)

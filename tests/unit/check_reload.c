@@ -203,8 +203,9 @@ START_TEST(t_live_settings)
 	a = parse("a.conf", "keepalive 15\nmax sessions 10\n");
 	b = parse("b.conf", "keepalive 5\nmax sessions 1\nqueue 1M\n"
 	    "queue timeout 3\nhandshake timeout 4\nsession queue 2M\n"
-	    "session timeout 9\ncipher chacha20-poly1305\nname \"there\"\n");
-	ck_assert_uint_eq(confdiff(a, b, collect, &l, &nrestart), 9);
+	    "session timeout 9\ncipher chacha20-poly1305\nname \"there\"\n"
+	    "rekey interval 2m\nrekey bytes 1M\n");
+	ck_assert_uint_eq(confdiff(a, b, collect, &l, &nrestart), 11);
 	ck_assert_uint_eq(nrestart, 0);
 	ck_assert_int_ge(find(&l, "keepalive: 15 -> 5"), 0);
 	ck_assert_int_ge(find(&l, "max sessions: 10 -> 1"), 0);
@@ -214,6 +215,8 @@ START_TEST(t_live_settings)
 	ck_assert_int_ge(find(&l, "session queue: "), 0);
 	ck_assert_int_ge(find(&l, "session timeout: 60 -> 9"), 0);
 	ck_assert_int_ge(find(&l, "name: \"here\" -> \"there\""), 0);
+	ck_assert_int_ge(find(&l, "rekey interval: 3600 -> 120"), 0);
+	ck_assert_int_ge(find(&l, "rekey bytes: 1073741824 -> 1048576"), 0);
 	ck_assert_int_ge(find(&l, "cipher: aes-256-gcm aes-128-gcm "
 	    "chacha20-poly1305 -> chacha20-poly1305"), 0);
 	config_free(a);
