@@ -9,8 +9,10 @@
  *   proven	inbound, whose HELLO proved a previous link with its peer:
  *		ADMIT_PROVEN_PER_PEER per peer, outside the pool;
  *   unproven	every other inbound connection, from accept on: the pool
- *		of NET_MAX_PENDING slots; when it is full the oldest of
- *		them makes room, whatever its state.
+ *		of NET_MAX_PENDING slots and two a peer; when it is full
+ *		the oldest of them that waits on the other side makes
+ *		room, or, if all wait for the key-holder, accepting stops
+ *		for a moment.
  * The key-holder gets at most KH_WINDOW requests at a time; the others
  * wait here, outbound and proven ones first, and leave the queue when
  * their connection goes.
@@ -136,6 +138,18 @@ waits_on_remote(const struct link *l)
 	    l->state == LINK_FINISHED;
 }
 
+/*
+ * Young connections are not evicted: a real peer's HELLO must have a
+ * chance to arrive and be read, even while a flood of newer connections
+ * keeps coming (they then wait in the listen backlog instead).
+ */
+static int
+evictable(const struct link *l, const struct timespec *now)
+{
+	return unproven(l) && waits_on_remote(l) &&
+	    timespec_diff(now, &l->since) * 1000 >= ADMIT_EVICT_MIN_MS;
+}
+
 static size_t
 count_unproven(const struct sockaddr_storage *src)
 {
@@ -158,9 +172,11 @@ static struct link *
 oldest_evictable(const struct sockaddr_storage *src)
 {
 	struct link	*l;
+	struct timespec	 now;
 
+	monotime(&now);
 	TAILQ_FOREACH(l, &netctx->links, entry)		/* oldest first */
-		if (unproven(l) && waits_on_remote(l) &&
+		if (evictable(l, &now) &&
 		    (src == NULL || same_source(&l->ss, src)))
 			return l;
 	return NULL;
@@ -198,12 +214,13 @@ admit_pool_size(void)
  * up: a stalled connection then holds its slot only until newer ones
  * arrive, whatever state it stalls in, while a real peer passes those
  * states within a few round trips and is not the oldest.  -1 when every
- * slot waits for our own key-holder: accepting more would not make the
- * handshakes go faster, so the caller stops accepting for a moment and
- * the kernel's backlog keeps the newcomers in order (a burst of real
- * peers, after a restart).  That wait is short: each of those
- * handshakes leaves the key-holder's queue within the queue's length in
- * unwraps, and then waits on the other side.
+ * slot waits for our own key-holder, or is too young to be evicted:
+ * accepting more would not make the handshakes go faster, so the caller
+ * stops accepting for a moment and the kernel's backlog keeps the
+ * newcomers in order (a burst of real peers, after a restart).  That
+ * wait is short: each of those handshakes leaves the key-holder's queue
+ * within the queue's length in unwraps, and then waits on the other
+ * side, where it can be evicted once ADMIT_EVICT_MIN_MS old.
  */
 int
 admit_room(void)
@@ -232,16 +249,17 @@ admit_source(const struct sockaddr_storage *ss)
 void
 admit_hello(struct link *l, const struct hs_hello_info *info)
 {
-	struct link	*o, *oldest = NULL;
-	size_t		 n = 0;
-	int		 rv;
+	static struct log_rate	 replays;
+	struct link		*o, *oldest = NULL;
+	size_t			 n = 0;
+	int			 rv;
 
 	if (l->outbound)
 		return;
 	rv = resume_check(&l->peer->resume, info->random, info->epoch,
 	    info->x25519);
-	if (rv == -1)
-		log_info("link %s (%s): resumption proof seen before: not "
+	if (rv == -1 && log_rate_ok(&replays, 1, "replayed proofs"))
+		log_warnx("link %s (%s): resumption proof seen before: not "
 		    "taken", l->addr, l->peer->name);
 	if (rv != 1)
 		return;
@@ -277,9 +295,10 @@ refill(void)
 }
 
 /*
- * One unwrap's worth of the rate.  Outbound and proven handshakes may
- * run the bucket into debt (they are few: bounded by the peers); the
- * debt is then paid by refusing unproven ones.
+ * One unwrap's worth of the rate.  Outbound and proven handshakes are
+ * never refused: they run the bucket into debt (at most a burst's worth;
+ * they are few, bounded by the peers), which is then paid by refusing
+ * unproven ones.
  */
 static int
 take_token(int prio)
@@ -287,8 +306,10 @@ take_token(int prio)
 	if (ad.st.rate == 0)
 		return 0;
 	refill();
-	if (ad.tokens >= 1.0 || (prio && ad.tokens > -ad.burst)) {
+	if (ad.tokens >= 1.0 || prio) {
 		ad.tokens -= 1.0;
+		if (ad.tokens < -ad.burst)
+			ad.tokens = -ad.burst;
 		return 0;
 	}
 	return -1;
@@ -391,7 +412,7 @@ admit_unwrap(struct link *l, const struct kh_unwrap_req *req,
 
 /*
  * `unwrap rate auto` follows what unwraps really take (a busy machine,
- * blobs that fail early): the rate stays at half a core of the average.
+ * blobs that fail early): the rate stays at KH_AUTO_SHARE of a core.
  */
 static void
 follow_cost(uint32_t op_us)
@@ -400,7 +421,7 @@ follow_cost(uint32_t op_us)
 		return;
 	ad.avg_us = ad.avg_us * 0.95 + (double)op_us * 0.05;
 	ad.st.op_us = (uint32_t)ad.avg_us;
-	ad.st.rate = (uint32_t)(500000.0 / ad.avg_us) + 1;
+	ad.st.rate = (uint32_t)(KH_AUTO_SHARE / ad.avg_us) + 1;
 	ad.burst = ad.st.rate < 8 ? 8 : ad.st.rate;
 }
 

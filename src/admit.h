@@ -20,6 +20,7 @@ struct hs_hello_info;
 
 #define ADMIT_PROVEN_PER_PEER	2	/* proven handshakes at once */
 #define ADMIT_BUSY_RETRY_MS	1000	/* what a BUSY asks the dialler */
+#define ADMIT_EVICT_MIN_MS	100	/* no handshake is evicted younger */
 
 struct admit_stats {
 	uint32_t	rate;		/* unwraps per second, 0: no limit */

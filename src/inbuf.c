@@ -84,6 +84,12 @@ inbuf_disable(struct inbuf *ib)
 }
 
 void
+inbuf_poke(struct inbuf *ib)
+{
+	event_active(ib->ev_read, EV_READ, 0);
+}
+
+void
 inbuf_again(struct inbuf *ib)
 {
 	event_active(ib->ev_again, EV_TIMEOUT, 0);

@@ -44,5 +44,7 @@ void	inbuf_enable(struct inbuf *);
 void	inbuf_disable(struct inbuf *);
 /* Have input() look at the buffer again from the event loop. */
 void	inbuf_again(struct inbuf *);
+/* Read now, as if the socket had said it was readable (a new socket). */
+void	inbuf_poke(struct inbuf *);
 
 #endif

@@ -328,6 +328,11 @@ link_new(int fd, int outbound, struct peer *peer, const struct sockaddr *sa,
 	} else {
 		start_handshake(l);
 		inbuf_enable(&l->ib);
+		/*
+		 * The dialler sends its HELLO at once: it is usually here
+		 * already, and read right after this round of accepting.
+		 */
+		inbuf_poke(&l->ib);
 	}
 	if (bufferevent_enable(l->bev, EV_WRITE) == -1)
 		fatalx("%s: bufferevent_enable", __func__);

@@ -105,6 +105,12 @@ struct kh_rate {
 	uint32_t	pad;
 };
 
+/*
+ * `unwrap rate auto`: microseconds of private-key work a second, a little
+ * under half a core, so that half is left free whatever the noise.
+ */
+#define KH_AUTO_SHARE		450000
+
 /* Requests the key-holder holds at once (one worked on, one waiting). */
 #define KH_WINDOW		2
 
@@ -123,7 +129,7 @@ struct kh_unwrap_req {
 struct kh_unwrap_rep {
 	uint64_t	id;
 	uint8_t		u[NC_SHA256_LEN];
-	uint32_t	op_us;		/* what this unwrap took */
+	uint32_t	op_us;		/* CPU time this unwrap took */
 	uint32_t	pad;
 };
 

@@ -115,6 +115,11 @@ make_records(const char *pubfile, size_t bloblen)
 	keyrec[4] = REC_KEY;
 	if (RAND_bytes(keyrec + 5, (int)bloblen) != 1)
 		die("RAND_bytes");
+	/*
+	 * Below the victim's modulus, so that every unwrap costs it a
+	 * whole private-key operation (a blob above it fails early).
+	 */
+	keyrec[5] = 0;
 	keyreclen = 5 + bloblen;
 }
 

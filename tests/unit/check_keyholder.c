@@ -113,7 +113,7 @@ start_keyholder(struct kh_child *c)
 	ck_assert_uint_eq(imsg.hdr.type, IMSG_KH_RATE);
 	ck_assert_int_eq(imsg_get_data(&imsg, &rate, sizeof(rate)), 0);
 	ck_assert_uint_gt(rate.op_us, 0);
-	ck_assert_uint_eq(rate.rate, 500000 / rate.op_us + 1);
+	ck_assert_uint_eq(rate.rate, KH_AUTO_SHARE / rate.op_us + 1);
 	imsg_free(&imsg);
 	ck_assert_int_eq(read_one(&c->master, &imsg), 0);
 	ck_assert_uint_eq(imsg.hdr.type, IMSG_READY);
