@@ -664,9 +664,39 @@ json_key_u64(struct sbuf *sb, const char *key, uint64_t v)
 	sb_printf(sb, "\"%s\":%" PRIu64, key, v);
 }
 
+/* A counter of `show --json`, and a run of them, each after a comma. */
+struct json_counter {
+	const char	*key;
+	uint64_t	 value;
+};
+
+static void
+json_counters(struct sbuf *sb, const struct json_counter *c, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		sb_putc(sb, ',');
+		json_key_u64(sb, c[i].key, c[i].value);
+	}
+}
+
 static void
 json_daemon(struct sbuf *sb, const struct ctl_daemon *d)
 {
+	const struct json_counter	counters[] = {
+		{ "handshakes_ok", d->handshakes_ok },
+		{ "handshakes_failed", d->handshakes_failed },
+		{ "rsa_unwraps", d->rsa_unwraps },
+		{ "unwraps_refused", d->unwraps_refused },
+		{ "unwraps_cancelled", d->unwraps_cancelled },
+		{ "unwrap_rate", d->unwrap_rate },
+		{ "unwrap_us", d->unwrap_us },
+		{ "handshakes_evicted", d->handshakes_evicted },
+		{ "handshakes_proven", d->handshakes_proven },
+		{ "sessions", d->sessions },
+	};
+
 	sb_puts(sb, "\"daemon\":{");
 	json_key_str(sb, "name", d->name, sizeof(d->name));
 	sb_putc(sb, ',');
@@ -674,26 +704,7 @@ json_daemon(struct sbuf *sb, const struct ctl_daemon *d)
 	    sizeof(d->fingerprint));
 	sb_printf(sb, ",\"uptime\":%" PRId64,
 	    d->uptime_seconds < 0 ? 0 : d->uptime_seconds);
-	sb_putc(sb, ',');
-	json_key_u64(sb, "handshakes_ok", d->handshakes_ok);
-	sb_putc(sb, ',');
-	json_key_u64(sb, "handshakes_failed", d->handshakes_failed);
-	sb_putc(sb, ',');
-	json_key_u64(sb, "rsa_unwraps", d->rsa_unwraps);
-	sb_putc(sb, ',');
-	json_key_u64(sb, "unwraps_refused", d->unwraps_refused);
-	sb_putc(sb, ',');
-	json_key_u64(sb, "unwraps_cancelled", d->unwraps_cancelled);
-	sb_putc(sb, ',');
-	json_key_u64(sb, "unwrap_rate", d->unwrap_rate);
-	sb_putc(sb, ',');
-	json_key_u64(sb, "unwrap_us", d->unwrap_us);
-	sb_putc(sb, ',');
-	json_key_u64(sb, "handshakes_evicted", d->handshakes_evicted);
-	sb_putc(sb, ',');
-	json_key_u64(sb, "handshakes_proven", d->handshakes_proven);
-	sb_putc(sb, ',');
-	json_key_u64(sb, "sessions", d->sessions);
+	json_counters(sb, counters, sizeof(counters) / sizeof(counters[0]));
 	sb_putc(sb, '}');
 }
 
@@ -703,10 +714,7 @@ json_daemon(struct sbuf *sb, const struct ctl_daemon *d)
 static void
 json_peer(struct sbuf *sb, const struct ctl_peer *p)
 {
-	const struct {
-		const char	*key;
-		uint64_t	 value;
-	} counters[] = {
+	const struct json_counter	counters[] = {
 		{ "bytes_in", p->bytes_in },
 		{ "bytes_out", p->bytes_out },
 		{ "records_in", p->records_in },
@@ -717,7 +725,7 @@ json_peer(struct sbuf *sb, const struct ctl_peer *p)
 		{ "queued_msgs", p->queued_msgs },
 		{ "queued_bytes", p->queued_bytes },
 	};
-	size_t	i;
+
 	sb_putc(sb, '{');
 	json_key_str(sb, "name", p->name, sizeof(p->name));
 	sb_putc(sb, ',');
@@ -735,10 +743,7 @@ json_peer(struct sbuf *sb, const struct ctl_peer *p)
 		sb_puts(sb, ",\"up_seconds\":null");
 	else
 		sb_printf(sb, ",\"up_seconds\":%" PRId64, p->up_seconds);
-	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
-		sb_putc(sb, ',');
-		json_key_u64(sb, counters[i].key, counters[i].value);
-	}
+	json_counters(sb, counters, sizeof(counters) / sizeof(counters[0]));
 	sb_putc(sb, '}');
 }
 

@@ -694,6 +694,7 @@ accept_pause(void)
 			acceptpause_hold(net.listener[i], NET_ACCEPT_PAUSE_MS);
 }
 
+/* A pool slot came free: accept again (acceptpause_release). */
 void
 net_accept_room(void)
 {

@@ -176,15 +176,13 @@ wrap(EVP_PKEY *to, int label_role, const uint8_t th1[32],
 	    KH_BLOB_MAX, bloblen), 0);
 }
 
-/* Ask the key-holder for u; checks that the id and peerid are echoed. */
+/* Compose one unwrap request for blob (not flushed). */
 static void
-ask_u(struct kh_child *c, uint64_t id, uint8_t role, const uint8_t th1[32],
-    const uint8_t *blob, size_t bloblen, uint8_t u[32])
+put_request(struct kh_child *c, uint64_t id, uint8_t role, uint32_t peerid,
+    const uint8_t th1[32], const uint8_t *blob, size_t bloblen)
 {
 	struct kh_unwrap_req	req;
-	struct kh_unwrap_rep	rep;
 	struct iovec		iov[2];
-	struct imsg		imsg;
 
 	memset(&req, 0, sizeof(req));
 	req.id = id;
@@ -194,8 +192,19 @@ ask_u(struct kh_child *c, uint64_t id, uint8_t role, const uint8_t th1[32],
 	iov[0].iov_len = sizeof(req);
 	iov[1].iov_base = (void *)blob;
 	iov[1].iov_len = bloblen;
-	ck_assert_int_eq(imsg_composev(&c->net, IMSG_KH_UNWRAP, 77, 0, -1,
+	ck_assert_int_eq(imsg_composev(&c->net, IMSG_KH_UNWRAP, peerid, 0, -1,
 	    iov, 2), 0);
+}
+
+/* Ask the key-holder for u; checks that the id and peerid are echoed. */
+static void
+ask_u(struct kh_child *c, uint64_t id, uint8_t role, const uint8_t th1[32],
+    const uint8_t *blob, size_t bloblen, uint8_t u[32])
+{
+	struct kh_unwrap_rep	rep;
+	struct imsg		imsg;
+
+	put_request(c, id, role, 77, th1, blob, bloblen);
 	ck_assert_int_eq(imsgbuf_flush(&c->net), 0);
 	ck_assert_int_eq(read_one(&c->net, &imsg), 0);
 	ck_assert_uint_eq(imsg.hdr.type, IMSG_KH_UNWRAP_DONE);
@@ -323,26 +332,6 @@ expect_fatal(int to_master, uint32_t type, const void *data, size_t len)
 	ck_assert_int_ne(WEXITSTATUS(status), 0);
 }
 
-/* Compose one unwrap request for blob (not flushed). */
-static void
-put_request(struct kh_child *c, uint64_t id, const uint8_t th1[32],
-    const uint8_t *blob, size_t bloblen)
-{
-	struct kh_unwrap_req	req;
-	struct iovec		iov[2];
-
-	memset(&req, 0, sizeof(req));
-	req.id = id;
-	req.role = KH_ROLE_INITIATOR;
-	memcpy(req.th1, th1, 32);
-	iov[0].iov_base = &req;
-	iov[0].iov_len = sizeof(req);
-	iov[1].iov_base = (void *)blob;
-	iov[1].iov_len = bloblen;
-	ck_assert_int_eq(imsg_composev(&c->net, IMSG_KH_UNWRAP, 0, 0, -1,
-	    iov, 2), 0);
-}
-
 /*
  * A request cancelled while it waits is never worked on: it is answered
  * CANCELLED, the one before it DONE, and a cancel that comes too late
@@ -360,8 +349,8 @@ START_TEST(test_cancelled_request_is_not_worked)
 	start_keyholder(&c);
 	wrap(hostkey, KH_ROLE_INITIATOR, th1, secret, blob, &bloblen);
 	/* One write: the key-holder reads all three before working. */
-	put_request(&c, 11, th1, blob, bloblen);
-	put_request(&c, 12, th1, blob, bloblen);
+	put_request(&c, 11, KH_ROLE_INITIATOR, 0, th1, blob, bloblen);
+	put_request(&c, 12, KH_ROLE_INITIATOR, 0, th1, blob, bloblen);
 	ck_assert_int_eq(imsg_compose(&c.net, IMSG_KH_CANCEL, 0, 0, -1, &id,
 	    sizeof(id)), 0);
 	ck_assert_int_eq(imsgbuf_flush(&c.net), 0);
@@ -394,7 +383,7 @@ START_TEST(test_over_window_is_fatal)
 	start_keyholder(&c);
 	wrap(hostkey, KH_ROLE_INITIATOR, th1, secret, blob, &bloblen);
 	for (i = 1; i <= KH_WINDOW + 1; i++)
-		put_request(&c, i, th1, blob, bloblen);
+		put_request(&c, i, KH_ROLE_INITIATOR, 0, th1, blob, bloblen);
 	ck_assert_int_eq(imsgbuf_flush(&c.net), 0);
 	status = wait_death(&c);
 	ck_assert(WIFEXITED(status));
