@@ -141,6 +141,12 @@ inbuf_read(struct inbuf *ib, int fd)
 	return n;
 }
 
+ssize_t
+inbuf_fill(struct inbuf *ib)
+{
+	return inbuf_read(ib, bufferevent_getfd(ib->bev));
+}
+
 static void
 inbuf_run(struct inbuf *ib)
 {

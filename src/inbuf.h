@@ -46,5 +46,7 @@ void	inbuf_disable(struct inbuf *);
 void	inbuf_again(struct inbuf *);
 /* Read now, as if the socket had said it was readable (a new socket). */
 void	inbuf_poke(struct inbuf *);
+/* One read into the buffer, no callback: what is left, when it breaks. */
+ssize_t	inbuf_fill(struct inbuf *);
 
 #endif

@@ -847,15 +847,11 @@ handle_finished(struct link *l, const uint8_t *rec, size_t len)
  * WIRE_BUSY_RETRY_MIN..MAX instead of our own backoff.
  */
 static void
-handle_busy(struct link *l, const uint8_t *rec)
+busy_retry(struct link *l, const uint8_t *rec)
 {
 	uint32_t	ms = (uint32_t)rec[5] << 24 | (uint32_t)rec[6] << 16 |
 			    (uint32_t)rec[7] << 8 | rec[8];
 
-	if (rec[4] != REC_BUSY) {
-		link_close(l, CLOSE_PROTOCOL, "record length out of range");
-		return;
-	}
 	if (ms < WIRE_BUSY_RETRY_MIN)
 		ms = WIRE_BUSY_RETRY_MIN;
 	if (ms > WIRE_BUSY_RETRY_MAX)
@@ -865,7 +861,50 @@ handle_busy(struct link *l, const uint8_t *rec)
 	    (unsigned)ms);
 	if (l->outbound && l->peer != NULL)
 		net_peer_busy(l->peer, ms);
+}
+
+static void
+handle_busy(struct link *l, const uint8_t *rec)
+{
+	if (rec[4] != REC_BUSY) {
+		link_close(l, CLOSE_PROTOCOL, "record length out of range");
+		return;
+	}
+	busy_retry(l, rec);
 	link_close(l, CLOSE_NORMAL, "the peer is busy");
+}
+
+/*
+ * A dial that broke before it was up: the accepting side may have said
+ * BUSY just before it closed, and the end, or the error of a write that
+ * crossed it, is reported before that record is handled (and a link that
+ * waits for its own key-holder reads nothing).  Look for it in what is
+ * left: only the HELLO and the KEY can stand before it.
+ */
+static void
+find_busy(struct link *l)
+{
+	struct evbuffer	*in = bufferevent_get_input(l->bev);
+	const uint8_t	*p;
+	size_t		 have, off = 0;
+	uint32_t	 len;
+
+	(void)inbuf_fill(&l->ib);
+	if ((have = evbuffer_get_length(in)) > WIRE_PLAIN_MAX * 2)
+		have = WIRE_PLAIN_MAX * 2;
+	if (have == 0 || (p = evbuffer_pullup(in, (ev_ssize_t)have)) == NULL)
+		return;
+	while (off + WIRE_BUSY_LEN <= have) {
+		len = (uint32_t)p[off] << 24 | (uint32_t)p[off + 1] << 16 |
+		    (uint32_t)p[off + 2] << 8 | p[off + 3];
+		if (len == WIRE_BUSY_LEN - REC_HDR && p[off + 4] == REC_BUSY) {
+			busy_retry(l, p + off);
+			return;
+		}
+		if (len == 0 || len > WIRE_PLAIN_MAX)
+			return;
+		off += REC_HDR + len;
+	}
 }
 
 static int
@@ -1038,6 +1077,8 @@ link_event_cb(struct bufferevent *bev, short what, void *arg)
 			start_handshake(l);
 		return;
 	}
+	if (l->outbound && (handshaking(l) || l->state == LINK_UNWRAP))
+		find_busy(l);
 	/* Say why, and that nothing is tried without the proxy. */
 	if (l->socks != NULL && l->state == LINK_CONNECTING)
 		log_warnx("link %s (%s): cannot reach the SOCKS5 proxy: %s; "
