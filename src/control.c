@@ -715,6 +715,10 @@ json_daemon(struct sbuf *sb, const struct ctl_daemon *d)
 	json_key_u64(sb, "rsa_unwraps", d->rsa_unwraps);
 	sb_putc(sb, ',');
 	json_key_u64(sb, "sessions", d->sessions);
+	sb_putc(sb, ',');
+	json_key_u64(sb, "attaches_refused", d->attaches_refused);
+	sb_putc(sb, ',');
+	json_key_u64(sb, "messages_rejected", d->messages_rejected);
 	sb_putc(sb, '}');
 }
 
@@ -899,8 +903,11 @@ table_header(struct sbuf *sb, const struct ctl_daemon *d)
 	fmt_duration(up, sizeof(up), d->uptime_seconds);
 	sb_printf(sb, "netcryptd %s, key %s, up %s\n", name, fp, up);
 	sb_printf(sb, "sessions %" PRIu64 ", handshakes %" PRIu64 " ok %"
-	    PRIu64 " failed, rsa unwraps %" PRIu64 "\n\n", d->sessions,
+	    PRIu64 " failed, rsa unwraps %" PRIu64 "\n", d->sessions,
 	    d->handshakes_ok, d->handshakes_failed, d->rsa_unwraps);
+	sb_printf(sb, "session policy: %" PRIu64 " attaches refused, %" PRIu64
+	    " messages rejected\n\n", d->attaches_refused,
+	    d->messages_rejected);
 }
 
 static void

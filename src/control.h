@@ -56,6 +56,8 @@ struct ctl_daemon {
 	uint64_t	handshakes_failed;
 	uint64_t	rsa_unwraps;	/* requests answered by the key-holder */
 	uint64_t	sessions;
+	uint64_t	attaches_refused;	/* by the session policy */
+	uint64_t	messages_rejected;	/* by "accept from" */
 };
 
 /* What the control module asks the network child for. */

@@ -46,6 +46,8 @@ fake_snapshot(void *arg, struct ctl_daemon *d)
 	d->handshakes_failed = 3;
 	d->rsa_unwraps = 7;
 	d->sessions = 4;
+	d->attaches_refused = 5;
+	d->messages_rejected = 6;
 	return fake_npeers;
 }
 
@@ -510,7 +512,8 @@ assert_closed_silently(int fd, unsigned int maxms)
 static const char json_want[] =
     "{\"daemon\":{\"name\":\"hosta\",\"fingerprint\":\"" FP_D "\","
     "\"uptime\":93784,\"handshakes_ok\":12,\"handshakes_failed\":3,"
-    "\"rsa_unwraps\":7,\"sessions\":4},\"peers\":["
+    "\"rsa_unwraps\":7,\"sessions\":4,\"attaches_refused\":5,"
+    "\"messages_rejected\":6},\"peers\":["
     "{\"name\":\"al\\\"ice\\\\x\",\"state\":\"up\","
     "\"address\":\"192.0.2.7:55555\",\"direction\":\"out\","
     "\"cipher\":\"aes-256-gcm\",\"fingerprint\":\"" FP_A "\","
@@ -580,6 +583,7 @@ END_TEST
 static const char table_want[] =
     "netcryptd hosta, key " FP_D ", up 1d02h03m\n"
     "sessions 4, handshakes 12 ok 3 failed, rsa unwraps 7\n"
+    "session policy: 5 attaches refused, 6 messages rejected\n"
     "\n"
     "NAME      STATE    ADDRESS                CIPHER       "
     "      UP  BYTES-IN  BYTES-OUT  KEYUPD  RECONN  QUEUED\n"
