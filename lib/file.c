@@ -11,14 +11,20 @@
  * directory through a directory fd, checks size and SHA-256 at the end,
  * and links the file to a free name without ever replacing one.  The
  * name comes from another host: it is refused outright unless it is a
- * plain, printable name of one path component.
+ * plain, printable name of one path component that starts with neither
+ * '.' nor '-'.  An offer is judged whole before anything is created:
+ * its sender, name, size and the free space it would leave.
  */
 #include "config.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +36,9 @@
 #include "internal.h"
 
 #define TMP_TRIES	16	/* random temporary names before giving up */
+#define TMP_PREFIX	".nc-"	/* then 12 hex digits: never a name we save */
+#define TMP_HEX		12
+#define SCAN_MAX	100000	/* directory entries looked at for leftovers */
 #define LINK_MAX_SUFFIX	1000	/* name.1 ... name.1000 */
 
 enum { TX_OFFER, TX_DATA, TX_END };
@@ -72,8 +81,11 @@ struct nc__tx {
 /* ---- receiving -------------------------------------------------------- */
 
 /*
- * A name to create in the output directory: one component, no '/', not
- * "." or "..", no NUL or control character, at most 255 bytes.  Anything
+ * A name to create in the output directory: one component, no '/', no
+ * NUL or control character, at most 255 bytes, and no '.' or '-' first:
+ * a dot file may be read by a shell or a mailer (.profile, .forward)
+ * when the directory is a home, a dash turns the name into an option of
+ * a careless command line, and "." and ".." are not files.  Anything
  * else is refused, not repaired: a repaired name is a surprise.
  */
 int
@@ -83,12 +95,93 @@ nc__valid_file_name(const uint8_t *p, size_t len)
 
 	if (len == 0 || len > 255)
 		return 0;
-	if (p[0] == '.' && (len == 1 || (len == 2 && p[1] == '.')))
+	if (p[0] == '.' || p[0] == '-')
 		return 0;
 	for (i = 0; i < len; i++)
 		if (p[i] == '/' || p[i] < 0x20 || p[i] == 0x7f)
 			return 0;
 	return 1;
+}
+
+/* Whether name is one of our temporary names (".nc-" and 12 hex digits). */
+int
+nc__stale_tmp_name(const char *name)
+{
+	size_t	i;
+
+	if (strncmp(name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0 ||
+	    strlen(name) != strlen(TMP_PREFIX) + TMP_HEX)
+		return 0;
+	for (i = strlen(TMP_PREFIX); name[i] != '\0'; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') ||
+		    (name[i] >= 'a' && name[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* flock(2) within NC__LOCK_TRIES ms: 0, or -1 (held, or no locks here). */
+static int
+lock_within(int fd, int op)
+{
+	int	i;
+
+	for (i = 0; i < NC__LOCK_TRIES; i++) {
+		if (flock(fd, op | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		(void)poll(NULL, 0, 1);
+	}
+	return -1;
+}
+
+/* One leftover, if it is ours, a plain file, and nobody holds it. */
+static void
+remove_if_stale(int dirfd, const char *name)
+{
+	struct stat	st, again;
+	int		fd;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC | O_NOCTTY);
+	if (fd == -1)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+	    fstatat(dirfd, name, &again, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    again.st_dev == st.st_dev && again.st_ino == st.st_ino)
+		(void)unlinkat(dirfd, name, 0);
+	(void)close(fd);
+}
+
+/*
+ * The temporary files of receives that were interrupted (the program
+ * killed, the machine down).  A receiver holds a lock on each of its
+ * temporary files while it lives, so one that can be locked is a
+ * leftover.  The directory lock keeps this out of the moment between
+ * another receiver's creating its file and locking it (rx_open_tmp()).
+ * Best effort: without the directory lock, nothing is removed.
+ */
+static void
+remove_stale(int dirfd)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 fd, n;
+
+	if (lock_within(dirfd, LOCK_EX) == -1)
+		return;
+	/* fdopendir() takes its descriptor: a second one, for it alone. */
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) != -1 && (d = fdopendir(fd)) == NULL)
+		(void)close(fd);
+	else if (fd != -1) {
+		for (n = 0; n < SCAN_MAX && (de = readdir(d)) != NULL; n++)
+			if (nc__stale_tmp_name(de->d_name))
+				remove_if_stale(dirfd, de->d_name);
+		(void)closedir(d);
+	}
+	(void)flock(dirfd, LOCK_UN);
 }
 
 int
@@ -103,12 +196,53 @@ nc_receive_files(struct nc_session *s, const char *dir)
 	if (dir != NULL &&
 	    (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
+	if (fd != -1)
+		remove_stale(fd);
 	/* Files on their way into the old directory end there. */
 	if (s->dirfd != -1) {
 		nc__rx_fail_all(s);
 		(void)close(s->dirfd);
 	}
 	s->dirfd = fd;
+	return 0;
+}
+
+int
+nc_receive_limits(struct nc_session *s, uint64_t max_size,
+    unsigned int min_free_percent)
+{
+	if (s == NULL || min_free_percent > 99) {
+		errno = EINVAL;
+		return -1;
+	}
+	s->rx_max_size = max_size;
+	s->rx_min_free = min_free_percent;
+	return 0;
+}
+
+int
+nc_receive_from(struct nc_session *s, const char *const *senders, size_t n)
+{
+	char	(*v)[NC__SENDER_PAT_MAX + 1] = NULL;
+	size_t	 i;
+
+	if (s == NULL || n > NC__FROM_PATS_MAX || (n > 0 && senders == NULL)) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (senders[i] == NULL || !nc__sender_valid(senders[i])) {
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	if (n > 0 && (v = calloc(n, sizeof(*v))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		memcpy(v[i], senders[i], strlen(senders[i]) + 1);
+	free(s->rx_from);
+	s->rx_from = v;
+	s->rx_nfrom = n;
 	return 0;
 }
 
@@ -252,12 +386,17 @@ nc__rx_expire(struct nc_session *s, int64_t now)
 			rx_fail(s, &s->rx[i], NC_TIMEOUT);
 }
 
+/*
+ * The temporary file, locked for as long as it is open (see
+ * remove_stale()), under the directory lock if it can be had.
+ */
 static int
 rx_open_tmp(struct nc_session *s, struct nc__rx *rx)
 {
 	uint8_t	r[6];
-	int	i, fd = -1;
+	int	i, fd = -1, locked;
 
+	locked = lock_within(s->dirfd, LOCK_SH) == 0;
 	for (i = 0; i < TMP_TRIES; i++) {
 		if (nc__random(r, sizeof(r)) == -1)
 			return -1;
@@ -270,9 +409,85 @@ rx_open_tmp(struct nc_session *s, struct nc__rx *rx)
 		if (fd != -1 || errno != EEXIST)
 			break;
 	}
+	if (fd != -1)
+		(void)flock(fd, LOCK_EX | LOCK_NB);	/* new: nobody has it */
+	if (locked)
+		(void)flock(s->dirfd, LOCK_UN);
 	if (fd == -1)
 		rx->tmp[0] = '\0';
 	return fd;
+}
+
+/*
+ * Whether size more bytes (and reserved more, for the files being
+ * received) leave at least pct percent of the file system free, all in
+ * blocks of frsize bytes: bavail of them available, blocks in all.
+ * Nothing here overflows, whatever the numbers.
+ */
+int
+nc__space_ok(uint64_t size, uint64_t reserved, uint64_t bavail,
+    uint64_t blocks, uint64_t frsize, unsigned int pct)
+{
+	uint64_t	need, more, floor;
+
+	if (frsize == 0 || pct > 100)
+		return 0;
+	need = size / frsize + (size % frsize != 0);
+	more = reserved / frsize + (reserved % frsize != 0);
+	if (need > UINT64_MAX - more || need + more > bavail)
+		return 0;
+	floor = blocks / 100 * pct + blocks % 100 * pct / 100;
+	return bavail - need - more >= floor;
+}
+
+/* Room for size more bytes in the directory's file system. */
+static int
+rx_space(struct nc_session *s, uint64_t size)
+{
+	struct statvfs	sv;
+	uint64_t	reserved = 0, left;
+	size_t		i;
+
+	if (fstatvfs(s->dirfd, &sv) == -1)
+		return NC_FILE_IO;
+	for (i = 0; i < NC__RX_MAX; i++) {
+		if (!s->rx[i].used)
+			continue;
+		left = s->rx[i].size - s->rx[i].got;
+		reserved = reserved > UINT64_MAX - left ? UINT64_MAX :
+		    reserved + left;
+	}
+	return nc__space_ok(size, reserved, sv.f_bavail, sv.f_blocks,
+	    sv.f_frsize, s->rx_min_free) ? NC_OK : NC_FILE_NO_SPACE;
+}
+
+static int
+rx_sender_ok(const struct nc_session *s, const char *from)
+{
+	size_t	i;
+
+	if (s->rx_nfrom == 0)
+		return 1;
+	for (i = 0; i < s->rx_nfrom; i++)
+		if (nc__sender_match(s->rx_from[i], from, s->daemon))
+			return 1;
+	return 0;
+}
+
+/* The verdict on an offer, before anything is created. */
+static int
+rx_judge(struct nc_session *s, const char *from, uint64_t size,
+    const uint8_t *name, size_t namelen)
+{
+	if (s->dirfd == -1 || !rx_sender_ok(s, from) ||
+	    !nc__valid_file_name(name, namelen))
+		return NC_REJECTED;
+	if (size > INT64_MAX || (s->rx_max_size != 0 &&
+	    size > s->rx_max_size))
+		return NC_TOO_LARGE;
+	if (rx_slot(s) == NULL)
+		return NC_BUSY;
+	return rx_space(s, size);
 }
 
 static int
@@ -304,7 +519,6 @@ static void
 rx_offer(struct nc_session *s, const char *from, const uint8_t *p,
     size_t len)
 {
-	struct nc__rx	*rx;
 	const uint8_t	*name;
 	uint64_t	 xfer, size;
 	size_t		 namelen;
@@ -322,14 +536,10 @@ rx_offer(struct nc_session *s, const char *from, const uint8_t *p,
 	/* The sender offers again when it did not learn of the first one. */
 	if (rx_find(s, from, xfer) != NULL)
 		return;
-	if (s->dirfd == -1 || !nc__valid_file_name(name, namelen))
-		st = NC_REJECTED;
-	else if (size > INT64_MAX)
-		st = NC_TOO_LARGE;
-	else if ((rx = rx_slot(s)) == NULL)
-		st = NC_BUSY;
-	else
-		st = rx_start(s, rx, from, xfer, size, p + 16, name, namelen);
+	/* A judged offer has a free slot. */
+	if ((st = rx_judge(s, from, size, name, namelen)) == NC_OK)
+		st = rx_start(s, rx_slot(s), from, xfer, size, p + 16, name,
+		    namelen);
 	if (st != NC_OK) {
 		rx_reply(s, from, xfer, st);
 		rx_event(s, NC_EV_FILE_FAILED, from, name, namelen, size, st);
