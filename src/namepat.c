@@ -75,7 +75,8 @@ nc__sender_valid(const char *pat)
 int
 nc__sender_match(const char *pat, const char *from, const char *self)
 {
-	const char	*pat_at = strchr(pat, '@'), *from_at = strchr(from, '@');
+	const char	*pat_at = strchr(pat, '@');
+	const char	*from_at = strchr(from, '@');
 	const char	*host;
 	size_t		 plen, flen;
 

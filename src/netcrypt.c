@@ -199,14 +199,14 @@ open_named_session(void)
 {
 	struct nc_session	*s = NULL;
 	struct passwd		*pw;
-	char			 name[32], ebuf[256];
+	char			 name[32], login[32] = "", ebuf[256];
 	uint8_t			 rnd[4];
 	int			 i, r = NC_NAME_IN_USE;
 
 	if ((pw = getpwuid(getuid())) != NULL && strlen(pw->pw_name) <
-	    sizeof(name)) {
-		(void)snprintf(name, sizeof(name), "%s", pw->pw_name);
-		r = nc_open(&s, socket_path, name, ebuf, sizeof(ebuf));
+	    sizeof(login)) {
+		(void)snprintf(login, sizeof(login), "%s", pw->pw_name);
+		r = nc_open(&s, socket_path, login, ebuf, sizeof(ebuf));
 		if (r == -1)
 			errx(1, "%s", ebuf);
 		if (r == NC_OK)
@@ -222,6 +222,9 @@ open_named_session(void)
 		if (r == -1)
 			errx(1, "%s", ebuf);
 	}
+	if (r == NC_NOT_ALLOWED && login[0] != '\0')
+		errx(1, "%s is taken, and the session policy gives this user "
+		    "no other name: choose one with -n", login);
 	if (r != NC_OK)
 		errx(1, "%s: %s", name, nc_status_str(r));
 	return s;

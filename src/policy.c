@@ -169,8 +169,8 @@ policy_rule_add(struct session_rule *r, enum policy_item item,
 
 	if (item == POLICY_ACCEPT) {
 		if (!nc__sender_valid(value)) {
-			seterr(err, errsz, "session \"%s\": accept from \"%s\": "
-			    "not a sender pattern (name or name@host, with "
+			seterr(err, errsz, "session \"%s\": accept from "
+			    "\"%s\": not a sender pattern (name or name@host, with "
 			    "'*' and '?')", r->pattern, value);
 			return -1;
 		}
@@ -329,33 +329,21 @@ user_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* Sort and drop repeats. */
-static void
-uids_normalize(uid_t *v, size_t *n)
+/* Sort the n elements of v and drop repeats; the new count. */
+static size_t
+sort_unique(void *v, size_t n, size_t size,
+    int (*cmp)(const void *, const void *))
 {
-	size_t	i, j = 0;
+	char	*p = v;
+	size_t	 i, j = 0;
 
-	if (*n == 0)
-		return;
-	qsort(v, *n, sizeof(*v), uid_cmp);
-	for (i = 1; i < *n; i++)
-		if (v[i] != v[j])
-			v[++j] = v[i];
-	*n = j + 1;
-}
-
-static void
-users_normalize(struct policy_user *v, size_t *n)
-{
-	size_t	i, j = 0;
-
-	if (*n == 0)
-		return;
-	qsort(v, *n, sizeof(*v), user_cmp);
-	for (i = 1; i < *n; i++)
-		if (user_cmp(&v[i], &v[j]) != 0)
-			v[++j] = v[i];
-	*n = j + 1;
+	if (n == 0)
+		return 0;
+	qsort(v, n, size, cmp);
+	for (i = 1; i < n; i++)
+		if (cmp(p + i * size, p + j * size) != 0 && ++j != i)
+			memcpy(p + j * size, p + i * size, size);
+	return j + 1;
 }
 
 static int
@@ -425,7 +413,8 @@ rule_resolve(const struct session_rule *r, const struct userdb *db,
 		if (rule_add_group(pr, &cap, gr, db) == -1)
 			goto toomany;
 	}
-	uids_normalize(pr->uids, &pr->nuids);
+	pr->nuids = sort_unique(pr->uids, pr->nuids, sizeof(*pr->uids),
+	    uid_cmp);
 	for (i = 0; i < r->naccept; i++)
 		strv_add(&pr->accept, &pr->naccept, r->accept[i]);
 	return 0;
@@ -452,7 +441,8 @@ users_from_db(struct policy *pol, const struct userdb *db)
 		    sizeof(db->v[i].name));
 		pol->nusers++;
 	}
-	users_normalize(pol->users, &pol->nusers);
+	pol->nusers = sort_unique(pol->users, pol->nusers,
+	    sizeof(*pol->users), user_cmp);
 }
 
 struct policy *
@@ -638,7 +628,8 @@ decode_rule(struct reader *r, struct policy_rule *pr)
 	for (i = 0; i < n; i++)
 		pr->uids[i] = (uid_t)rd_u32(r);
 	pr->nuids = n;
-	uids_normalize(pr->uids, &pr->nuids);
+	pr->nuids = sort_unique(pr->uids, pr->nuids, sizeof(*pr->uids),
+	    uid_cmp);
 	na = rd_u8(r);
 	if (na > SESSION_RULE_ITEMS_MAX)
 		return -1;
@@ -668,7 +659,8 @@ decode_users(struct reader *r, struct policy *pol, uint32_t n)
 		    !relay_name_valid(u->name, strlen(u->name), 0))
 			return -1;
 	}
-	users_normalize(pol->users, &pol->nusers);
+	pol->nusers = sort_unique(pol->users, pol->nusers,
+	    sizeof(*pol->users), user_cmp);
 	return 0;
 }
 

@@ -51,7 +51,7 @@ struct session {
 	struct inbuf		 ib;		/* what comes in, see inbuf.h */
 	char			 name[NC_NAME_MAX + 1];
 	int			 attached;
-	int			 anonymous;	/* anon-N: never a destination */
+	int			 anonymous;	/* anon-N: never a recipient */
 	struct peer		*waiting;	/* paused for this peer */
 	pid_t			 pid;
 	uid_t			 uid;
@@ -460,7 +460,7 @@ attach_status(struct session *s, const char *name, size_t namelen)
 		return ST_BAD_NAME;	/* anon-* is ours to give */
 	memcpy(n, name, namelen);
 	n[namelen] = '\0';
-	/* Before "in use": whether a name is taken is nobody else's business. */
+	/* Before "in use": whether a name is taken is not theirs to know. */
 	if (!policy_may_attach(policy_current(), s->uid, n)) {
 		S.attaches_refused++;
 		log_refusal(s, n);

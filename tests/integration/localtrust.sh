@@ -249,6 +249,13 @@ check "--from: alice's file taken" ua "$ALICE" -n "$ALICE" send-file "$BOB" "$T_
 wait_status "$LPID"
 check "--from: ... and only hers saved" test "$(ls -A "$FDIR")" = small.bin
 
+# --- send-file without -n: the login name, which a receiver can trust ------
+ulisten "$ALICE" "$ALICE" "$T_DIR/login.out" -c 1 -o "$ADIR"
+check "send-file without -n: sent" ua "$BOB" send-file "$ALICE" "$T_DIR/small.bin"
+wait_status "$LPID"
+check "send-file without -n: from the login name" grep -q "^saved small.bin (5000 bytes, sha256 OK) from $BOB$" "$T_DIR/login.out"
+rm -f "$ADIR/small.bin"
+
 # --- files: leftovers of an interrupted receive ------------------------------------
 SDIR=$(udir "$BOB")
 ulisten "$BOB" "$BOB" "$T_DIR/stale.out" -o "$SDIR"
