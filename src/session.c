@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -442,10 +443,16 @@ log_refusal(const struct session *s, const char *name)
 		return;
 	}
 	S.log_count++;
-	log_warnx("session %s refused (pid %ld uid %u): the session policy "
-	    "does not give this name to this user (%llu refusals not logged "
-	    "before this one)", name, (long)s->pid, (unsigned)s->uid,
-	    (unsigned long long)S.log_skipped);
+	if (S.log_skipped == 0)
+		log_warnx("session %s refused (pid %ld uid %u): the session "
+		    "policy does not give this name to this user", name,
+		    (long)s->pid, (unsigned)s->uid);
+	else
+		log_warnx("session %s refused (pid %ld uid %u): the session "
+		    "policy does not give this name to this user (%llu "
+		    "refusals not logged before this one)", name,
+		    (long)s->pid, (unsigned)s->uid,
+		    (unsigned long long)S.log_skipped);
 	S.log_skipped = 0;
 }
 
