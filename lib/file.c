@@ -19,12 +19,9 @@
 
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/types.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,9 +33,6 @@
 #include "internal.h"
 
 #define TMP_TRIES	16	/* random temporary names before giving up */
-#define TMP_PREFIX	".nc-"	/* then 12 hex digits: never a name we save */
-#define TMP_HEX		12
-#define SCAN_MAX	100000	/* directory entries looked at for leftovers */
 #define LINK_MAX_SUFFIX	1000	/* name.1 ... name.1000 */
 
 enum { TX_OFFER, TX_DATA, TX_END };
@@ -80,110 +74,6 @@ struct nc__tx {
 
 /* ---- receiving -------------------------------------------------------- */
 
-/*
- * A name to create in the output directory: one component, no '/', no
- * NUL or control character, at most 255 bytes, and no '.' or '-' first:
- * a dot file may be read by a shell or a mailer (.profile, .forward)
- * when the directory is a home, a dash turns the name into an option of
- * a careless command line, and "." and ".." are not files.  Anything
- * else is refused, not repaired: a repaired name is a surprise.
- */
-int
-nc__valid_file_name(const uint8_t *p, size_t len)
-{
-	size_t	i;
-
-	if (len == 0 || len > 255)
-		return 0;
-	if (p[0] == '.' || p[0] == '-')
-		return 0;
-	for (i = 0; i < len; i++)
-		if (p[i] == '/' || p[i] < 0x20 || p[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
-/* Whether name is one of our temporary names (".nc-" and 12 hex digits). */
-int
-nc__stale_tmp_name(const char *name)
-{
-	size_t	i;
-
-	if (strncmp(name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0 ||
-	    strlen(name) != strlen(TMP_PREFIX) + TMP_HEX)
-		return 0;
-	for (i = strlen(TMP_PREFIX); name[i] != '\0'; i++)
-		if (!((name[i] >= '0' && name[i] <= '9') ||
-		    (name[i] >= 'a' && name[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-/* flock(2) within NC__LOCK_TRIES ms: 0, or -1 (held, or no locks here). */
-static int
-lock_within(int fd, int op)
-{
-	int	i;
-
-	for (i = 0; i < NC__LOCK_TRIES; i++) {
-		if (flock(fd, op | LOCK_NB) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return -1;
-		(void)poll(NULL, 0, 1);
-	}
-	return -1;
-}
-
-/* One leftover, if it is ours, a plain file, and nobody holds it. */
-static void
-remove_if_stale(int dirfd, const char *name)
-{
-	struct stat	st, again;
-	int		fd;
-
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC | O_NOCTTY);
-	if (fd == -1)
-		return;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_uid == geteuid() && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
-	    fstatat(dirfd, name, &again, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    again.st_dev == st.st_dev && again.st_ino == st.st_ino)
-		(void)unlinkat(dirfd, name, 0);
-	(void)close(fd);
-}
-
-/*
- * The temporary files of receives that were interrupted (the program
- * killed, the machine down).  A receiver holds a lock on each of its
- * temporary files while it lives, so one that can be locked is a
- * leftover.  The directory lock keeps this out of the moment between
- * another receiver's creating its file and locking it (rx_open_tmp()).
- * Best effort: without the directory lock, nothing is removed.
- */
-static void
-remove_stale(int dirfd)
-{
-	struct dirent	*de;
-	DIR		*d;
-	int		 fd, n;
-
-	if (lock_within(dirfd, LOCK_EX) == -1)
-		return;
-	/* fdopendir() takes its descriptor: a second one, for it alone. */
-	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) != -1 && (d = fdopendir(fd)) == NULL)
-		(void)close(fd);
-	else if (fd != -1) {
-		for (n = 0; n < SCAN_MAX && (de = readdir(d)) != NULL; n++)
-			if (nc__stale_tmp_name(de->d_name))
-				remove_if_stale(dirfd, de->d_name);
-		(void)closedir(d);
-	}
-	(void)flock(dirfd, LOCK_UN);
-}
-
 int
 nc_receive_files(struct nc_session *s, const char *dir)
 {
@@ -197,52 +87,13 @@ nc_receive_files(struct nc_session *s, const char *dir)
 	    (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
 	if (fd != -1)
-		remove_stale(fd);
+		nc__remove_stale(fd);
 	/* Files on their way into the old directory end there. */
 	if (s->dirfd != -1) {
 		nc__rx_fail_all(s);
 		(void)close(s->dirfd);
 	}
 	s->dirfd = fd;
-	return 0;
-}
-
-int
-nc_receive_limits(struct nc_session *s, uint64_t max_size,
-    unsigned int min_free_percent)
-{
-	if (s == NULL || min_free_percent > 99) {
-		errno = EINVAL;
-		return -1;
-	}
-	s->rx_max_size = max_size;
-	s->rx_min_free = min_free_percent;
-	return 0;
-}
-
-int
-nc_receive_from(struct nc_session *s, const char *const *senders, size_t n)
-{
-	char	(*v)[NC__SENDER_PAT_MAX + 1] = NULL;
-	size_t	 i;
-
-	if (s == NULL || n > NC__FROM_PATS_MAX || (n > 0 && senders == NULL)) {
-		errno = EINVAL;
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		if (senders[i] == NULL || !nc__sender_valid(senders[i])) {
-			errno = EINVAL;
-			return -1;
-		}
-	}
-	if (n > 0 && (v = calloc(n, sizeof(*v))) == NULL)
-		return -1;
-	for (i = 0; i < n; i++)
-		memcpy(v[i], senders[i], strlen(senders[i]) + 1);
-	free(s->rx_from);
-	s->rx_from = v;
-	s->rx_nfrom = n;
 	return 0;
 }
 
@@ -388,7 +239,7 @@ nc__rx_expire(struct nc_session *s, int64_t now)
 
 /*
  * The temporary file, locked for as long as it is open (see
- * remove_stale()), under the directory lock if it can be had.
+ * nc__remove_stale()), under the directory lock if it can be had.
  */
 static int
 rx_open_tmp(struct nc_session *s, struct nc__rx *rx)
@@ -396,12 +247,12 @@ rx_open_tmp(struct nc_session *s, struct nc__rx *rx)
 	uint8_t	r[6];
 	int	i, fd = -1, locked;
 
-	locked = lock_within(s->dirfd, LOCK_SH) == 0;
+	locked = nc__lock_within(s->dirfd, LOCK_SH) == 0;
 	for (i = 0; i < TMP_TRIES; i++) {
 		if (nc__random(r, sizeof(r)) == -1)
 			return -1;
 		(void)snprintf(rx->tmp, sizeof(rx->tmp),
-		    ".nc-%02x%02x%02x%02x%02x%02x",
+		    NC__TMP_PREFIX "%02x%02x%02x%02x%02x%02x",
 		    r[0], r[1], r[2], r[3], r[4], r[5]);
 		/* Relative to the directory fd: nothing can lead elsewhere. */
 		fd = openat(s->dirfd, rx->tmp, O_WRONLY | O_CREAT | O_EXCL |
@@ -418,68 +269,12 @@ rx_open_tmp(struct nc_session *s, struct nc__rx *rx)
 	return fd;
 }
 
-/*
- * Whether size more bytes (and reserved more, for the files being
- * received) leave at least pct percent of the file system free, all in
- * blocks of frsize bytes: bavail of them available, blocks in all.
- * Nothing here overflows, whatever the numbers.
- */
-int
-nc__space_ok(uint64_t size, uint64_t reserved, uint64_t bavail,
-    uint64_t blocks, uint64_t frsize, unsigned int pct)
-{
-	uint64_t	need, more, floor;
-
-	if (frsize == 0 || pct > 100)
-		return 0;
-	need = size / frsize + (size % frsize != 0);
-	more = reserved / frsize + (reserved % frsize != 0);
-	if (need > UINT64_MAX - more || need + more > bavail)
-		return 0;
-	floor = blocks / 100 * pct + blocks % 100 * pct / 100;
-	return bavail - need - more >= floor;
-}
-
-/* Room for size more bytes in the directory's file system. */
-static int
-rx_space(struct nc_session *s, uint64_t size)
-{
-	struct statvfs	sv;
-	uint64_t	reserved = 0, left;
-	size_t		i;
-
-	if (fstatvfs(s->dirfd, &sv) == -1)
-		return NC_FILE_IO;
-	for (i = 0; i < NC__RX_MAX; i++) {
-		if (!s->rx[i].used)
-			continue;
-		left = s->rx[i].size - s->rx[i].got;
-		reserved = reserved > UINT64_MAX - left ? UINT64_MAX :
-		    reserved + left;
-	}
-	return nc__space_ok(size, reserved, sv.f_bavail, sv.f_blocks,
-	    sv.f_frsize, s->rx_min_free) ? NC_OK : NC_FILE_NO_SPACE;
-}
-
-static int
-rx_sender_ok(const struct nc_session *s, const char *from)
-{
-	size_t	i;
-
-	if (s->rx_nfrom == 0)
-		return 1;
-	for (i = 0; i < s->rx_nfrom; i++)
-		if (nc__sender_match(s->rx_from[i], from, s->daemon))
-			return 1;
-	return 0;
-}
-
 /* The verdict on an offer, before anything is created. */
 static int
 rx_judge(struct nc_session *s, const char *from, uint64_t size,
     const uint8_t *name, size_t namelen)
 {
-	if (s->dirfd == -1 || !rx_sender_ok(s, from) ||
+	if (s->dirfd == -1 || !nc__rx_sender_ok(s, from) ||
 	    !nc__valid_file_name(name, namelen))
 		return NC_REJECTED;
 	if (size > INT64_MAX || (s->rx_max_size != 0 &&
@@ -487,7 +282,7 @@ rx_judge(struct nc_session *s, const char *from, uint64_t size,
 		return NC_TOO_LARGE;
 	if (rx_slot(s) == NULL)
 		return NC_BUSY;
-	return rx_space(s, size);
+	return nc__rx_space(s, size);
 }
 
 static int
