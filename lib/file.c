@@ -11,10 +11,13 @@
  * directory through a directory fd, checks size and SHA-256 at the end,
  * and links the file to a free name without ever replacing one.  The
  * name comes from another host: it is refused outright unless it is a
- * plain, printable name of one path component.
+ * plain, printable name of one path component that starts with neither
+ * '.' nor '-'.  An offer is judged whole before anything is created:
+ * its sender, name, size and the free space it would leave.
  */
 #include "config.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <errno.h>
@@ -71,26 +74,6 @@ struct nc__tx {
 
 /* ---- receiving -------------------------------------------------------- */
 
-/*
- * A name to create in the output directory: one component, no '/', not
- * "." or "..", no NUL or control character, at most 255 bytes.  Anything
- * else is refused, not repaired: a repaired name is a surprise.
- */
-int
-nc__valid_file_name(const uint8_t *p, size_t len)
-{
-	size_t	i;
-
-	if (len == 0 || len > 255)
-		return 0;
-	if (p[0] == '.' && (len == 1 || (len == 2 && p[1] == '.')))
-		return 0;
-	for (i = 0; i < len; i++)
-		if (p[i] == '/' || p[i] < 0x20 || p[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
 int
 nc_receive_files(struct nc_session *s, const char *dir)
 {
@@ -103,6 +86,8 @@ nc_receive_files(struct nc_session *s, const char *dir)
 	if (dir != NULL &&
 	    (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
+	if (fd != -1)
+		nc__remove_stale(fd);
 	/* Files on their way into the old directory end there. */
 	if (s->dirfd != -1) {
 		nc__rx_fail_all(s);
@@ -252,17 +237,22 @@ nc__rx_expire(struct nc_session *s, int64_t now)
 			rx_fail(s, &s->rx[i], NC_TIMEOUT);
 }
 
+/*
+ * The temporary file, locked for as long as it is open (see
+ * nc__remove_stale()), under the directory lock if it can be had.
+ */
 static int
 rx_open_tmp(struct nc_session *s, struct nc__rx *rx)
 {
 	uint8_t	r[6];
-	int	i, fd = -1;
+	int	i, fd = -1, locked;
 
+	locked = nc__lock_within(s->dirfd, LOCK_SH) == 0;
 	for (i = 0; i < TMP_TRIES; i++) {
 		if (nc__random(r, sizeof(r)) == -1)
 			return -1;
 		(void)snprintf(rx->tmp, sizeof(rx->tmp),
-		    ".nc-%02x%02x%02x%02x%02x%02x",
+		    NC__TMP_PREFIX "%02x%02x%02x%02x%02x%02x",
 		    r[0], r[1], r[2], r[3], r[4], r[5]);
 		/* Relative to the directory fd: nothing can lead elsewhere. */
 		fd = openat(s->dirfd, rx->tmp, O_WRONLY | O_CREAT | O_EXCL |
@@ -270,9 +260,29 @@ rx_open_tmp(struct nc_session *s, struct nc__rx *rx)
 		if (fd != -1 || errno != EEXIST)
 			break;
 	}
+	if (fd != -1)
+		(void)flock(fd, LOCK_EX | LOCK_NB);	/* new: nobody has it */
+	if (locked)
+		(void)flock(s->dirfd, LOCK_UN);
 	if (fd == -1)
 		rx->tmp[0] = '\0';
 	return fd;
+}
+
+/* The verdict on an offer, before anything is created. */
+static int
+rx_judge(struct nc_session *s, const char *from, uint64_t size,
+    const uint8_t *name, size_t namelen)
+{
+	if (s->dirfd == -1 || !nc__rx_sender_ok(s, from) ||
+	    !nc__valid_file_name(name, namelen))
+		return NC_REJECTED;
+	if (size > INT64_MAX || (s->rx_max_size != 0 &&
+	    size > s->rx_max_size))
+		return NC_TOO_LARGE;
+	if (rx_slot(s) == NULL)
+		return NC_BUSY;
+	return nc__rx_space(s, size);
 }
 
 static int
@@ -304,7 +314,6 @@ static void
 rx_offer(struct nc_session *s, const char *from, const uint8_t *p,
     size_t len)
 {
-	struct nc__rx	*rx;
 	const uint8_t	*name;
 	uint64_t	 xfer, size;
 	size_t		 namelen;
@@ -322,14 +331,10 @@ rx_offer(struct nc_session *s, const char *from, const uint8_t *p,
 	/* The sender offers again when it did not learn of the first one. */
 	if (rx_find(s, from, xfer) != NULL)
 		return;
-	if (s->dirfd == -1 || !nc__valid_file_name(name, namelen))
-		st = NC_REJECTED;
-	else if (size > INT64_MAX)
-		st = NC_TOO_LARGE;
-	else if ((rx = rx_slot(s)) == NULL)
-		st = NC_BUSY;
-	else
-		st = rx_start(s, rx, from, xfer, size, p + 16, name, namelen);
+	/* A judged offer has a free slot. */
+	if ((st = rx_judge(s, from, size, name, namelen)) == NC_OK)
+		st = rx_start(s, rx_slot(s), from, xfer, size, p + 16, name,
+		    namelen);
 	if (st != NC_OK) {
 		rx_reply(s, from, xfer, st);
 		rx_event(s, NC_EV_FILE_FAILED, from, name, namelen, size, st);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "namepat.h"
 #include "netcrypt.h"
 #include "session_proto.h"
 
@@ -28,6 +29,10 @@
 #define NC__BACKOFF_MIN	10		/* ms, after busy/queue full */
 #define NC__BACKOFF_MAX	1000
 #define NC__FROM_MAX	(2 * NC_NAME_MAX + 1)	/* "name@peer" */
+#define NC__FROM_PATS_MAX 64		/* nc_receive_from() patterns */
+#define NC__LOCK_TRIES	100		/* ms waiting for a directory lock */
+#define NC__TMP_PREFIX	".nc-"		/* then 12 hex digits: temporary files */
+#define NC__TMP_HEX	12
 #define NC__SHA_LEN	32
 
 /* Content type headers, after the type byte. */
@@ -100,6 +105,10 @@ struct nc_session {
 	struct nc__tx	*tx;		/* nc_send_file() running, or NULL */
 
 	int		 dirfd;		/* nc_receive_files(), or -1 */
+	uint64_t	 rx_max_size;	/* 0: any size */
+	unsigned int	 rx_min_free;	/* percent, 0: no check */
+	char		(*rx_from)[NC__SENDER_PAT_MAX + 1];
+	size_t		 rx_nfrom;	/* 0: from anyone */
 	struct nc__rx	 rx[NC__RX_MAX];
 	int		 rx_idle_ms;	/* NC__RX_IDLE_MS; tests shorten it */
 	struct nc__done	 done[NC__DONE_MAX];	/* answered, for resent ENDs */
@@ -138,7 +147,16 @@ void	 nc__rx_expire(struct nc_session *, int64_t);
 int	 nc__rx_wait(const struct nc_session *, int64_t);
 void	 nc__rx_fail_all(struct nc_session *);
 void	 nc__rx_free_all(struct nc_session *);
+
+/* receive.c */
 int	 nc__valid_file_name(const uint8_t *, size_t);
+int	 nc__space_ok(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
+	    unsigned int);
+int	 nc__rx_space(struct nc_session *, uint64_t);
+int	 nc__rx_sender_ok(const struct nc_session *, const char *);
+int	 nc__stale_tmp_name(const char *);
+int	 nc__lock_within(int, int);
+void	 nc__remove_stale(int);
 
 /* Big-endian integers. */
 static inline uint16_t

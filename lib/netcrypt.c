@@ -72,12 +72,16 @@ nc_status_str(int status)
 		return "rejected";
 	case NC_BUSY:
 		return "busy";
+	case NC_NOT_ALLOWED:
+		return "name not allowed for this user";
 	case NC_TIMEOUT:
 		return "timed out";
 	case NC_FILE_CORRUPT:
 		return "file corrupt (size or SHA-256 mismatch)";
 	case NC_FILE_IO:
 		return "the receiver could not write the file";
+	case NC_FILE_NO_SPACE:
+		return "not enough free space at the receiver";
 	default:
 		return "unknown status";
 	}
@@ -771,6 +775,8 @@ session_new(int fd)
 	s->fd = fd;
 	s->dirfd = -1;
 	s->rx_idle_ms = NC__RX_IDLE_MS;
+	s->rx_max_size = NC_DEFAULT_MAX_FILE;
+	s->rx_min_free = NC_DEFAULT_MIN_FREE;
 	for (i = 0; i < NC__RX_MAX; i++)
 		s->rx[i].fd = -1;
 	return s;
@@ -977,6 +983,7 @@ nc_close(struct nc_session *s)
 		free(s->q[(s->qhead + i) % (NC__QMAX + NC__RX_MAX)].data);
 	free(s->evdata);
 	free(s->spare);
+	free(s->rx_from);
 	free(s->in);
 	free(s->out);
 	free(s);

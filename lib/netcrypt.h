@@ -27,9 +27,11 @@ extern "C" {
 #define NC_BAD_NAME		7
 #define NC_REJECTED		8
 #define NC_BUSY			9
+#define NC_NOT_ALLOWED		10	/* attach: the session policy refused */
 #define NC_TIMEOUT		100	/* no answer in time (library) */
 #define NC_FILE_CORRUPT		101	/* size or SHA-256 mismatch */
 #define NC_FILE_IO		102	/* the receiver could not write it */
+#define NC_FILE_NO_SPACE	103	/* it would leave too little free */
 
 #define NC_MAX_PAYLOAD		65279	/* bytes of a message's text */
 #define NC_NAME_MAX		64
@@ -44,8 +46,8 @@ const char	*nc_status_str(int status);
 /*
  * Connect and attach under name (NULL or "" = anonymous, send-only).
  * Returns NC_OK with *sp set, an NC_* status from the daemon (name in
- * use, bad name), or -1 with errno (and err filled) when the daemon
- * cannot be reached.
+ * use, bad name, not allowed for this user), or -1 with errno (and err
+ * filled) when the daemon cannot be reached.
  */
 int	nc_open(struct nc_session **sp, const char *socket_path,
 	    const char *name, char *err, size_t errsz);
@@ -98,11 +100,24 @@ int	nc_request_peers(struct nc_session *);
 /*
  * Files.  nc_receive_files() makes nc_next() accept offered files into
  * dir (saved under a safe base name, never overwriting, SHA-256 checked)
- * and report them as NC_EV_FILE_SAVED / NC_EV_FILE_FAILED.
+ * and report them as NC_EV_FILE_SAVED / NC_EV_FILE_FAILED; it first
+ * removes the temporary files an interrupted receive left in dir.
+ * Names starting with '.' or '-' are refused, and so is a file over the
+ * maximum size or one that would leave less than min_free_percent of
+ * the file system free (nc_receive_limits(); 0 turns a check off), or
+ * one from a sender that no pattern of nc_receive_from() matches
+ * ("name" of this host, "name@host", with '*' and '?'; none: anyone).
+ * Each refusal happens before a byte is written and tells the sender.
  * nc_send_file() streams a file and waits for the receiver's verdict:
  * NC_OK only when the receiver saved it and the checksum matched.
  */
+#define NC_DEFAULT_MAX_FILE	(1024ULL * 1024 * 1024)	/* 1 GiB */
+#define NC_DEFAULT_MIN_FREE	5			/* percent */
 int	nc_receive_files(struct nc_session *, const char *dir);
+int	nc_receive_limits(struct nc_session *, uint64_t max_size,
+	    unsigned int min_free_percent);
+int	nc_receive_from(struct nc_session *, const char *const *senders,
+	    size_t n);
 int	nc_send_file(struct nc_session *, const char *to, const char *path,
 	    int timeout_ms, char *err, size_t errsz);
 

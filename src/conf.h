@@ -76,6 +76,28 @@ TAILQ_HEAD(peer_list, peer_conf);
 /* `unwrap rate auto`: half a core, measured by the key-holder. */
 #define NC_UNWRAP_AUTO		UINT32_MAX
 
+/* The "session default": names no rule lists (policy.c). */
+#define SESSION_DEFAULT_ANY	0	/* anyone who can reach the socket */
+#define SESSION_DEFAULT_OWN	1	/* a user's login name; root: any */
+
+#define SESSION_RULES_MAX	1024
+#define SESSION_RULE_ITEMS_MAX	64	/* users + groups, and patterns */
+
+/* One "session" statement or block, in file order (policy.c). */
+struct session_rule {
+	TAILQ_ENTRY(session_rule) entry;
+	char			 pattern[NC_NAME_MAX + 1];
+	char			**users;	/* nusers user names */
+	size_t			 nusers;
+	char			**groups;
+	size_t			 ngroups;
+	char			**accept;	/* sender patterns; none: all */
+	size_t			 naccept;
+	char			*file;		/* where it is, for errors */
+	int			 lineno;
+};
+TAILQ_HEAD(session_rule_list, session_rule);
+
 struct nc_conf {
 	char			 name[NC_NAME_MAX + 1];
 	struct listen_list	 listens;	/* default: * port 55555 */
@@ -101,6 +123,8 @@ struct nc_conf {
 	uint64_t		 rekey_bytes;		/* in + out, per link */
 	struct proxy_conf	 proxy;			/* NONE or SOCKS5 */
 	struct peer_list	 peers;
+	int			 session_default;	/* SESSION_DEFAULT_* */
+	struct session_rule_list session_rules;
 };
 
 /* Flags for config_parse(). */

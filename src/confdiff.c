@@ -10,7 +10,9 @@
  * privileges long ago), the session and control sockets (bound by the
  * master at start, with their group and modes), and the key-holder's
  * unwrap rate (sent to it only before its configuration ends).  For
- * those the reload keeps the running value and says so.
+ * those the reload keeps the running value and says so.  The session
+ * policy is live: a reload always sends it anew (resolved again with
+ * the user database, even when the file did not change it).
  */
 #include "config.h"
 
@@ -27,6 +29,7 @@
 
 #include "conf.h"
 #include "confdiff.h"
+#include "policy.h"
 #include "util.h"
 
 enum cd_kind {
@@ -365,6 +368,28 @@ diff_peers(const struct nc_conf *old, const struct nc_conf *new,
 	return n;
 }
 
+static size_t
+diff_sessions(const struct nc_conf *old, const struct nc_conf *new,
+    confdiff_fn fn, void *arg)
+{
+	size_t	n = 0;
+
+	if (old->session_default != new->session_default) {
+		n++;
+		cd_report(fn, arg, 0, "session default: %s -> %s (for new "
+		    "attaches; sessions it no longer allows are detached)",
+		    policy_default_name(old->session_default),
+		    policy_default_name(new->session_default));
+	}
+	if (!policy_rules_equal(&old->session_rules, &new->session_rules)) {
+		n++;
+		cd_report(fn, arg, 0, "session rules: changed (for new "
+		    "attaches and every message from now on; sessions they "
+		    "no longer allow are detached)");
+	}
+	return n;
+}
+
 size_t
 confdiff(const struct nc_conf *old, const struct nc_conf *new,
     confdiff_fn fn, void *arg, size_t *nrestart)
@@ -377,6 +402,7 @@ confdiff(const struct nc_conf *old, const struct nc_conf *new,
 	n = diff_settings(old, new, fn, arg, nrestart);
 	n += diff_listens(old, new, fn, arg);
 	n += diff_peers(old, new, fn, arg);
+	n += diff_sessions(old, new, fn, arg);
 	return n;
 }
 

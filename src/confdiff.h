@@ -27,8 +27,9 @@ struct listen_addr *confdiff_find_listen(const struct nc_conf *conf,
 		    const struct listen_addr *la);
 /*
  * Report every difference, in a fixed order: global settings, listening
- * addresses, then peers (removed, added, changed).  Returns how many
- * there were; *nrestart (if not NULL) gets how many need a restart.
+ * addresses, peers (removed, added, changed), then the session policy.
+ * Returns how many there were; *nrestart (if not NULL) gets how many
+ * need a restart.
  */
 size_t		 confdiff(const struct nc_conf *old, const struct nc_conf *new,
 		    confdiff_fn fn, void *arg, size_t *nrestart);

@@ -695,6 +695,8 @@ json_daemon(struct sbuf *sb, const struct ctl_daemon *d)
 		{ "handshakes_evicted", d->handshakes_evicted },
 		{ "handshakes_proven", d->handshakes_proven },
 		{ "sessions", d->sessions },
+		{ "attaches_refused", d->attaches_refused },
+		{ "messages_rejected", d->messages_rejected },
 	};
 
 	sb_puts(sb, "\"daemon\":{");
@@ -890,8 +892,11 @@ table_header(struct sbuf *sb, const struct ctl_daemon *d)
 	    d->sessions, d->handshakes_ok, d->handshakes_failed,
 	    d->handshakes_evicted, d->handshakes_proven);
 	sb_printf(sb, "rsa unwraps %" PRIu64 " done %" PRIu64 " refused %"
-	    PRIu64 " cancelled, rate %" PRIu64 "/s\n\n", d->rsa_unwraps,
+	    PRIu64 " cancelled, rate %" PRIu64 "/s\n", d->rsa_unwraps,
 	    d->unwraps_refused, d->unwraps_cancelled, d->unwrap_rate);
+	sb_printf(sb, "session policy: %" PRIu64 " attaches refused, %" PRIu64
+	    " messages rejected\n\n", d->attaches_refused,
+	    d->messages_rejected);
 }
 
 static void

@@ -63,6 +63,8 @@ struct ctl_daemon {
 	uint64_t	handshakes_evicted;	/* to make room for newer */
 	uint64_t	handshakes_proven;	/* with a resumption proof */
 	uint64_t	sessions;
+	uint64_t	attaches_refused;	/* by the session policy */
+	uint64_t	messages_rejected;	/* by "accept from" */
 };
 
 /* What the control module asks the network child for. */

@@ -9,12 +9,15 @@
 #include "config.h"
 
 #include <sys/random.h>
+#include <ctype.h>
 #include <err.h>
 #include <errno.h>
+#include <getopt.h>
 #include <langinfo.h>
 #include <limits.h>
 #include <locale.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +34,7 @@
 #define CHAT_DRAIN_MS	60000	/* end of input: wait while receipts come */
 #define CHAT_ROOM_TRIES	6	/* nc_send() waits 10 s for room each time */
 #define NAME_TRIES	3	/* generated names for send-file */
+#define FROM_MAX	64	/* --from patterns */
 #define EX_USAGE_	2
 
 static const char	*socket_path;	/* NULL: the library's default */
@@ -44,7 +48,8 @@ usage(void)
 	    "usage: netcrypt [-s socket] [-n name] send to text ...\n"
 	    "       netcrypt [-s socket] [-n name] send-file to path\n"
 	    "       netcrypt [-s socket] -n name listen [-o dir] "
-	    "[-c count]\n"
+	    "[-c count] [--from senders]\n"
+	    "                [--max-size size] [--min-free percent]\n"
 	    "       netcrypt [-s socket] -n name chat to\n"
 	    "       netcrypt [-s socket] peers\n");
 	exit(EX_USAGE_);
@@ -184,16 +189,30 @@ cmd_send(int argc, char *argv[])
 
 /*
  * The receiver's verdict comes back as a message, which an anonymous
- * session cannot receive: without -n, send-file makes up a name.
+ * session cannot receive: without -n, send-file attaches under the
+ * user's login name (which the default session policy gives the user,
+ * and which tells the receiver who sends), or, when that is taken or
+ * refused, under a made-up name where the policy allows it.
  */
 static struct nc_session *
 open_named_session(void)
 {
 	struct nc_session	*s = NULL;
-	char			 name[32], ebuf[256];
+	struct passwd		*pw;
+	char			 name[32], login[32] = "", ebuf[256];
 	uint8_t			 rnd[4];
 	int			 i, r = NC_NAME_IN_USE;
 
+	if ((pw = getpwuid(getuid())) != NULL && strlen(pw->pw_name) <
+	    sizeof(login)) {
+		(void)snprintf(login, sizeof(login), "%s", pw->pw_name);
+		r = nc_open(&s, socket_path, login, ebuf, sizeof(ebuf));
+		if (r == -1)
+			errx(1, "%s", ebuf);
+		if (r == NC_OK)
+			return s;
+		r = NC_NAME_IN_USE;
+	}
 	for (i = 0; i < NAME_TRIES && r == NC_NAME_IN_USE; i++) {
 		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 			err(1, "getrandom");
@@ -203,6 +222,9 @@ open_named_session(void)
 		if (r == -1)
 			errx(1, "%s", ebuf);
 	}
+	if (r == NC_NOT_ALLOWED && login[0] != '\0')
+		errx(1, "%s is taken, and the session policy gives this user "
+		    "no other name: choose one with -n", login);
 	if (r != NC_OK)
 		errx(1, "%s: %s", name, nc_status_str(r));
 	return s;
@@ -242,6 +264,58 @@ parse_count(const char *arg)
 	return v;
 }
 
+/* A size: bytes, or with K, M, G or T (powers of 1024); 0: no limit. */
+static uint64_t
+parse_size(const char *arg)
+{
+	static const char	 units[] = "KMGT";
+	const char		*u;
+	char			*end;
+	unsigned long long	 v;
+	unsigned int		 shift = 0;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (*end != '\0' && end[1] == '\0' &&
+	    (u = strchr(units, toupper((unsigned char)*end))) != NULL) {
+		shift = 10 * (unsigned int)(u - units + 1);
+		end++;
+	}
+	if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' ||
+	    v > (UINT64_MAX >> shift))
+		errx(EX_USAGE_, "%s: a size is a number of bytes, with K, M, "
+		    "G or T for powers of 1024", arg);
+	return (uint64_t)v << shift;
+}
+
+static unsigned int
+parse_percent(const char *arg)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < 0 || v > 99)
+		errx(EX_USAGE_, "%s: a percentage from 0 to 99", arg);
+	return (unsigned int)v;
+}
+
+/* --from "a,b" adds each pattern to list. */
+static void
+add_senders(const char **list, size_t *n, char *arg)
+{
+	char	*p, *save = NULL;
+
+	for (p = strtok_r(arg, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save)) {
+		if (*n == FROM_MAX)
+			errx(EX_USAGE_, "--from: more than %d senders",
+			    FROM_MAX);
+		list[(*n)++] = p;
+	}
+}
+
 /* getopt() again, on a command's own options. */
 static void
 getopt_reset(void)
@@ -257,20 +331,39 @@ getopt_reset(void)
 static int
 cmd_listen(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "from",	required_argument,	NULL,	'f' },
+		{ "max-size",	required_argument,	NULL,	'm' },
+		{ "min-free",	required_argument,	NULL,	'p' },
+		{ NULL,		0,			NULL,	0 }
+	};
 	struct nc_session	*s;
 	struct nc_event		 ev;
-	const char		*dir = NULL;
+	const char		*dir = NULL, *from[FROM_MAX];
 	long long		 count = 0, seen = 0;
+	unsigned int		 minfree = NC_DEFAULT_MIN_FREE;
+	uint64_t		 maxsize = NC_DEFAULT_MAX_FILE;
+	size_t			 nfrom = 0;
 	int			 ch;
 
 	getopt_reset();
-	while ((ch = getopt(argc, argv, "+o:c:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+o:c:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			dir = optarg;
 			break;
 		case 'c':
 			count = parse_count(optarg);
+			break;
+		case 'f':
+			add_senders(from, &nfrom, optarg);
+			break;
+		case 'm':
+			maxsize = parse_size(optarg);
+			break;
+		case 'p':
+			minfree = parse_percent(optarg);
 			break;
 		default:
 			usage();
@@ -279,6 +372,11 @@ cmd_listen(int argc, char *argv[])
 	if (optind != argc || session_name == NULL || *session_name == '\0')
 		usage();
 	s = open_session(session_name);
+	if (nc_receive_limits(s, maxsize, minfree) == -1)
+		err(1, "nc_receive_limits");
+	if (nc_receive_from(s, from, nfrom) == -1)
+		errx(EX_USAGE_, "--from: a sender is name or name@host, "
+		    "with * and ?");
 	/* Without -o the library refuses every file offered. */
 	if (dir != NULL && nc_receive_files(s, dir) == -1)
 		err(1, "%s", dir);

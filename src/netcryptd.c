@@ -42,6 +42,7 @@
 #include "log.h"
 #include "netcryptd.h"
 #include "notify.h"
+#include "policy.h"
 #include "proc.h"
 #include "sandbox.h"
 #include "util.h"
@@ -653,7 +654,16 @@ start_child(struct child *c, enum proc_role role, int own_end,
 }
 
 static void
-configure_children(const struct privsep_conf *pc, int keyfd)
+log_policy(const char *when, const struct policy *pol)
+{
+	log_info("%ssession policy: default %s, %zu rules, %zu login names",
+	    when, policy_default_name(master.conf->session_default),
+	    policy_nrules(pol), policy_nusers(pol));
+}
+
+static void
+configure_children(const struct privsep_conf *pc, int keyfd,
+    const struct policy *pol)
 {
 	struct kh_settings	 ks;
 	struct listen_addr	*la;
@@ -674,6 +684,7 @@ configure_children(const struct privsep_conf *pc, int keyfd)
 	    sizeof(*pc));
 	send_net_settings(master.conf, &master.budget);
 	send_peers(master.conf);
+	policy_send(&master.net.iev, pol);
 	imsgev_compose(&master.net.iev, IMSG_NET_CONTROL_FD, 0,
 	    bind_unix_socket(master.conf->control_sock,
 	    master.conf->control_mode, (gid_t)-1), NULL, 0);
@@ -916,6 +927,7 @@ reload(int checkonly, int from_ctl, uint32_t client)
 {
 	struct nc_conf	*nc;
 	struct fd_budget budget;
+	struct policy	*pol;
 	size_t		 nchanges, nrestart;
 	int		 fds[NET_MAX_LISTEN];
 	char		 line[PATH_MAX + 64], err[512];
@@ -950,6 +962,14 @@ reload(int checkonly, int from_ctl, uint32_t client)
 	log_set_capture(report_capture);
 	nc = config_parse(master.conffile, 0);
 	log_set_capture(NULL);
+	/* Its users and groups must exist; users added since are known now. */
+	pol = nc != NULL ? policy_resolve(nc, err, sizeof(err)) : NULL;
+	if (nc != NULL && pol == NULL) {
+		log_warnx("%s", err);
+		report_line(&master.report, err);
+		config_free(nc);
+		nc = NULL;
+	}
 	if (nc == NULL) {
 		log_warnx("%s: %s has errors; the running configuration is "
 		    "kept", checkonly ? "check" : "reload", master.conffile);
@@ -961,6 +981,7 @@ reload(int checkonly, int from_ctl, uint32_t client)
 	}
 	if (fd_budget_conf(nc, fdlimit_current(), &budget) == -1) {
 		fd_budget_refused(&budget, err, sizeof(err));
+		policy_free(pol);
 		reload_refuse(nc, checkonly, from_ctl, client, err);
 		return;
 	}
@@ -976,9 +997,11 @@ reload(int checkonly, int from_ctl, uint32_t client)
 		if (from_ctl)
 			ctl_answer(client, 0, &master.report);
 		config_free(nc);
+		policy_free(pol);
 		return;
 	}
 	if (reload_bind(nc, fds, err, sizeof(err)) == -1) {
+		policy_free(pol);
 		reload_refuse(nc, 0, from_ctl, client, err);
 		return;
 	}
@@ -987,10 +1010,14 @@ reload(int checkonly, int from_ctl, uint32_t client)
 	send_net_settings(nc, &budget);
 	reload_peers(nc);
 	reload_listeners(nc, fds);
+	/* Always: the user database may have changed, if nothing else. */
+	policy_send(&master.net.iev, pol);
 	imsgev_compose(&master.net.iev, IMSG_RECONF_END, 0, -1, NULL, 0);
 	config_free(master.conf);
 	master.conf = nc;
 	master.budget = budget;
+	log_policy("reload: ", pol);
+	policy_free(pol);
 	master.reloading = 1;
 	master.pending = master.report;
 	master.reload_ctl = from_ctl;
@@ -1093,6 +1120,8 @@ main(int argc, char *argv[])
 {
 	struct proc_opts	 opts;
 	struct privsep_conf	 pc;
+	struct policy		*pol;
+	char			 err[512];
 	const char		*conffile = NC_CONF_FILE;
 	enum proc_role		 role = PROC_MASTER;
 	int			 ch, debug = 0, checkonly = 0, verbose = 0;
@@ -1143,9 +1172,12 @@ main(int argc, char *argv[])
 	if (master.conf == NULL)
 		exit(1);
 	fd_budget_start(master.conf, &master.budget, &fdwas);
+	if ((pol = policy_resolve(master.conf, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	if (checkonly) {
 		fd_budget_log(&master.budget, fdwas, 1);
 		printf("configuration OK\n");
+		policy_free(pol);
 		config_free(master.conf);
 		exit(0);
 	}
@@ -1203,7 +1235,9 @@ main(int argc, char *argv[])
 	(void)close(sp_khnet[0]);
 	(void)close(sp_khnet[1]);
 
-	configure_children(&pc, keyfd);
+	configure_children(&pc, keyfd, pol);
+	log_policy("", pol);
+	policy_free(pol);
 	master.ev_ready_timeout = evtimer_new(master.base, ready_timeout, NULL);
 	{
 		struct timeval tv = { READY_TIMEOUT, 0 };

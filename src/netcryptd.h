@@ -79,6 +79,11 @@ enum imsg_type {
 	IMSG_RECONF_DONE,	/* empty: network child -> master, applied */
 	/* master -> child, test builds only (--enable-sandbox-tests) */
 	IMSG_TEST_FORBIDDEN,	/* empty: attempt a forbidden system call */
+	/*
+	 * master -> network child, before CONF_END and in a reload: the
+	 * session policy, policy_encode()'s bytes in fragments (policy.h)
+	 */
+	IMSG_CONF_POLICY,
 	IMSG_TYPE_MAX
 };
 

@@ -36,6 +36,7 @@
 #include "netcryptd.h"
 #include "admit.h"
 #include "network.h"
+#include "policy.h"
 #include "proc.h"
 #include "record.h"
 #include "relay.h"
@@ -297,9 +298,13 @@ net_dispatch_master_conf(void *arg, struct imsg *imsg)
 		    (n->session_fd = imsg_take_fd(imsg)) == -1)
 			fatalx("%s: bad NET_SESSION_FD", __func__);
 		return 0;
+	case IMSG_CONF_POLICY:
+		policy_take(imsg->data, imsg->datalen);
+		return 0;
 	case IMSG_CONF_END:
 		if (imsg->datalen != 0 || !n->have_settings)
 			fatalx("%s: bad CONF_END", __func__);
+		policy_commit();
 		return 1;
 	default:
 		fatalx("%s: unexpected %s from the master during configuration",
@@ -772,6 +777,7 @@ ctl_snapshot(void *arg, struct ctl_daemon *d)
 	d->rsa_unwraps = netctx->unwraps;
 	ctl_admission(d);
 	d->sessions = session_count();
+	session_refusals(&d->attaches_refused, &d->messages_rejected);
 	return net.npeers;
 }
 
@@ -1030,9 +1036,14 @@ net_dispatch_reconf(struct imsg *imsg)
 	case IMSG_RECONF_LISTEN_CLOSE:
 		listener_close(imsg);
 		break;
+	case IMSG_CONF_POLICY:
+		policy_take(imsg->data, imsg->datalen);
+		break;
 	case IMSG_RECONF_END:
 		if (imsg->datalen != 0)
 			fatalx("%s: bad RECONF_END", __func__);
+		policy_commit();
+		session_policy_changed();
 		reconf_end();
 		net.reconf = 0;
 		log_info("configuration reloaded: %u peers, %zu listening "

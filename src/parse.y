@@ -35,6 +35,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "log.h"
+#include "policy.h"
 #include "util.h"
 
 #define MAX_INCLUDE_DEPTH	8
@@ -157,6 +158,10 @@ static void	 peer_free(struct peer_conf *);
 static int	 peer_has_fp(const struct peer_conf *);
 static void	 check_add(struct checks *, enum check_kind, const char *,
 		    int);
+static void	 rule_begin(const char *, int);
+static void	 rule_add(enum policy_item, const char *);
+static void	 rule_end(void);
+static void	 session_default(const char *);
 static void	 checks_clear(struct checks *);
 
 static void	 config_finish(void);
@@ -179,6 +184,10 @@ static int		 listen_given;	/* the first "listen on" drops "*" */
 static struct peer_conf	*curpeer;
 static int		 curpeer_key, curpeer_fp, curpeer_errors;
 
+/* The session rule being parsed (policy.c builds it). */
+static struct session_rule *currule;
+static int		 currule_errors;
+
 /* Where the private key was named, for the check at the end. */
 static char		*privkey_file;
 static int		 privkey_line;
@@ -198,9 +207,10 @@ static char		 lexbuf[STRING_MAX];	/* wiped: may hold a password */
 
 %}
 
-%token	BYTES CHROOT CIPHER CONNECT CONTROL FINGERPRINT GROUP HANDSHAKE
-%token	INCLUDE INTERVAL KEEPALIVE KEY LISTEN MAX MODE NAME NONE ON PASSWORD
-%token	PEER PORT PRIVATE PROXY PUBLIC QUEUE RATE REKEY SESSION SESSIONS SOCKET
+%token	ACCEPT BYTES CHROOT CIPHER CONNECT CONTROL DEFAULT FINGERPRINT FROM
+%token	GROUP HANDSHAKE INCLUDE INTERVAL KEEPALIVE KEY LISTEN MAX MODE NAME
+%token	NONE ON PASSWORD PEER PORT PRIVATE PROXY PUBLIC QUEUE RATE REKEY
+%token	SESSION SESSIONS SOCKET
 %token	SOCKS5 TIMEOUT TO UNWRAP USER
 %token	ERROR
 %token	<v.string>	STRING		/* quoted, or a macro's value */
@@ -218,6 +228,7 @@ grammar		: /* empty */
 		| grammar varset '\n'
 		| grammar main '\n'
 		| grammar peer '\n'
+		| grammar sessrule '\n'
 		| grammar error '\n'		{ yyerrok; }
 		;
 
@@ -363,6 +374,10 @@ main		: NAME string			{
 			    256 * MIB, "256M", &conf->session_queue);
 			free($3);
 		}
+		| SESSION DEFAULT string	{
+			session_default($3);
+			free($3);
+		}
 		| SESSION TIMEOUT numstr	{
 			long long n;
 
@@ -436,6 +451,56 @@ proxyspec	: SOCKS5 string PORT numstr	{
 		}
 		;
 
+/*
+ * A session rule: options on the line, or in a block whose brace opens
+ * on the same line.
+ */
+sessrule	: sesshead			{ rule_end(); }	/* an error */
+		| sesshead sessopts		{ rule_end(); }
+		| sesshead '{' sessbody sesslast '}' { rule_end(); }
+		;
+
+sesshead	: SESSION string		{
+			rule_begin($2, $<lineno>1);
+			free($2);
+		}
+		;
+
+sessbody	: /* empty */
+		| sessbody '\n'
+		| sessbody sessopts '\n'
+		| sessbody error '\n'		{ yyerrok; }
+		;
+
+sesslast	: /* empty */
+		| sessopts
+		;
+
+sessopts	: sessopt
+		| sessopts sessopt
+		;
+
+sessopt		: USER string			{
+			rule_add(POLICY_USER, $2);
+			free($2);
+		}
+		| GROUP string			{
+			rule_add(POLICY_GROUP, $2);
+			free($2);
+		}
+		| ACCEPT FROM senders
+		;
+
+senders		: string			{
+			rule_add(POLICY_ACCEPT, $1);
+			free($1);
+		}
+		| senders ',' string		{
+			rule_add(POLICY_ACCEPT, $3);
+			free($3);
+		}
+		;
+
 peer		: PEER string			{
 			peer_begin($2, $<lineno>1);
 		} optnl '{' peerbody peerlast '}' {
@@ -490,12 +555,15 @@ struct keywords {
 
 /* Sorted for bsearch(3); config_parse() checks the order once. */
 static const struct keywords keywords[] = {
+	{ "accept",		ACCEPT },
 	{ "bytes",		BYTES },
 	{ "chroot",		CHROOT },
 	{ "cipher",		CIPHER },
 	{ "connect",		CONNECT },
 	{ "control",		CONTROL },
+	{ "default",		DEFAULT },
 	{ "fingerprint",	FINGERPRINT },
+	{ "from",		FROM },
 	{ "group",		GROUP },
 	{ "handshake",		HANDSHAKE },
 	{ "include",		INCLUDE },
@@ -830,6 +898,7 @@ lex_token(void)
 	case '{':
 	case '}':
 	case '=':
+	case ',':
 		return c;
 	case '"':
 		return lex_quoted(lexbuf, sizeof(lexbuf));
@@ -1600,6 +1669,56 @@ peer_auth(const char *user, const char *password)
 	check_add(&peerchecks, CHECK_AUTH, NULL, yylval.lineno);
 }
 
+/* ---- session rules (built by policy.c) ---------------------------- */
+
+/* Like a peer, a rule with errors is parsed to its end, then dropped. */
+static void
+rule_begin(const char *pattern, int lineno)
+{
+	char	err[256];
+
+	policy_rule_free(currule);
+	currule = policy_rule_new(pattern, file->name, lineno);
+	currule_errors = nerrors;
+	if (policy_rule_check_pattern(pattern, err, sizeof(err)) == -1)
+		cerror_at(file->name, lineno, "%s", err);
+}
+
+static void
+rule_add(enum policy_item item, const char *value)
+{
+	char	err[256];
+
+	if (policy_rule_add(currule, item, value, err, sizeof(err)) == -1)
+		cerror("%s", err);
+}
+
+static void
+rule_end(void)
+{
+	char	err[512];
+
+	if (nerrors == currule_errors && policy_rule_fits(&conf->session_rules,
+	    currule, err, sizeof(err)) == -1)
+		cerror_at(currule->file, currule->lineno, "%s", err);
+	if (nerrors == currule_errors)
+		TAILQ_INSERT_TAIL(&conf->session_rules, currule, entry);
+	else
+		policy_rule_free(currule);
+	currule = NULL;
+}
+
+static void
+session_default(const char *value)
+{
+	if (strcmp(value, "own") == 0)
+		conf->session_default = SESSION_DEFAULT_OWN;
+	else if (strcmp(value, "any") == 0)
+		conf->session_default = SESSION_DEFAULT_ANY;
+	else
+		cerror("session default \"%s\": \"own\" or \"any\"", value);
+}
+
 struct peer_conf *
 config_find_peer(struct nc_conf *c, const char *name)
 {
@@ -1671,6 +1790,9 @@ config_init_defaults(struct nc_conf *c)
 	default_name(c->name, sizeof(c->name));
 	TAILQ_INIT(&c->listens);
 	TAILQ_INIT(&c->peers);
+	TAILQ_INIT(&c->session_rules);
+	/* Names are identities: see netcryptd.conf(5) for why "own". */
+	c->session_default = SESSION_DEFAULT_OWN;
 	nc_strlcpy(c->privkey, SYSCONFDIR "/netcryptd/private.pem",
 	    sizeof(c->privkey));
 	c->ciphers[0] = NC_CIPHER_AES256GCM;
@@ -1703,9 +1825,14 @@ config_free(struct nc_conf *c)
 {
 	struct listen_addr	*la;
 	struct peer_conf	*p;
+	struct session_rule	*r;
 
 	if (c == NULL)
 		return;
+	while ((r = TAILQ_FIRST(&c->session_rules)) != NULL) {
+		TAILQ_REMOVE(&c->session_rules, r, entry);
+		policy_rule_free(r);
+	}
 	while ((la = TAILQ_FIRST(&c->listens)) != NULL) {
 		TAILQ_REMOVE(&c->listens, la, entry);
 		free(la);
@@ -1879,6 +2006,8 @@ config_parse(const char *filename, int flags)
 	peer_free(curpeer);
 	curpeer = NULL;
 	checks_clear(&peerchecks);
+	policy_rule_free(currule);
+	currule = NULL;
 
 	config_finish();
 

@@ -60,6 +60,7 @@ imsg_type_name(uint32_t type)
 		[IMSG_RECONF_END] = "RECONF_END",
 		[IMSG_RECONF_DONE] = "RECONF_DONE",
 		[IMSG_TEST_FORBIDDEN] = "TEST_FORBIDDEN",
+		[IMSG_CONF_POLICY] = "CONF_POLICY",
 	};
 
 	if (type < IMSG_TYPE_MAX && names[type] != NULL)

@@ -3,7 +3,9 @@
  *
  * A session attaches under a unique name (or anonymously), sends to
  * "name", "name@peer", "*" or "*@peer", and receives DELIVER records.
- * The daemon stamps "from" itself, so no session can speak for another.
+ * The daemon stamps "from" itself, so no session can speak for another;
+ * the session policy (policy.c) says which uid may take which name and
+ * whom a session takes messages from.  Anonymous sessions only send.
  *
  * Memory stays bounded whatever a session does: a session whose output
  * passes `session queue` gets nothing more (the sender hears "busy"), a
@@ -18,6 +20,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -28,6 +31,7 @@
 #include "buf.h"
 #include "log.h"
 #include "network.h"
+#include "policy.h"
 #include "relay.h"
 #include "session.h"
 #include "session_proto.h"
@@ -38,6 +42,7 @@
 #define SESSION_READ_HIGH	(4 * SP_MAX_LEN)	/* bytes read ahead */
 #define SESSION_ADDR_MAX	(2 * NC_NAME_MAX + 2)	/* "name@peer" */
 #define SESSION_HANDOVER_MIN	(16 * 1024)	/* see session_write_ref() */
+#define SESSION_REFUSAL_LOGS	10	/* refused attaches logged per second */
 
 struct session {
 	TAILQ_ENTRY(session)	 entry;
@@ -48,6 +53,7 @@ struct session {
 	struct inbuf		 ib;		/* what comes in, see inbuf.h */
 	char			 name[NC_NAME_MAX + 1];
 	int			 attached;
+	int			 anonymous;	/* anon-N: never a recipient */
 	struct peer		*waiting;	/* paused for this peer */
 	pid_t			 pid;
 	uid_t			 uid;
@@ -74,6 +80,11 @@ static struct {
 	uint64_t		 count;
 	uint64_t		 next_id;
 	uint64_t		 next_anon;
+	uint64_t		 attaches_refused;	/* by the policy */
+	uint64_t		 rejected;	/* messages, by accept lists */
+	time_t			 log_second;	/* refusal lines: the bound */
+	unsigned int		 log_count;
+	uint64_t		 log_skipped;
 } S;
 
 static int	session_input(void *);
@@ -92,7 +103,7 @@ session_by_name(const char *name, size_t len)
 	struct session	*s;
 
 	TAILQ_FOREACH(s, &S.sessions, entry)
-		if (s->attached && strlen(s->name) == len &&
+		if (s->attached && !s->anonymous && strlen(s->name) == len &&
 		    memcmp(s->name, name, len) == 0)
 			return s;
 	return NULL;
@@ -202,6 +213,10 @@ deliver_one(struct session *s, const char *from, size_t fromlen,
 {
 	uint8_t	hdr[1 + SESSION_ADDR_MAX];
 
+	/* Before the room: a refused sender learns nothing of the queue. */
+	if (!policy_accepts(policy_current(), s->name, from,
+	    netctx->ns.name))
+		return ST_REJECTED;
 	if (!session_has_room(s, len))
 		return ST_BUSY;
 	hdr[0] = (uint8_t)fromlen;
@@ -215,30 +230,50 @@ deliver_one(struct session *s, const char *from, size_t fromlen,
 	return ST_OK;
 }
 
-/* To one name or to every session but the sender ("*"). */
+/*
+ * To every named session but the sender: ok if one took it, else busy
+ * if one was full (trying again may help), else rejected if one
+ * refused the sender, else no such session.
+ */
+static uint8_t
+deliver_all(struct session *except, const char *from, size_t fromlen,
+    const uint8_t *payload, size_t len)
+{
+	struct session	*s;
+	int		 any = 0, busy = 0, delivered = 0;
+	uint8_t		 st;
+
+	TAILQ_FOREACH(s, &S.sessions, entry) {
+		if (!s->attached || s->anonymous || s == except)
+			continue;
+		any = 1;
+		st = deliver_one(s, from, fromlen, payload, len, NULL);
+		delivered |= st == ST_OK;
+		busy |= st == ST_BUSY;
+	}
+	if (delivered)
+		return ST_OK;
+	return busy ? ST_BUSY : (any ? ST_REJECTED : ST_NO_SUCH_SESSION);
+}
+
+/* To one name or to every session but the sender ("*"); from is a string. */
 static uint8_t
 deliver_local(struct session *except, const char *to, size_t tolen,
     const char *from, size_t fromlen, const uint8_t *payload, size_t len,
     uint8_t **block)
 {
 	struct session	*s;
-	int		 any = 0, delivered = 0;
+	uint8_t		 st;
 
-	if (tolen == 1 && to[0] == '*') {
-		TAILQ_FOREACH(s, &S.sessions, entry) {
-			if (!s->attached || s == except ||
-			    strncmp(s->name, "anon-", 5) == 0)
-				continue;
-			any = 1;
-			if (deliver_one(s, from, fromlen, payload, len,
-			    NULL) == ST_OK)
-				delivered = 1;
-		}
-		return delivered ? ST_OK : (any ? ST_BUSY : ST_NO_SUCH_SESSION);
-	}
-	if ((s = session_by_name(to, tolen)) == NULL)
-		return ST_NO_SUCH_SESSION;
-	return deliver_one(s, from, fromlen, payload, len, block);
+	if (tolen == 1 && to[0] == '*')
+		st = deliver_all(except, from, fromlen, payload, len);
+	else if ((s = session_by_name(to, tolen)) == NULL)
+		st = ST_NO_SUCH_SESSION;
+	else
+		st = deliver_one(s, from, fromlen, payload, len, block);
+	if (st == ST_REJECTED)
+		S.rejected++;
+	return st;
 }
 
 uint8_t
@@ -390,6 +425,62 @@ handle_send(struct session *s, const uint8_t *body, size_t len)
 	return 0;
 }
 
+/*
+ * A refused attach is logged with the uid, at most SESSION_REFUSAL_LOGS
+ * lines a second: a local program may retry without end.  The lines
+ * left out are counted in the next one.
+ */
+static void
+log_refusal(const struct session *s, const char *name)
+{
+	struct timespec	now;
+
+	monotime(&now);
+	if (now.tv_sec != S.log_second) {
+		S.log_second = now.tv_sec;
+		S.log_count = 0;
+	}
+	if (S.log_count >= SESSION_REFUSAL_LOGS) {
+		S.log_skipped++;
+		return;
+	}
+	S.log_count++;
+	if (S.log_skipped == 0)
+		log_warnx("session %s refused (pid %ld uid %u): the session "
+		    "policy does not give this name to this user", name,
+		    (long)s->pid, (unsigned)s->uid);
+	else
+		log_warnx("session %s refused (pid %ld uid %u): the session "
+		    "policy does not give this name to this user (%llu "
+		    "refusals not logged before this one)", name,
+		    (long)s->pid, (unsigned)s->uid,
+		    (unsigned long long)S.log_skipped);
+	S.log_skipped = 0;
+}
+
+/* Whether s may attach under name[0..namelen): ST_OK sets its name. */
+static uint8_t
+attach_status(struct session *s, const char *name, size_t namelen)
+{
+	char	n[NC_NAME_MAX + 1];
+
+	if (!relay_name_valid(name, namelen, 0) ||
+	    (namelen >= 5 && memcmp(name, "anon-", 5) == 0))
+		return ST_BAD_NAME;	/* anon-* is ours to give */
+	memcpy(n, name, namelen);
+	n[namelen] = '\0';
+	/* Before "in use": whether a name is taken is not theirs to know. */
+	if (!policy_may_attach(policy_current(), s->uid, n)) {
+		S.attaches_refused++;
+		log_refusal(s, n);
+		return ST_NOT_ALLOWED;
+	}
+	if (session_by_name(name, namelen) != NULL)
+		return ST_NAME_IN_USE;
+	memcpy(s->name, n, namelen + 1);
+	return ST_OK;
+}
+
 /* ATTACH: u8 namelen, name ("" = anonymous). */
 static int
 handle_attach(struct session *s, const uint8_t *body, size_t len)
@@ -404,18 +495,12 @@ handle_attach(struct session *s, const uint8_t *body, size_t len)
 	name = (const char *)rd_bytes(&r, namelen);
 	if (rd_done(&r) == -1 || s->attached)
 		return -1;
-	if (namelen == 0)
+	if (namelen == 0) {
 		(void)snprintf(s->name, sizeof(s->name), "anon-%llu",
 		    (unsigned long long)++S.next_anon);
-	else if (!relay_name_valid(name, namelen, 0) ||
-	    (namelen >= 5 && memcmp(name, "anon-", 5) == 0))
-		st = ST_BAD_NAME;	/* anon-* is ours to give */
-	else if (session_by_name(name, namelen) != NULL)
-		st = ST_NAME_IN_USE;
-	else {
-		memcpy(s->name, name, namelen);
-		s->name[namelen] = '\0';
-	}
+		s->anonymous = 1;
+	} else
+		st = attach_status(s, name, namelen);
 	if (st == ST_OK)
 		s->attached = 1;
 	dlen = strlen(netctx->ns.name);
@@ -654,6 +739,8 @@ accept_cb(int lfd, short ev, void *arg)
 			(void)close(fd);
 			continue;
 		}
+		/* Not root by accident: without credentials, nobody at all. */
+		s->uid = (uid_t)-1;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
 			s->pid = cred.pid;
 			s->uid = cred.uid;
@@ -683,6 +770,33 @@ accept_cb(int lfd, short ev, void *arg)
 		log_debug("session connected (pid %ld uid %u)", (long)s->pid,
 		    (unsigned)s->uid);
 	}
+}
+
+/*
+ * A new session policy (a reload): a session whose uid may no longer
+ * use its name is detached; the others keep it.  Accept lists need no
+ * such step: they are looked up for every message.
+ */
+void
+session_policy_changed(void)
+{
+	const struct policy	*pol = policy_current();
+	struct session		*s, *next;
+
+	for (s = TAILQ_FIRST(&S.sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		if (s->attached && !s->anonymous &&
+		    !policy_may_attach(pol, s->uid, s->name))
+			session_free(s, "detached: the session policy no "
+			    "longer gives this name to this user");
+	}
+}
+
+void
+session_refusals(uint64_t *attaches, uint64_t *messages)
+{
+	*attaches = S.attaches_refused;
+	*messages = S.rejected;
 }
 
 void

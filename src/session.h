@@ -30,5 +30,9 @@ void	session_peer_writable(struct peer *);
 /* Once a second: cut off sessions that stopped reading. */
 void	session_tick(void);
 uint64_t session_count(void);
+/* A reload changed the session policy: detach those it now refuses. */
+void	session_policy_changed(void);
+/* Attaches refused by the policy, messages rejected by accept lists. */
+void	session_refusals(uint64_t *attaches, uint64_t *messages);
 
 #endif

@@ -58,6 +58,7 @@
 #define ST_BAD_NAME		7
 #define ST_REJECTED		8
 #define ST_BUSY			9
+#define ST_NOT_ALLOWED		10	/* ATTACH only: the session policy */
 
 /* CLOSE reasons. */
 #define CLOSE_NORMAL		0

@@ -7,7 +7,8 @@
  * "bob" is attached over a socketpair whose other end plays the daemon,
  * and receives files into a private directory.
  *
- * Input: one mode byte, then
+ * Input: one mode byte (with bit 1 set, the receiver also takes files
+ * only from "alice@*" and "carol@hostc", of 4096 bytes at most), then
  *	mode even	payloads u8 sender | u16 len | payload (len >= 1),
  *			each handed to nc__file_input() as from one of three
  *			senders; nc__valid_file_name() sees each one too
@@ -105,9 +106,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ssize_t			 n;
 	int			 sv[2], who, i;
 
+	static const char *const from[] = { "alice@*", "carol@hostc" };
+
 	if (size < 1)
 		return 0;
 	s = attach(sv);
+	if ((data[0] & 2) && (nc_receive_from(s, from, 2) == -1 ||
+	    nc_receive_limits(s, 4096, 5) == -1))
+		fuzz_fail("receive rules: %s", strerror(errno));
 	rd_init(&r, data + 1, size - 1);
 	if (data[0] & 1) {
 		while (r.left > 0) {

@@ -10,8 +10,9 @@
  * (lengths, flags, fd matching) over a real socket with descriptors
  * passed as SCM_RIGHTS, imsg_get_data() with the size of each message
  * type's struct, imsg_take_fd(), imsg_type_name() on any type, the SPKI
- * parser that KH_PUBKEY goes through, and the key-holder's bounds on an
- * unwrap request.  Every message taken out is composed again and must
+ * parser that KH_PUBKEY goes through, the key-holder's bounds on an
+ * unwrap request, and the session policy decoder (CONF_POLICY: what it
+ * accepts must encode and decode again).  Every message taken out is composed again and must
  * come back byte for byte.
  *
  * Input: chunks of u8 flags | u16 len | bytes; each is one sendmsg(),
@@ -33,6 +34,7 @@
 #include "fuzz.h"
 #include "imsg.h"
 #include "netcryptd.h"
+#include "policy.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -70,10 +72,29 @@ type_size(uint32_t type)
 		return sizeof(int32_t);
 	case IMSG_KH_PUBKEY:
 	case IMSG_KH_UNWRAP:
+	case IMSG_CONF_POLICY:
 		return -1;
 	default:
 		return 0;
 	}
+}
+
+/* A policy that decodes encodes to bytes that decode again. */
+static void
+check_policy(const uint8_t *p, size_t len)
+{
+	struct policy	*pol, *again;
+	uint8_t		*enc;
+	size_t		 elen;
+
+	if ((pol = policy_decode(p, len)) == NULL)
+		return;
+	if ((enc = policy_encode(pol, &elen)) == NULL ||
+	    (again = policy_decode(enc, elen)) == NULL)
+		fuzz_fail("policy: a decoded policy does not round-trip");
+	policy_free(again);
+	free(enc);
+	policy_free(pol);
 }
 
 static void
@@ -94,6 +115,8 @@ check_payload(struct imsg *imsg)
 			    imsg->datalen, want);
 		if (ok == 0 && want > 0 && memcmp(out, imsg->data, want) != 0)
 			fuzz_fail("imsg_get_data: wrong bytes");
+	} else if (imsg->hdr.type == IMSG_CONF_POLICY) {
+		check_policy(imsg->data, imsg->datalen);
 	} else if (imsg->hdr.type == IMSG_KH_PUBKEY) {
 		if ((pk = nc_pkey_from_spki(imsg->data, imsg->datalen)) != NULL)
 			EVP_PKEY_free(pk);

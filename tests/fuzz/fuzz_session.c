@@ -8,16 +8,48 @@
  * session_input() (framing, ATTACH, SEND, PEERS).  Another session,
  * "bob", is attached, so SENDs can be delivered locally, and one peer,
  * "hosta", is configured but down, so SENDs to "name@hosta" are queued
- * for it (and complete as unreachable at the end).
+ * for it (and complete as unreachable at the end).  A session policy is
+ * in force (default own; bob takes messages from alice and from hosta
+ * only; "x*" belongs to root), and the fuzzed session is root for an
+ * input of even length, uid 1000 otherwise.
  */
 #include "../../src/session.c"
 
 #include <sys/socket.h>
 
+#include "conf.h"
 #include "fuzz.h"
 
 static struct peer	fpeer;
 static int		ready;
+
+/* The policy, through the same encoding the master sends. */
+static void
+install_policy(void)
+{
+	struct nc_conf	*c;
+	struct policy	*pol;
+	uint8_t		*blob;
+	size_t		 len;
+	char		 path[4200], err[512];
+	FILE		*fp;
+
+	(void)snprintf(path, sizeof(path), "%s/policy.conf", fuzz_tmpdir());
+	if ((fp = fopen(path, "w")) == NULL)
+		fuzz_fail("%s", path);
+	fprintf(fp, "session \"bob\" accept from \"alice\", \"*@hosta\"\n"
+	    "session \"x*\" user \"root\"\n");
+	fclose(fp);
+	if ((c = config_parse(path, CONF_F_NOKEYS)) == NULL ||
+	    (pol = policy_resolve(c, err, sizeof(err))) == NULL ||
+	    (blob = policy_encode(pol, &len)) == NULL)
+		fuzz_fail("policy");
+	policy_take(blob, len);
+	policy_commit();
+	free(blob);
+	policy_free(pol);
+	config_free(c);
+}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -40,6 +72,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	S.base = netctx->base;
 	TAILQ_INIT(&S.sessions);
 	TAILQ_INIT(&S.waiting);
+	install_policy();
 	ready = 1;
 	return 0;
 }
@@ -107,6 +140,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail("bob did not attach");
 
 	s = new_session(&fd_s);
+	s->uid = size % 2 == 0 ? 0 : 1000;
 	id = s->id;
 	in = bufferevent_get_input(s->bev);
 	feed(s->bev, data, size);

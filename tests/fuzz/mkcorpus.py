@@ -64,6 +64,16 @@ peer "direct" {
 }
 ''' % (FP, FP)).encode(),
     'include.conf': b'# comment\ninclude "netcryptd.conf"\nname "x"\n',
+    'sessions.conf': b'''session default own
+session "backup-*" group "backup"
+session "alice" accept from "bob@hostb", "*@hostc", "carol"
+session "svc" {
+	user "root" group "adm"
+	accept from "x?y@*"
+}
+session "bad" {
+session default maybe
+''',
     'errors.conf': b'listen on 999.1.1.1 port 70000\ncipher rot13\npeer "a b" {\n',
 }
 for n, c in configs.items():
@@ -143,6 +153,15 @@ put('imsg', 'master', chunks([
     (0, imsg(19, struct.pack('<i', 59)))]))
 whole = imsg(17) + imsg(19, struct.pack('<i', 1))
 put('imsg', 'split', chunks([(0, whole[:5]), (0, whole[5:20]), (0, whole[20:])]))
+# 27 CONF_POLICY: policy_encode()'s bytes, default own, two rules, two users
+def pstr(b):
+    return bytes([len(b)]) + b
+rules = (pstr(b'bob') + b'\x01' + struct.pack('>III', 2, 0, 1000) +
+         b'\x02' + pstr(b'alice') + pstr(b'*@hosta') +
+         pstr(b'x*') + b'\x00' + struct.pack('>I', 0) + b'\x01' + pstr(b'y@z'))
+users = struct.pack('>I', 0) + pstr(b'root') + struct.pack('>I', 1000) + pstr(b'alice')
+put('imsg', 'policy', chunks([(0, imsg(27, b'\x01\x01' + struct.pack('>HI', 2, 2) +
+                                      rules + users))]))
 
 # ---- file ------------------------------------------------------------
 data = b'hello file'

@@ -31,6 +31,16 @@ without libnetcrypt's own checks, to play a hostile or broken program.
   rawsession.py SOCKET pauser NAME COUNT MS     read COUNT DELIVERs, stopping
                                                 MS milliseconds after every
                                                 16; prints "got N"
+  rawsession.py SOCKET anonsink SECONDS         attach anonymously, print the
+                                                name given, read for SECONDS;
+                                                prints "got N" DELIVERs
+  rawsession.py SOCKET tryattach NAME COUNT     COUNT ATTACHes for NAME on one
+                                                connection; prints "status S
+                                                N" for each status seen
+  rawsession.py SOCKET partial NAME TO FILE SECONDS
+                                                offer FILE (1 MiB), send its
+                                                first 64000 bytes, then wait
+                                                SECONDS without ending it
 Everything is bounded in time; only the given UNIX socket is used."""
 import hashlib, os, socket, struct, sys, time
 
@@ -156,6 +166,12 @@ def main():
         burst(path, sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
     elif cmd == "pauser":
         pauser(path, sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
+    elif cmd == "anonsink":
+        anonsink(path, float(sys.argv[3]))
+    elif cmd == "tryattach":
+        tryattach(path, sys.argv[3], int(sys.argv[4]))
+    elif cmd == "partial":
+        partial(path, sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6]))
     elif cmd == "spoof":
         s = attach(path, sys.argv[3])
         fake = sys.argv[5].encode()
@@ -279,5 +295,52 @@ def attaches(path, taken, count):
     print("attached" if t == 2 and b[0] == 0 else "not attached")
     s.sendall(rec(1, bytes([len(name)]) + name))
     print(until_eof(s))
+
+
+def anonsink(path, seconds):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.sendall(rec(1, bytes([0])))
+    t, b = read_rec(s)
+    dl = b[1]
+    name = b[3 + dl:3 + dl + b[2 + dl]].decode()
+    print(name)
+    sys.stdout.flush()
+    got = 0
+    end = time.time() + seconds
+    while time.time() < end:
+        s.settimeout(max(0.01, end - time.time()))
+        try:
+            t, b = read_rec(s)
+        except (socket.timeout, OSError, EOFError):
+            break
+        if t == 5:
+            got += 1
+    print("got %d" % got)
+
+def tryattach(path, name, count):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    seen = {}
+    for _ in range(count):
+        s.sendall(rec(1, bytes([len(name)]) + name.encode()))
+        t, b = read_rec(s)
+        seen[b[0]] = seen.get(b[0], 0) + 1
+        if b[0] == 0:
+            break
+    for st in sorted(seen):
+        print("status %d %d" % (st, seen[st]))
+
+def partial(path, name, to, fname, seconds):
+    s = attach(path, name)
+    data = b"p" * (1024 * 1024)
+    digest = hashlib.sha256(data).digest()
+    nb = fname.encode()
+    send(s, 1, to, bytes([1]) + struct.pack(">QQ", 77, len(data)) + digest +
+         struct.pack(">H", len(nb)) + nb)
+    send(s, 2, to, bytes([2]) + struct.pack(">QQ", 77, 0) + data[:64000])
+    print("offer %d data %d" % (receipt(s, 1), receipt(s, 2)))
+    sys.stdout.flush()
+    time.sleep(seconds)
 
 main()

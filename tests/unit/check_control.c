@@ -52,6 +52,8 @@ fake_snapshot(void *arg, struct ctl_daemon *d)
 	d->handshakes_evicted = 8;
 	d->handshakes_proven = 9;
 	d->sessions = 4;
+	d->attaches_refused = 5;
+	d->messages_rejected = 6;
 	return fake_npeers;
 }
 
@@ -590,6 +592,7 @@ static const char table_want[] =
     "netcryptd hosta, key " FP_D ", up 1d02h03m\n"
     "sessions 4, handshakes 12 ok 3 failed 8 evicted 9 proven\n"
     "rsa unwraps 7 done 5 refused 6 cancelled, rate 294/s\n"
+    "session policy: 5 attaches refused, 6 messages rejected\n"
     "\n"
     "NAME      STATE    ADDRESS                CIPHER       "
     "      UP  BYTES-IN  BYTES-OUT  KEYUPD  REKEYS  RECONN  QUEUED\n"

@@ -5,8 +5,10 @@
  */
 #include "config.h"
 
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -1003,6 +1005,161 @@ START_TEST(test_file_refused_and_limits)
 }
 END_TEST
 
+/* An offer of size bytes from from, refused with status: nothing made. */
+static void
+expect_refused(struct nc_session *s, int d, const char *from, uint64_t xfer,
+    uint64_t size, const char *name, int status)
+{
+	struct nc_event	ev;
+	uint8_t		sha[NC__SHA_LEN];
+	int		before = count_entries(odir);
+
+	sha256("x", 1, sha);
+	put_offer(d, from, xfer, size, sha, name, strlen(name));
+	next_ev(s, &ev);
+	ck_assert_int_eq(ev.type, NC_EV_FILE_FAILED);
+	ck_assert_int_eq(ev.status, status);
+	expect_result(d, from, xfer, status);
+	ck_assert_int_eq(count_entries(odir), before);
+}
+
+/* A one-byte file from from, saved. */
+static void
+expect_saved(struct nc_session *s, int d, const char *from, uint64_t xfer,
+    const char *name)
+{
+	struct nc_event	ev;
+	uint8_t		sha[NC__SHA_LEN];
+
+	sha256("x", 1, sha);
+	put_offer(d, from, xfer, 1, sha, name, strlen(name));
+	put_data(d, from, xfer, 0, "x", 1);
+	put_end(d, from, xfer);
+	next_ev(s, &ev);
+	ck_assert_int_eq(ev.type, NC_EV_FILE_SAVED);
+	expect_result(d, from, xfer, NC_OK);
+}
+
+/* Names, size, free space and senders: judged before anything is made. */
+START_TEST(test_file_receiver_rules)
+{
+	static const char *const from[] = { "carol@hostb", "d?ve", "*@hostc" };
+	static const char *const bad[] = { "a@b@c" };
+	struct nc_session	*s;
+	struct statvfs		 sv;
+	int			 d;
+
+	mk_dirs();
+	s = mk_session(&d, "bob");
+	ck_assert_int_eq(nc_receive_files(s, odir), 0);
+	expect_refused(s, d, "alice", 1, 1, ".profile", NC_REJECTED);
+	expect_refused(s, d, "alice", 2, 1, "-rf", NC_REJECTED);
+	/* The default maximum, then one of 10 bytes. */
+	expect_refused(s, d, "alice", 3, NC_DEFAULT_MAX_FILE + 1, "big",
+	    NC_TOO_LARGE);
+	ck_assert_int_eq(nc_receive_limits(s, 10, 0), 0);
+	expect_refused(s, d, "alice", 4, 11, "eleven", NC_TOO_LARGE);
+	/* More than the file system has: never, whatever the minimum. */
+	ck_assert_int_eq(statvfs(odir, &sv), 0);
+	ck_assert_int_eq(nc_receive_limits(s, 0, 0), 0);
+	expect_refused(s, d, "alice", 5, (uint64_t)sv.f_bavail *
+	    sv.f_frsize + 1, "huge", NC_FILE_NO_SPACE);
+	ck_assert_int_eq(nc_receive_limits(s, 10, 5), 0);
+	expect_saved(s, d, "alice", 6, "one");
+	/* Senders. */
+	ck_assert_int_eq(nc_receive_from(s, from, 3), 0);
+	expect_refused(s, d, "alice", 7, 1, "two", NC_REJECTED);
+	expect_refused(s, d, "carol", 8, 1, "two", NC_REJECTED);
+	expect_refused(s, d, "dave@hostb", 9, 1, "two", NC_REJECTED);
+	ck_assert_int_eq(count_entries(odir), 1);
+	expect_saved(s, d, "carol@hostb", 10, "c");
+	expect_saved(s, d, "dave", 11, "d");
+	expect_saved(s, d, "eve@hostc", 12, "e");
+	ck_assert_int_eq(count_entries(odir), 4);
+	ck_assert_int_eq(nc_receive_from(s, NULL, 0), 0);
+	expect_saved(s, d, "alice", 13, "a");
+	/* Bad arguments change nothing. */
+	ck_assert_int_eq(nc_receive_from(s, bad, 1), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(nc_receive_from(s, from, NC__FROM_PATS_MAX + 1), -1);
+	ck_assert_int_eq(nc_receive_limits(s, 1, 100), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	expect_saved(s, d, "zed", 14, "z");
+	nc_close(s);
+	(void)close(d);
+	rm_dirs();
+}
+END_TEST
+
+/* nc__space_ok(): every boundary, and no overflow. */
+START_TEST(test_space_rule)
+{
+	/* 1000 blocks of 4096, 100 available: 5% is 50 blocks. */
+	ck_assert(nc__space_ok(0, 0, 100, 1000, 4096, 5));
+	ck_assert(nc__space_ok(50 * 4096, 0, 100, 1000, 4096, 5));
+	ck_assert(!nc__space_ok(50 * 4096 + 1, 0, 100, 1000, 4096, 5));
+	ck_assert(!nc__space_ok(25 * 4096, 25 * 4096 + 1, 100, 1000, 4096,
+	    5));
+	ck_assert(nc__space_ok(100 * 4096, 0, 100, 1000, 4096, 0));
+	ck_assert(!nc__space_ok(100 * 4096 + 1, 0, 100, 1000, 4096, 0));
+	/* 99 blocks: 5% of them is 4.95, taken as 4. */
+	ck_assert(nc__space_ok(95 * 4096, 0, 99, 99, 4096, 5));
+	ck_assert(!nc__space_ok(96 * 4096, 0, 99, 99, 4096, 5));
+	/* Huge numbers. */
+	ck_assert(!nc__space_ok(UINT64_MAX, UINT64_MAX, UINT64_MAX,
+	    UINT64_MAX, 1, 5));
+	ck_assert(!nc__space_ok(UINT64_MAX, 0, UINT64_MAX, UINT64_MAX, 1, 5));
+	ck_assert(nc__space_ok(1, 0, UINT64_MAX, UINT64_MAX, 1, 99));
+	ck_assert(!nc__space_ok(1, 0, 10, 10, 0, 0));
+}
+END_TEST
+
+/* Leftovers of an interrupted receive go; nothing else does. */
+START_TEST(test_file_stale_tmp)
+{
+	static const char *const keep[] = { ".nc-0123456789AB", ".nc-short",
+	    "keep", ".nc-0123456789abc" };
+	struct nc_session	*s;
+	char			 path[256];
+	size_t			 i;
+	int			 d, held;
+
+	mk_dirs();
+	ck_assert(nc__stale_tmp_name(".nc-0123456789ab"));
+	ck_assert(!nc__stale_tmp_name(".nc-0123456789aB"));
+	ck_assert(!nc__stale_tmp_name("x.nc-0123456789ab"));
+	(void)snprintf(path, sizeof(path), "%s/.nc-0123456789ab", odir);
+	write_file(path, "stale", 5);
+	/* One that a live receiver still holds. */
+	(void)snprintf(path, sizeof(path), "%s/.nc-aaaaaaaaaaaa", odir);
+	write_file(path, "live", 4);
+	ck_assert_int_ne(held = open(path, O_RDONLY), -1);
+	ck_assert_int_eq(flock(held, LOCK_EX), 0);
+	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		(void)snprintf(path, sizeof(path), "%s/%s", odir, keep[i]);
+		write_file(path, "k", 1);
+	}
+	(void)snprintf(path, sizeof(path), "%s/.nc-bbbbbbbbbbbb", odir);
+	ck_assert_int_eq(symlink("keep", path), 0);
+	(void)snprintf(path, sizeof(path), "%s/.nc-cccccccccccc", odir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	s = mk_session(&d, "bob");
+	ck_assert_int_eq(nc_receive_files(s, odir), 0);
+	ck_assert_int_eq(faccessat(AT_FDCWD, path, F_OK, 0), 0);
+	(void)rmdir(path);
+	(void)snprintf(path, sizeof(path), "%s/.nc-0123456789ab", odir);
+	ck_assert_int_eq(faccessat(AT_FDCWD, path, F_OK, 0), -1);
+	ck_assert_int_eq(count_entries(odir), 6);
+	/* Once its receiver is gone, the held one goes too. */
+	(void)close(held);
+	ck_assert_int_eq(nc_receive_files(s, odir), 0);
+	ck_assert_int_eq(count_entries(odir), 5);
+	nc_close(s);
+	(void)close(d);
+	rm_dirs();
+}
+END_TEST
+
 /* ---- sending files ---------------------------------------------------- */
 
 START_TEST(test_send_file_local_errors)
@@ -1346,9 +1503,15 @@ START_TEST(test_misc)
 	nc_close(NULL);
 	ck_assert_int_eq(nc_send(NULL, "bob", "x", 1, 0, NULL), -1);
 	ck_assert_int_eq(errno, EINVAL);
-	ck_assert(nc__valid_file_name((const uint8_t *)"...", 3));
-	ck_assert(nc__valid_file_name((const uint8_t *)".hidden", 7));
+	ck_assert(!nc__valid_file_name((const uint8_t *)"...", 3));
+	ck_assert(!nc__valid_file_name((const uint8_t *)".hidden", 7));
+	ck_assert(!nc__valid_file_name((const uint8_t *)"-rf", 3));
+	ck_assert(!nc__valid_file_name((const uint8_t *)"-", 1));
+	ck_assert(nc__valid_file_name((const uint8_t *)"a.-b", 4));
 	ck_assert(nc__valid_file_name((const uint8_t *)"caf\xc3\xa9", 5));
+	ck_assert_str_eq(nc_status_str(NC_NOT_ALLOWED),
+	    "name not allowed for this user");
+	ck_assert_str_ne(nc_status_str(NC_FILE_NO_SPACE), "unknown status");
 }
 END_TEST
 
@@ -1380,6 +1543,9 @@ lib_suite(void)
 	tcase_add_test(tc, test_file_no_overwrite);
 	tcase_add_test(tc, test_file_gaps);
 	tcase_add_test(tc, test_file_refused_and_limits);
+	tcase_add_test(tc, test_file_receiver_rules);
+	tcase_add_test(tc, test_space_rule);
+	tcase_add_test(tc, test_file_stale_tmp);
 	tcase_add_test(tc, test_send_file_local_errors);
 	tcase_add_test(tc, test_send_file_answers);
 	tcase_add_test(tc, test_send_file_transfer);
