@@ -31,7 +31,7 @@
 #define MAX_LINKS	6000
 
 /*
- * Plays a daemon that dials: the whole handshake of DESIGN 5.2 with our
+ * Plays a daemon that dials: the whole handshake of PROTOCOL.md 5 with our
  * own private key (the unwrap a key-holder would do, done here), then a
  * close.  The daemon under test must pin our key as an inbound peer.
  */

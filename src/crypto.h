@@ -84,7 +84,7 @@ int	nc_oaep_unwrap(EVP_PKEY *priv, const void *label, size_t labellen,
 	    const uint8_t *in, size_t inlen, uint8_t *out, size_t outsz,
 	    size_t *outlen);
 
-/* Length of the secret each side wraps (DESIGN 5.2). */
+/* Length of the secret each side wraps (PROTOCOL.md 5.7). */
 #define NC_SECRET_LEN		32
 #define NC_OAEP_LABEL_I		"netcrypt v1 i"
 #define NC_OAEP_LABEL_R		"netcrypt v1 r"

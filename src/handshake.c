@@ -1,5 +1,5 @@
 /*
- * The handshake of the peer link (DESIGN 5.2), as a state machine that
+ * The handshake of the peer link (PROTOCOL.md 5), as a state machine that
  * only sees whole records: no sockets, no event loop, no private key.
  *
  * Everything from the peer is checked before it is used, and the HELLO
@@ -154,7 +154,7 @@ peer_ix(const struct handshake *hs)
 
 /* ---- Field checks shared by the parser, the builder and hs_new ----- */
 
-/* [A-Za-z0-9._-]{1,64}, as for session names (DESIGN 6). */
+/* [A-Za-z0-9._-]{1,64}, as for session names (SESSIONS.md 2). */
 static int
 check_name(const uint8_t *name, size_t len, char *err, size_t errsz)
 {

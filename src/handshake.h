@@ -1,5 +1,5 @@
 /*
- * The handshake of the peer link (DESIGN 5.2), without I/O.
+ * The handshake of the peer link (PROTOCOL.md 5), without I/O.
  *
  * The network child owns the socket.  It gives this module whole
  * records (u32 len | ...; the length already checked against the read
@@ -38,7 +38,7 @@
 
 #define HS_RANDOM_LEN		32
 #define HS_EPOCH_LEN		8
-#define HS_NCIPHER_MAX		3	/* ids in a HELLO (DESIGN 5.2 step 1) */
+#define HS_NCIPHER_MAX		3	/* ids in a HELLO (PROTOCOL.md 5.2) */
 /* Largest valid HELLO record, header included. */
 #define HS_HELLO_MAX		(4 + 1 + 4 + 1 + 1 + HS_RANDOM_LEN + \
 				HS_EPOCH_LEN + NC_X25519_LEN + 1 + \
@@ -65,7 +65,7 @@ struct hs_config {
 	const uint8_t	*resume;
 };
 
-/* The fields of a HELLO (DESIGN 5.2 step 1). */
+/* The fields of a HELLO (PROTOCOL.md 5.2). */
 struct hs_hello_info {
 	uint8_t		 version;	/* WIRE_VERSION_MIN..WIRE_VERSION */
 	uint8_t		 role;

@@ -3,7 +3,7 @@
  *
  * It is configured by the master (the open key file, who to become),
  * then sandboxed, then answers exactly one question from the network
- * child: "what is u for this wrapped secret?" (DESIGN 5.2 step 3).  It
+ * child: "what is u for this wrapped secret?" (PROTOCOL.md 5.8).  It
  * never returns the secret itself, the padding is fixed here, a blob
  * longer than the modulus is refused (the network child checks the exact
  * size; a shorter one simply fails to decode), and a failure yields the

@@ -408,7 +408,7 @@ main		: NAME string			{
 			free($3);
 		}
 		| PROXY proxyspec		{
-			/* The global proxy has no user: see DESIGN 7. */
+			/* The global proxy has no user: see PROTOCOL.md 3. */
 			conf->proxy.type = proxytmp.type;
 			memcpy(conf->proxy.host, proxytmp.host,
 			    sizeof(conf->proxy.host));

@@ -1,5 +1,5 @@
 /*
- * The AEAD record layer of the peer link (DESIGN 5.1, 5.3), its key
+ * The AEAD record layer of the peer link (PROTOCOL.md 4, 7.6), its key
  * update and rekey (doc/PROTOCOL.md 7.6, 7.8), and the key schedule of
  * the handshake (5.2 step 4).
  *

@@ -1,6 +1,6 @@
 /*
- * The encrypted record layer of the peer link (DESIGN 5.1, key update of
- * 5.3) and the handshake key schedule (5.2 step 4).
+ * The encrypted record layer of the peer link (PROTOCOL.md 4, key update
+ * of 7.6) and the handshake key schedule (5.10).
  *
  * One struct nc_aead per direction of a link: the sending side seals,
  * the receiving side opens.  The cipher context is keyed once and only
@@ -28,7 +28,7 @@
 /* Largest record on the wire, header included: size of a record buffer. */
 #define NC_REC_MAXWIRE		(NC_REC_HDRLEN + NC_REC_MAXLEN)
 
-/* Sender's key update thresholds (DESIGN 5.3); the hour is the caller's. */
+/* Sender's key update thresholds (PROTOCOL.md 7.6); the hour is the caller's. */
 #define NC_KEYUPDATE_RECORDS	(1ULL << 28)
 #define NC_KEYUPDATE_BYTES	(1ULL << 30)
 
@@ -125,7 +125,7 @@ int	nc_record_open(struct nc_aead *, const uint8_t *rec, size_t reclen,
 	    uint8_t *type, uint8_t *body, size_t bodysz, size_t *bodylen);
 
 /*
- * Key update (DESIGN 5.3): ts' = HKDF-Expand(ts, "nc1 upd", 32),
+ * Key update (PROTOCOL.md 7.6): ts' = HKDF-Expand(ts, "nc1 upd", 32),
  * key = HKDF-Expand(ts', "nc1 key", keylen), iv = HKDF-Expand(ts',
  * "nc1 iv", 12), seq = 0; the old secrets are overwritten.  On failure
  * the struct is cleared.
@@ -142,7 +142,7 @@ int	nc_aead_rekey(struct nc_aead *, const uint8_t dh[32], int dir);
 
 /*
  * prk = HKDF-Extract(salt = th2, ikm = u_i || u_r || dh), then every
- * expansion of DESIGN 5.2 step 4 into out.  prk_out may be NULL (it is
+ * expansion of PROTOCOL.md 5.10 into out.  prk_out may be NULL (it is
  * there for the known-answer tests).  On failure out is wiped.
  */
 int	nc_key_schedule(uint8_t cipher_id, const uint8_t th2[32],

@@ -1,5 +1,5 @@
 /*
- * Reliable MSG delivery between two daemons (DESIGN 5.3).
+ * Reliable MSG delivery between two daemons (PROTOCOL.md 7.4).
  *
  * Sender: a FIFO of messages with strictly increasing ids.  The ones on
  * the current link form a prefix of the queue and "unsent" points just
@@ -44,7 +44,7 @@ relay_name_valid(const char *name, size_t len, int allow_star)
 	return 1;
 }
 
-/* The statuses a NAK may carry (DESIGN 5.3). */
+/* The statuses a NAK may carry (PROTOCOL.md 7.5). */
 static int
 nak_status_ok(uint8_t status)
 {

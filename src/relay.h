@@ -1,5 +1,5 @@
 /*
- * Reliable MSG delivery between two daemons (DESIGN 5.3): the sender's
+ * Reliable MSG delivery between two daemons (PROTOCOL.md 7.4): the sender's
  * queue of unacknowledged messages and the receiver's duplicate
  * suppression, plus the MSG, ACK and NAK body codecs.
  *

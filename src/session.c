@@ -1,5 +1,5 @@
 /*
- * Sessions: local programs attached to the session socket (DESIGN 6).
+ * Sessions: local programs attached to the session socket (SESSIONS.md).
  *
  * A session attaches under a unique name (or anonymously), sends to
  * "name", "name@peer", "*" or "*@peer", and receives DELIVER records.

@@ -1,6 +1,6 @@
 /*
  * Known-answer tests of the crypto wrappers (RFC 5869, RFC 7748), of
- * the link protocol against tests/vectors/link-v1.json (DESIGN 5), and
+ * the link protocol against tests/vectors/link-v1.json (PROTOCOL.md 9), and
  * of the AEAD record layer.
  */
 #include "config.h"
@@ -76,7 +76,7 @@ cipher_label(long long id)
 	return "?";
 }
 
-/* Fields of a HELLO record (DESIGN 5.2 step 1), pointing into it. */
+/* Fields of a HELLO record (PROTOCOL.md 5.2), pointing into it. */
 struct hello {
 	uint8_t		 version;
 	uint8_t		 role;

@@ -199,7 +199,7 @@ refused(int rv, const char *err, const char *want, const char *what)
 
 /* ---- link-v1.json -------------------------------------------------- */
 
-/* HELLO offsets (DESIGN 5.2 step 1): after u32 len, type, magic, ... */
+/* HELLO offsets (PROTOCOL.md 5.2): after u32 len, type, magic, ... */
 #define OFF_RANDOM	11
 #define OFF_EPOCH	(OFF_RANDOM + HS_RANDOM_LEN)
 #define OFF_X25519	(OFF_EPOCH + HS_EPOCH_LEN)

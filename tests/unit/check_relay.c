@@ -247,7 +247,7 @@ START_TEST(test_nak)
 	ck_assert_uint_eq(dones[1].status, ST_OK);
 	ck_assert_uint_eq(dones[2].id, 3);
 	ck_assert_uint_eq(dones[2].status, ST_OK);
-	/* Each NAK status of DESIGN 5.3. */
+	/* Each NAK status of PROTOCOL.md 7.5. */
 	(void)next_id(&ro);
 	(void)next_id(&ro);
 	ck_assert_int_eq(relay_out_nak(&ro, 5, ST_NO_SUCH_SESSION), 0);
