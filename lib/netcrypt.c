@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "util.h"
 
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR	"/run"
@@ -99,14 +100,11 @@ nc__seterr(char *err, size_t errsz, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The project's one clock, signed for the library's deadline arithmetic. */
 int64_t
 nc__now_ms(void)
 {
-	struct timespec	ts;
-
-	/* CLOCK_MONOTONIC cannot fail with a valid clock id and pointer. */
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)now_ms();
 }
 
 /* Milliseconds until deadline (-1: none) for poll(), at most cap. */

@@ -110,10 +110,7 @@ acceptpause_transient(int err)
 uint64_t
 acceptpause_now_ms(void)
 {
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return now_ms();
 }
 
 /* One round of accepting; one that did not fail ends the backoff. */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "imsg.h"
+#include "util.h"
 
 #define IMSG_WRITE_IOVMAX	64	/* messages per sendmsg() */
 #define IMSG_FLUSH_TIMEOUT_MS	10000	/* flush gives up without progress */
@@ -46,7 +47,6 @@ static void		 wmsg_free(struct imsg_wmsg *);
 static ssize_t		 wq_send(struct imsgbuf *);
 static void		 wq_consume(struct imsgbuf *, size_t);
 static void		 rfds_collect(struct imsgbuf *, struct msghdr *);
-static long long	 now_ms(void);
 
 void
 imsgbuf_init(struct imsgbuf *ibuf, int fd)
@@ -278,16 +278,6 @@ imsgbuf_write(struct imsgbuf *ibuf)
 	return wq_send(ibuf) == -1 ? -1 : 0;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 imsgbuf_flush(struct imsgbuf *ibuf)
 {
@@ -295,15 +285,15 @@ imsgbuf_flush(struct imsgbuf *ibuf)
 	long long	deadline, left;
 	ssize_t		n;
 
-	deadline = now_ms() + IMSG_FLUSH_TIMEOUT_MS;
+	deadline = (long long)now_ms() + IMSG_FLUSH_TIMEOUT_MS;
 	while (!TAILQ_EMPTY(&ibuf->wq)) {
 		if ((n = wq_send(ibuf)) == -1)
 			return -1;
 		if (n > 0) {
-			deadline = now_ms() + IMSG_FLUSH_TIMEOUT_MS;
+			deadline = (long long)now_ms() + IMSG_FLUSH_TIMEOUT_MS;
 			continue;
 		}
-		if ((left = deadline - now_ms()) <= 0) {
+		if ((left = deadline - (long long)now_ms()) <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
 		}

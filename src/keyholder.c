@@ -31,6 +31,7 @@
 #include "netcryptd.h"
 #include "proc.h"
 #include "sandbox.h"
+#include "util.h"
 
 #define KH_KEYFILE_MAX		65536
 #define KH_SECURE_HEAP		(256 * 1024)
@@ -124,16 +125,6 @@ kh_warm_up(struct keyholder *kh)
 	OPENSSL_cleanse(u, sizeof(u));
 }
 
-static uint64_t
-usec_since(clockid_t clock, const struct timespec *t0)
-{
-	struct timespec	now;
-
-	(void)clock_gettime(clock, &now);
-	return (uint64_t)(now.tv_sec - t0->tv_sec) * 1000000 +
-	    (uint64_t)((now.tv_nsec - t0->tv_nsec) / 1000);
-}
-
 /*
  * Time our own unwraps (the CPU time they take, the least of a few) and
  * set the rate: `unwrap rate auto` is what leaves half
@@ -155,7 +146,7 @@ kh_set_rate(struct keyholder *kh)
 	    &labellen) == -1 || nc_oaep_wrap(kh->key, label, labellen, secret,
 	    sizeof(secret), blob, sizeof(blob), &bloblen) == -1)
 		fatalx("%s: cannot wrap", __func__);
-	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	monotime(&t0);
 	for (i = 0; i < KH_MEASURE_OPS &&
 	    usec_since(CLOCK_MONOTONIC, &t0) < KH_MEASURE_US;
 	    i++) {
@@ -183,7 +174,7 @@ kh_set_rate(struct keyholder *kh)
 	    " (auto: 45% of a core)" : "");
 	kh->rate = 2.0 * kh->agreed.rate;
 	kh->tokens = 2.0 * kh->rate;
-	(void)clock_gettime(CLOCK_MONOTONIC, &kh->last_refill);
+	monotime(&kh->last_refill);
 }
 
 static void
@@ -282,9 +273,8 @@ kh_rate_limit(struct keyholder *kh)
 
 	if (rate <= 0)
 		return;
-	(void)clock_gettime(CLOCK_MONOTONIC, &now);
-	elapsed = (double)(now.tv_sec - kh->last_refill.tv_sec) +
-	    (double)(now.tv_nsec - kh->last_refill.tv_nsec) / 1e9;
+	monotime(&now);
+	elapsed = timespec_diff(&now, &kh->last_refill);
 	kh->last_refill = now;
 	kh->tokens += elapsed * rate;
 	if (kh->tokens > 2 * rate)
@@ -295,7 +285,7 @@ kh_rate_limit(struct keyholder *kh)
 		ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9);
 		(void)nanosleep(&ts, NULL);
 		kh->tokens = 1.0;
-		(void)clock_gettime(CLOCK_MONOTONIC, &kh->last_refill);
+		monotime(&kh->last_refill);
 	}
 	kh->tokens -= 1.0;
 }

@@ -65,28 +65,6 @@ static void	link_drained(void *);
 static int	link_send2(struct link *, uint8_t type, const uint8_t *b1,
 		    size_t l1, const uint8_t *b2, size_t l2);
 
-void
-monotime(struct timespec *ts)
-{
-	(void)clock_gettime(CLOCK_MONOTONIC, ts);
-}
-
-uint64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	monotime(&ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-double
-timespec_diff(const struct timespec *a, const struct timespec *b)
-{
-	return (double)(a->tv_sec - b->tv_sec) +
-	    (double)(a->tv_nsec - b->tv_nsec) / 1e9;
-}
-
 const char *
 link_state_name(enum link_state s)
 {

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 static int		 log_stderr = 1;
 static int		 log_journal;
@@ -225,7 +226,7 @@ log_rate_ok(struct log_rate *r, unsigned int burst, const char *what)
 {
 	struct timespec	now;
 
-	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	monotime(&now);
 	if ((long)now.tv_sec != r->sec) {
 		if (r->quiet != 0)
 			log_warnx("%s: %lu similar lines not logged in the "

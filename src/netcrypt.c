@@ -55,16 +55,6 @@ usage(void)
 	exit(EX_USAGE_);
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-
 static void
 put_text(FILE *fp, const void *buf, size_t len)
 {
@@ -396,7 +386,7 @@ struct chat {
 	size_t			 len;
 	int			 skipping;	/* the rest of a long line */
 	long			 pending;	/* receipts due */
-	int64_t			 last_receipt;	/* ms */
+	uint64_t		 last_receipt;	/* now_ms() */
 	int			 failed;
 };
 
@@ -538,7 +528,7 @@ cmd_peers(int argc)
 	struct nc_session	*s;
 	struct nc_event		 ev;
 	const uint8_t		*p, *nl, *end;
-	int64_t			 deadline;
+	uint64_t		 deadline;
 	int			 r;
 
 	if (argc != 1)

@@ -29,7 +29,7 @@
 #define CTL_MAX_REPLY	(64 * 1024 * 1024)	/* all text records */
 #define CTL_RETRY_MS	50		/* while the daemon's backlog is full */
 
-static struct timespec	deadline;
+static uint64_t		deadline;	/* now_ms() when we give up */
 
 static void __attribute__((noreturn))
 usage(void)
@@ -42,25 +42,19 @@ usage(void)
 static void
 deadline_set(void)
 {
-	if (clock_gettime(CLOCK_MONOTONIC, &deadline) == -1)
-		err(1, "clock_gettime");
-	deadline.tv_sec += CTL_WAIT_MS / 1000;
+	deadline = now_ms() + CTL_WAIT_MS;
 }
 
 /* Milliseconds left; exits once the time is up. */
 static int
 time_left(void)
 {
-	struct timespec	now;
-	long long	ms;
+	uint64_t	now = now_ms();
 
-	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
-		err(1, "clock_gettime");
-	ms = (long long)(deadline.tv_sec - now.tv_sec) * 1000 +
-	    (deadline.tv_nsec - now.tv_nsec) / 1000000;
-	if (ms <= 0)
+	if (now >= deadline)
 		errx(1, "timed out waiting for netcryptd");
-	return ms > CTL_WAIT_MS ? CTL_WAIT_MS : (int)ms;
+	return deadline - now > CTL_WAIT_MS ? CTL_WAIT_MS :
+	    (int)(deadline - now);
 }
 
 static void

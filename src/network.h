@@ -20,6 +20,7 @@
 #include "rekey.h"
 #include "relay.h"
 #include "resume.h"
+#include "util.h"
 
 struct bufferevent;
 struct event;
@@ -190,9 +191,6 @@ void		 link_kick(struct link *);	/* send queued MSGs */
 void		 link_resume(struct link *);	/* a held MSG, again */
 int		 link_output_full(const struct link *);
 const char	*link_state_name(enum link_state);
-void		 monotime(struct timespec *);
-uint64_t	 now_ms(void);
-double		 timespec_diff(const struct timespec *, const struct timespec *);
 /* Seal one record into the link's output; 0 or -1. */
 int		 link_send(struct link *, uint8_t type, const uint8_t *body,
 		    size_t len);

@@ -202,15 +202,11 @@ notify_ready(void)
 void
 notify_reloading(void)
 {
-	struct timespec	ts;
-	char		msg[128];
+	char	msg[128];
 
 	if (!notify.enabled)
 		return;
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("%s: clock_gettime", __func__);
-	if (notify_format_reloading(msg, sizeof(msg),
-	    (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000) == -1)
+	if (notify_format_reloading(msg, sizeof(msg), now_us()) == -1)
 		fatalx("%s: message too long", __func__);
 	notify_send(msg);
 }

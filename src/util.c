@@ -10,6 +10,44 @@
 
 #include "util.h"
 
+void
+monotime(struct timespec *ts)
+{
+	(void)clock_gettime(CLOCK_MONOTONIC, ts);
+}
+
+uint64_t
+now_ms(void)
+{
+	return now_us() / 1000;
+}
+
+uint64_t
+now_us(void)
+{
+	struct timespec	ts;
+
+	monotime(&ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+double
+timespec_diff(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(a->tv_sec - b->tv_sec) +
+	    (double)(a->tv_nsec - b->tv_nsec) / 1e9;
+}
+
+uint64_t
+usec_since(clockid_t clock, const struct timespec *t0)
+{
+	struct timespec	now;
+
+	(void)clock_gettime(clock, &now);
+	return (uint64_t)(now.tv_sec - t0->tv_sec) * 1000000 +
+	    (uint64_t)((now.tv_nsec - t0->tv_nsec) / 1000);
+}
+
 size_t
 nc_strlcpy(char *dst, const char *src, size_t dstsize)
 {

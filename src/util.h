@@ -3,6 +3,20 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+
+/*
+ * The one clock of the project: CLOCK_MONOTONIC, for every timeout, rate
+ * and age.  usec_since() also measures CPU time (the key-holder's cost).
+ */
+void		monotime(struct timespec *);
+uint64_t	now_ms(void);
+uint64_t	now_us(void);
+/* a - b, in seconds. */
+double		timespec_diff(const struct timespec *a,
+		    const struct timespec *b);
+/* Microseconds on clock since t0 (which clock_gettime(clock) gave). */
+uint64_t	usec_since(clockid_t clock, const struct timespec *t0);
 
 /* OpenBSD's strlcpy/strlcat (glibc 2.36 has neither). */
 size_t	nc_strlcpy(char *dst, const char *src, size_t dstsize);

@@ -110,18 +110,6 @@ usage(void)
 	exit(2);
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1) {
-		perror("tamperproxy: clock_gettime");
-		exit(1);
-	}
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static size_t
 bq_room(const struct bq *q)
 {
