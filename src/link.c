@@ -585,7 +585,7 @@ link_hold_cb(int fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	net_hold_expired(l->held_session);
+	session_hold_expired(l->held_session);
 	link_resume(l);
 }
 
@@ -602,11 +602,11 @@ handle_msg(struct link *l, const uint8_t *body, size_t len)
 		link_close(l, CLOSE_PROTOCOL, "malformed MSG");
 		return -1;
 	}
-	if ((session = net_hold_for(&v)) != 0)
+	if ((session = session_hold_for(&v)) != 0)
 		return link_hold(l, session, len);
 	if (relay_in_accept(&l->peer->in, v.id) == RELAY_NEW) {
 		/* A large payload may take rbuf with it (session.c). */
-		status = net_deliver(l->peer, &v, &l->rbuf);
+		status = session_deliver_remote(l->peer, &v, &l->rbuf);
 		if (l->rbuf == NULL)
 			l->rbuf_dirty = 0;
 		if (status != ST_OK) {

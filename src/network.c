@@ -149,7 +149,7 @@ add_peer(const struct peer_msg *pm)
 	memcpy(p->fp, pm->fp, sizeof(p->fp));
 	set_peer_proxy(p, &pm->proxy);
 	(void)nc_fingerprint_from_digest(p->fp, p->fpstr, sizeof(p->fpstr));
-	relay_out_init(&p->out, netctx->ns.queue_size, net_completed, p);
+	relay_out_init(&p->out, netctx->ns.queue_size, session_completed, p);
 	relay_in_init(&p->in);
 	TAILQ_INSERT_TAIL(&netctx->peers, p, entry);
 }
@@ -644,22 +644,24 @@ net_link_gone(struct link *l, int was_up)
 		peer_schedule_dial(p);
 }
 
-uint8_t
-net_deliver(struct peer *p, const struct relay_view *v, uint8_t **block)
-{
-	return session_deliver_remote(p, v, block);
-}
-
-uint64_t
-net_hold_for(const struct relay_view *v)
-{
-	return session_hold_for(v);
-}
-
+/* Messages were queued for p: send what its link can take now. */
 void
-net_hold_expired(uint64_t session)
+net_peer_send(struct peer *p)
 {
-	session_hold_expired(session);
+	if (p->link != NULL)
+		link_kick(p->link);
+}
+
+/*
+ * Should the sessions sending to p wait?  While its link is up, when the
+ * link's output is full; while it is not, when half its queue is used.
+ */
+int
+net_peer_full(const struct peer *p)
+{
+	if (p->link == NULL)
+		return p->out.nbytes > p->out.limit / 2;
+	return link_output_full(p->link);
 }
 
 /* A session has room again (or is gone): links waiting for it go on. */
@@ -673,13 +675,6 @@ net_session_drained(uint64_t session)
 		if (l->held_session == session)
 			link_resume(l);
 	}
-}
-
-void
-net_completed(void *arg, uint64_t cookie, uint64_t id, uint8_t status)
-{
-	(void)arg;
-	session_completed(cookie, id, status);
 }
 
 /* ---- accepting ----------------------------------------------------- */

@@ -167,13 +167,9 @@ void		 net_link_gone(struct link *, int was_up);
 void		 net_link_writable(struct link *);
 void		 net_peer_busy(struct peer *, unsigned int retry_ms);
 void		 net_accept_room(void);	/* a pool slot came free */
-uint8_t		 net_deliver(struct peer *, const struct relay_view *,
-		    uint8_t **block);
-uint64_t	 net_hold_for(const struct relay_view *);
-void		 net_hold_expired(uint64_t session);
 void		 net_session_drained(uint64_t session);
-void		 net_completed(void *arg, uint64_t cookie, uint64_t id,
-		    uint8_t status);
+void		 net_peer_send(struct peer *);
+int		 net_peer_full(const struct peer *);
 /* Read what the socket holds, up to max bytes buffered (see network.c). */
 
 /* link.c */

@@ -292,11 +292,12 @@ session_deliver_remote(struct peer *p, const struct relay_view *v,
 }
 
 void
-session_completed(uint64_t cookie, uint64_t id, uint8_t status)
+session_completed(void *arg, uint64_t cookie, uint64_t id, uint8_t status)
 {
 	struct pending	*pd = (struct pending *)(uintptr_t)cookie;
 	struct session	*s;
 
+	(void)arg;
 	(void)id;
 	if (pd == NULL)
 		return;
@@ -373,11 +374,9 @@ send_remote(struct session *s, struct peer *p, uint64_t cid, uint8_t flags,
 		free(pd);
 		return (uint8_t)st;
 	}
-	if (p->link != NULL)
-		link_kick(p->link);
+	net_peer_send(p);
 	/* Backpressure: stop reading this session while the link is full. */
-	if (p->link == NULL ? p->out.nbytes > p->out.limit / 2 :
-	    link_output_full(p->link))
+	if (net_peer_full(p))
 		wait_for_peer(s, p);
 	return ST_OK;
 }

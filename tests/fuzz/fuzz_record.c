@@ -89,7 +89,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	netctx->ns.queue_size = 1 << 20;
 	netctx->ns.session_queue = 1 << 20;
 	(void)snprintf(fpeer.name, sizeof(fpeer.name), "hosta");
-	relay_out_init(&fpeer.out, netctx->ns.queue_size, net_completed,
+	relay_out_init(&fpeer.out, netctx->ns.queue_size, session_completed,
 	    &fpeer);
 	relay_in_init(&fpeer.in);
 	TAILQ_INSERT_TAIL(&netctx->peers, &fpeer, entry);
@@ -231,7 +231,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	l->recv.seq = (mode >> 3) & 3;
 
 	/* Messages on the wire, for ACK and NAK to refer to (ids 1..3). */
-	relay_out_init(&fpeer.out, netctx->ns.queue_size, net_completed,
+	relay_out_init(&fpeer.out, netctx->ns.queue_size, session_completed,
 	    &fpeer);
 	relay_in_init(&fpeer.in);
 	memset(&v, 0, sizeof(v));

@@ -129,7 +129,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ready)
 		(void)LLVMFuzzerInitialize(NULL, NULL);
-	relay_out_init(&fpeer.out, netctx->ns.queue_size, net_completed,
+	relay_out_init(&fpeer.out, netctx->ns.queue_size, session_completed,
 	    &fpeer);
 	relay_in_init(&fpeer.in);
 
