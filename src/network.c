@@ -896,6 +896,8 @@ reconf_peer_apply(const struct peer_msg *pm)
 		(void)nc_fingerprint_from_digest(p->fp, p->fpstr,
 		    sizeof(p->fpstr));
 		p->reconf |= PEER_RECONF_KEY;
+		/* Secrets of links with the old key prove nothing now. */
+		resume_clear(&p->resume);
 	}
 	/* The CONF_CONNECTs that follow replace the list. */
 	p->nconnects = 0;
@@ -947,6 +949,7 @@ reconf_peer_del(struct imsg *imsg)
 	net.npeers--;
 	log_info("peer %s: removed", p->name);
 	OPENSSL_cleanse(&p->proxy, sizeof(p->proxy));	/* a password */
+	resume_clear(&p->resume);
 	free(p);
 }
 
