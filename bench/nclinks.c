@@ -23,8 +23,8 @@
 
 #include "crypto.h"
 #include "handshake.h"
+#include "ipc.h"
 #include "ncload.h"
-#include "netcryptd.h"
 #include "wire.h"
 
 /* Links leave no TIME_WAIT: the daemon closes after our reset. */

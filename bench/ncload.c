@@ -48,7 +48,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "handshake.h"
-#include "netcryptd.h"
+#include "ipc.h"
 #include "wire.h"
 
 #define MSG_LEN		64

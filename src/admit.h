@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <stdint.h>
 
-#include "netcryptd.h"
+#include "ipc.h"
 
 struct imsgev;
 struct link;

@@ -1,5 +1,5 @@
 /*
- * The parsed configuration (netcryptd.conf(5), DESIGN section 4).
+ * The parsed configuration (netcryptd.conf(5), doc/DESIGN.md section 4).
  * Produced by parse.y in the master; parts of it are sent to the children.
  */
 #ifndef NC_CONF_H
@@ -12,16 +12,14 @@
 #include <stdint.h>
 
 #include "crypto.h"
+#include "wire.h"
 
-#define NC_NAME_MAX		64	/* host and session names */
+/* Host and session names: the wire's limit, spelled as netcrypt.h does. */
+#define NC_NAME_MAX		64
+_Static_assert(NC_NAME_MAX == WIRE_NAME_MAX, "name limits differ");
 #define NC_HOST_MAX		255	/* DNS name or address literal */
 #define NC_DEFAULT_PORT		55555
 #define NC_CONF_FILE		SYSCONFDIR "/netcryptd.conf"
-
-#define NC_CIPHER_AES256GCM	1
-#define NC_CIPHER_AES128GCM	2
-#define NC_CIPHER_CHACHA20	3
-#define NC_CIPHER_MAX		3
 
 /* Rekey of an up link (doc/PROTOCOL.md 7.8): defaults and limits. */
 #define NC_REKEY_INTERVAL	3600			/* seconds */

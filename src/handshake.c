@@ -24,9 +24,9 @@
 #include "conf.h"
 #include "crypto.h"
 #include "handshake.h"
-#include "resume.h"
-#include "netcryptd.h"
+#include "ipc.h"
 #include "record.h"
+#include "resume.h"
 #include "wire.h"
 
 /* The key-holder and the wire number roles alike; keep it so. */

@@ -32,7 +32,7 @@
 #include <stdint.h>
 
 #include "crypto.h"
-#include "netcryptd.h"
+#include "ipc.h"
 #include "record.h"
 #include "wire.h"
 

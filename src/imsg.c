@@ -484,3 +484,38 @@ imsg_get_data(const struct imsg *imsg, void *out, size_t len)
 		memcpy(out, imsg->data, len);
 	return 0;
 }
+
+int
+imsg_get_empty(const struct imsg *imsg)
+{
+	return imsg_get_data(imsg, NULL, 0);
+}
+
+int
+imsg_get_head_tail(const struct imsg *imsg, void *head, size_t headlen,
+    const unsigned char **tail, size_t *taillen, size_t tailmax)
+{
+	if (imsg->datalen < headlen || imsg->datalen - headlen > tailmax ||
+	    (headlen > 0 && (head == NULL || imsg->data == NULL))) {
+		errno = EBADMSG;
+		return -1;
+	}
+	if (headlen > 0)
+		memcpy(head, imsg->data, headlen);
+	*taillen = imsg->datalen - headlen;
+	*tail = *taillen > 0 ? imsg->data + headlen : NULL;
+	return 0;
+}
+
+int
+imsg_get_blob(const struct imsg *imsg, const unsigned char **blob,
+    size_t *len, size_t max)
+{
+	if (imsg->datalen == 0 || imsg->datalen > max || imsg->data == NULL) {
+		errno = EBADMSG;
+		return -1;
+	}
+	*blob = imsg->data;
+	*len = imsg->datalen;
+	return 0;
+}

@@ -1,5 +1,5 @@
 /*
- * A small imsg-style IPC module (DESIGN section 3.1).
+ * A small imsg-style IPC module (doc/DESIGN.md section 2).
  *
  * Every message is a fixed header followed by at most IMSG_MAX_PAYLOAD
  * bytes; at most one file descriptor travels with a message as
@@ -100,7 +100,23 @@ int	imsg_get(struct imsgbuf *, struct imsg *);
 void	imsg_free(struct imsg *);
 /* Take the fd out of the message (the caller then owns it). */
 int	imsg_take_fd(struct imsg *);
-/* Copy the payload, which must be exactly len bytes: 0, or -1 (EBADMSG). */
+/*
+ * The getters below check a message's shape before anything reads it;
+ * each returns 0, or -1 with errno EBADMSG and *out untouched.
+ */
+/* Copy the payload, which must be exactly len bytes. */
 int	imsg_get_data(const struct imsg *, void *out, size_t len);
+/* The payload must be empty. */
+int	imsg_get_empty(const struct imsg *);
+/*
+ * A fixed head of headlen bytes, copied to head, then a tail of at most
+ * tailmax bytes, left in the message: *tail points into it (NULL when
+ * the tail is empty) and *taillen says how long it is.
+ */
+int	imsg_get_head_tail(const struct imsg *, void *head, size_t headlen,
+	    const unsigned char **tail, size_t *taillen, size_t tailmax);
+/* A payload of 1 to max bytes, left in the message (a blob, a key). */
+int	imsg_get_blob(const struct imsg *, const unsigned char **blob,
+	    size_t *len, size_t max);
 
 #endif

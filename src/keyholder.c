@@ -27,6 +27,7 @@
 
 #include "crypto.h"
 #include "imsg.h"
+#include "ipc.h"
 #include "log.h"
 #include "netcryptd.h"
 #include "proc.h"
@@ -245,13 +246,13 @@ kh_dispatch_master_conf(void *arg, struct imsg *imsg)
 		return 0;
 	case IMSG_KH_KEYFD:
 		/* Key material only from the master, only once. */
-		if (kh->keyfd != -1 || imsg->datalen != 0 ||
+		if (kh->keyfd != -1 || imsg_get_empty(imsg) == -1 ||
 		    (kh->keyfd = imsg_take_fd(imsg)) == -1)
 			fatalx("%s: bad %s", __func__,
 			    imsg_type_name(imsg->hdr.type));
 		return 0;
 	case IMSG_CONF_END:
-		if (imsg->datalen != 0)
+		if (imsg_get_empty(imsg) == -1)
 			fatalx("%s: bad CONF_END", __func__);
 		return 1;
 	default:
@@ -335,17 +336,17 @@ static void
 kh_queue_unwrap(struct keyholder *kh, struct imsg *imsg)
 {
 	struct kh_request	*r;
+	const unsigned char	*blob;
 	size_t			 i;
 
-	if (imsg->datalen < sizeof(r->req) ||
-	    imsg->datalen - sizeof(r->req) > kh->modlen)
-		fatalx("%s: unwrap request of %zu bytes, at most %zu allowed",
-		    __func__, imsg->datalen, sizeof(r->req) + kh->modlen);
 	if (kh->nqueue == KH_WINDOW)
 		fatalx("%s: more than %d unwrap requests at once", __func__,
 		    KH_WINDOW);
 	r = &kh->queue[kh->nqueue];
-	memcpy(&r->req, imsg->data, sizeof(r->req));
+	if (imsg_get_head_tail(imsg, &r->req, sizeof(r->req), &blob,
+	    &r->bloblen, kh->modlen) == -1)
+		fatalx("%s: unwrap request of %zu bytes, at most %zu allowed",
+		    __func__, imsg->datalen, sizeof(r->req) + kh->modlen);
 	if (r->req.role != KH_ROLE_INITIATOR &&
 	    r->req.role != KH_ROLE_RESPONDER)
 		fatalx("%s: unwrap request with role %u", __func__,
@@ -354,8 +355,8 @@ kh_queue_unwrap(struct keyholder *kh, struct imsg *imsg)
 		if (r->req.pad[i] != 0)
 			fatalx("%s: unwrap request with bad padding", __func__);
 	r->peerid = imsg->hdr.peerid;
-	r->bloblen = imsg->datalen - sizeof(r->req);
-	memcpy(r->blob, imsg->data + sizeof(r->req), r->bloblen);
+	if (r->bloblen > 0)
+		memcpy(r->blob, blob, r->bloblen);
 	kh->nqueue++;
 }
 

@@ -26,11 +26,11 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
-#include "buf.h"
 #include "admit.h"
+#include "buf.h"
 #include "handshake.h"
-#include "log.h"
 #include "inbuf.h"
+#include "log.h"
 #include "network.h"
 #include "outbuf.h"
 #include "record.h"

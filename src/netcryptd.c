@@ -39,6 +39,7 @@
 #include "confdiff.h"
 #include "fdlimit.h"
 #include "imsg.h"
+#include "ipc.h"
 #include "log.h"
 #include "netcryptd.h"
 #include "notify.h"
@@ -256,10 +257,14 @@ on_signal(int sig, short event, void *arg)
 	}
 }
 
-static void
-child_dispatch(void *arg, struct imsg *imsg)
+/*
+ * What both children may send: log lines, the number of a system call
+ * seccomp trapped, and READY once.  Returns 0 when the type is not one
+ * of these.
+ */
+static int
+child_common(struct child *c, struct imsg *imsg)
 {
-	struct child	*c = arg;
 	struct log_msg	 lm;
 	int32_t		 nr;
 
@@ -270,34 +275,15 @@ child_dispatch(void *arg, struct imsg *imsg)
 			    proc_role_name(c->role));
 		lm.line[sizeof(lm.line) - 1] = '\0';
 		logit(lm.priority & LOG_PRIMASK, "%s", lm.line);
-		break;
+		return 1;
 	case IMSG_SECCOMP_TRAP:
 		if (imsg_get_data(imsg, &nr, sizeof(nr)) == -1)
 			fatalx("%s: bad SECCOMP_TRAP from %s", __func__,
 			    proc_role_name(c->role));
 		c->trapped_syscall = nr;
-		break;
-	case IMSG_NET_RESOLVE:
-		if (c->role != PROC_NETWORK)
-			fatalx("%s: NET_RESOLVE from %s", __func__,
-			    proc_role_name(c->role));
-		resolve_for_network(imsg);
-		break;
-	case IMSG_CTL_RELOAD:
-		if (c->role != PROC_NETWORK)
-			fatalx("%s: CTL_RELOAD from %s", __func__,
-			    proc_role_name(c->role));
-		ctl_reload_request(imsg);
-		break;
-	case IMSG_RECONF_DONE:
-		if (c->role != PROC_NETWORK || !master.reloading ||
-		    imsg->datalen != 0)
-			fatalx("%s: unexpected RECONF_DONE from %s", __func__,
-			    proc_role_name(c->role));
-		reload_done();
-		break;
+		return 1;
 	case IMSG_READY:
-		if (c->ready || imsg->datalen != 0)
+		if (c->ready || imsg_get_empty(imsg) == -1)
 			fatalx("%s: bad READY from %s", __func__,
 			    proc_role_name(c->role));
 		c->ready = 1;
@@ -308,11 +294,53 @@ child_dispatch(void *arg, struct imsg *imsg)
 			/* Listening since configure_children(). */
 			notify_ready();
 		}
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* A type the channel does not carry: the child is broken. */
+static void
+child_unexpected(struct child *c, struct imsg *imsg)
+{
+	log_warnx("unexpected %s from the %s", imsg_type_name(imsg->hdr.type),
+	    proc_role_name(c->role));
+	master_shutdown(1);
+}
+
+/* The key-holder's channel: nothing but what both children send. */
+static void
+master_dispatch_kh(void *arg, struct imsg *imsg)
+{
+	struct child	*c = arg;
+
+	if (!child_common(c, imsg))
+		child_unexpected(c, imsg);
+}
+
+/* The network child's channel: name resolution and reloads besides. */
+static void
+master_dispatch_net(void *arg, struct imsg *imsg)
+{
+	struct child	*c = arg;
+
+	if (child_common(c, imsg))
+		return;
+	switch (imsg->hdr.type) {
+	case IMSG_NET_RESOLVE:
+		resolve_for_network(imsg);
+		break;
+	case IMSG_CTL_RELOAD:
+		ctl_reload_request(imsg);
+		break;
+	case IMSG_RECONF_DONE:
+		if (!master.reloading || imsg_get_empty(imsg) == -1)
+			fatalx("%s: unexpected RECONF_DONE", __func__);
+		reload_done();
 		break;
 	default:
-		log_warnx("%s: unexpected %s from %s", __func__,
-		    imsg_type_name(imsg->hdr.type), proc_role_name(c->role));
-		master_shutdown(1);
+		child_unexpected(c, imsg);
 	}
 }
 
@@ -650,7 +678,8 @@ start_child(struct child *c, enum proc_role role, int own_end,
 	c->pid = proc_spawn(role, child_end, peer_end, opts);
 	(void)close(child_end);
 	imsgev_init(&c->iev, master.base, own_end, proc_role_name(role),
-	    child_dispatch, child_eof, c);
+	    role == PROC_KEYHOLDER ? master_dispatch_kh : master_dispatch_net,
+	    child_eof, c);
 }
 
 static void

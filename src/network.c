@@ -29,12 +29,13 @@
 #include <openssl/rand.h>
 
 #include "acceptpause.h"
+#include "admit.h"
 #include "control.h"
 #include "crypto.h"
 #include "imsg.h"
+#include "ipc.h"
 #include "log.h"
 #include "netcryptd.h"
-#include "admit.h"
 #include "network.h"
 #include "policy.h"
 #include "proc.h"
@@ -289,12 +290,12 @@ net_dispatch_master_conf(void *arg, struct imsg *imsg)
 		listener_add(imsg);
 		return 0;
 	case IMSG_NET_CONTROL_FD:
-		if (imsg->datalen != 0 || n->control_fd != -1 ||
+		if (imsg_get_empty(imsg) == -1 || n->control_fd != -1 ||
 		    (n->control_fd = imsg_take_fd(imsg)) == -1)
 			fatalx("%s: bad NET_CONTROL_FD", __func__);
 		return 0;
 	case IMSG_NET_SESSION_FD:
-		if (imsg->datalen != 0 || n->session_fd != -1 ||
+		if (imsg_get_empty(imsg) == -1 || n->session_fd != -1 ||
 		    (n->session_fd = imsg_take_fd(imsg)) == -1)
 			fatalx("%s: bad NET_SESSION_FD", __func__);
 		return 0;
@@ -302,7 +303,7 @@ net_dispatch_master_conf(void *arg, struct imsg *imsg)
 		policy_take(imsg->data, imsg->datalen);
 		return 0;
 	case IMSG_CONF_END:
-		if (imsg->datalen != 0 || !n->have_settings)
+		if (imsg_get_empty(imsg) == -1 || !n->have_settings)
 			fatalx("%s: bad CONF_END", __func__);
 		policy_commit();
 		return 1;
@@ -316,8 +317,10 @@ net_dispatch_master_conf(void *arg, struct imsg *imsg)
 static int
 net_dispatch_kh_conf(void *arg, struct imsg *imsg)
 {
-	struct kh_rate	 rate;
-	EVP_PKEY	*pkey;
+	struct kh_rate		 rate;
+	const unsigned char	*spki;
+	size_t			 spkilen;
+	EVP_PKEY		*pkey;
 
 	(void)arg;
 	if (imsg->hdr.type == IMSG_KH_RATE && netctx->spki != NULL) {
@@ -330,13 +333,14 @@ net_dispatch_kh_conf(void *arg, struct imsg *imsg)
 	if (imsg->hdr.type != IMSG_KH_PUBKEY || netctx->spki != NULL)
 		fatalx("%s: unexpected %s from the key-holder", __func__,
 		    imsg_type_name(imsg->hdr.type));
-	if ((pkey = nc_pkey_from_spki(imsg->data, imsg->datalen)) == NULL)
+	if (imsg_get_blob(imsg, &spki, &spkilen, NC_SPKI_MAX) == -1 ||
+	    (pkey = nc_pkey_from_spki(spki, spkilen)) == NULL)
 		fatalx("%s: the key-holder sent a bad public key", __func__);
 	EVP_PKEY_free(pkey);
-	if ((netctx->spki = malloc(imsg->datalen)) == NULL)
+	if ((netctx->spki = malloc(spkilen)) == NULL)
 		fatal("%s", __func__);
-	memcpy(netctx->spki, imsg->data, imsg->datalen);
-	netctx->spkilen = imsg->datalen;
+	memcpy(netctx->spki, spki, spkilen);
+	netctx->spkilen = spkilen;
 	if (nc_sha256(netctx->spki, netctx->spkilen, netctx->fp) == -1 ||
 	    nc_fingerprint(netctx->spki, netctx->spkilen, netctx->fpstr,
 	    sizeof(netctx->fpstr)) == -1)
@@ -852,13 +856,15 @@ static const struct control_ops ctl_ops = {
 static void
 ctl_reload_done(struct imsg *imsg)
 {
-	struct ctl_reload_rep	rep;
+	struct ctl_reload_rep	 rep;
+	const unsigned char	*text;
+	size_t			 textlen;
 
-	if (imsg->datalen < sizeof(rep))
+	if (imsg_get_head_tail(imsg, &rep, sizeof(rep), &text, &textlen,
+	    CTL_RELOAD_TEXT_MAX) == -1)
 		fatalx("%s: bad CTL_RELOAD_DONE", __func__);
-	memcpy(&rep, imsg->data, sizeof(rep));
-	control_answer(rep.client, rep.status, imsg->data + sizeof(rep),
-	    imsg->datalen - sizeof(rep));
+	control_answer(rep.client, rep.status, textlen > 0 ? text :
+	    (const unsigned char *)"", textlen);
 }
 
 /* ---- reload: the difference the master sends --------------------- */
@@ -1038,7 +1044,7 @@ net_dispatch_reconf(struct imsg *imsg)
 		policy_take(imsg->data, imsg->datalen);
 		break;
 	case IMSG_RECONF_END:
-		if (imsg->datalen != 0)
+		if (imsg_get_empty(imsg) == -1)
 			fatalx("%s: bad RECONF_END", __func__);
 		policy_commit();
 		session_policy_changed();
@@ -1072,7 +1078,7 @@ net_dispatch_master(void *arg, struct imsg *imsg)
 		ctl_reload_done(imsg);
 		break;
 	case IMSG_RECONF_START:
-		if (imsg->datalen != 0)
+		if (imsg_get_empty(imsg) == -1)
 			fatalx("%s: bad RECONF_START", __func__);
 		net.reconf = 1;
 		break;

@@ -13,8 +13,8 @@
 
 #include "conf.h"
 #include "crypto.h"
-#include "netcryptd.h"
 #include "inbuf.h"
+#include "ipc.h"
 #include "outbuf.h"
 #include "record.h"
 #include "rekey.h"

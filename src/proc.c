@@ -21,8 +21,8 @@
 #include <event2/event.h>
 
 #include "imsg.h"
+#include "ipc.h"
 #include "log.h"
-#include "netcryptd.h"
 #include "proc.h"
 #include "util.h"
 
@@ -30,37 +30,9 @@ const char *
 imsg_type_name(uint32_t type)
 {
 	static const char *const names[IMSG_TYPE_MAX] = {
-		[IMSG_NONE] = "NONE",
-		[IMSG_CONF_PRIVSEP] = "CONF_PRIVSEP",
-		[IMSG_CONF_END] = "CONF_END",
-		[IMSG_KH_KEYFD] = "KH_KEYFD",
-		[IMSG_KH_SETTINGS] = "KH_SETTINGS",
-		[IMSG_KH_PUBKEY] = "KH_PUBKEY",
-		[IMSG_KH_UNWRAP] = "KH_UNWRAP",
-		[IMSG_KH_UNWRAP_DONE] = "KH_UNWRAP_DONE",
-		[IMSG_KH_CANCEL] = "KH_CANCEL",
-		[IMSG_KH_CANCELLED] = "KH_CANCELLED",
-		[IMSG_KH_RATE] = "KH_RATE",
-		[IMSG_NET_LISTEN_FD] = "NET_LISTEN_FD",
-		[IMSG_NET_CONTROL_FD] = "NET_CONTROL_FD",
-		[IMSG_NET_SESSION_FD] = "NET_SESSION_FD",
-		[IMSG_CONF_NET] = "CONF_NET",
-		[IMSG_CONF_PEER] = "CONF_PEER",
-		[IMSG_CONF_CONNECT] = "CONF_CONNECT",
-		[IMSG_NET_RESOLVE] = "NET_RESOLVE",
-		[IMSG_NET_RESOLVED] = "NET_RESOLVED",
-		[IMSG_READY] = "READY",
-		[IMSG_LOG] = "LOG",
-		[IMSG_SECCOMP_TRAP] = "SECCOMP_TRAP",
-		[IMSG_CTL_RELOAD] = "CTL_RELOAD",
-		[IMSG_CTL_RELOAD_DONE] = "CTL_RELOAD_DONE",
-		[IMSG_RECONF_START] = "RECONF_START",
-		[IMSG_RECONF_PEER_DEL] = "RECONF_PEER_DEL",
-		[IMSG_RECONF_LISTEN_CLOSE] = "RECONF_LISTEN_CLOSE",
-		[IMSG_RECONF_END] = "RECONF_END",
-		[IMSG_RECONF_DONE] = "RECONF_DONE",
-		[IMSG_TEST_FORBIDDEN] = "TEST_FORBIDDEN",
-		[IMSG_CONF_POLICY] = "CONF_POLICY",
+#define IMSG_NAME_ENTRY(name)	[IMSG_##name] = #name,
+		IMSG_TYPES(IMSG_NAME_ENTRY)
+#undef IMSG_NAME_ENTRY
 	};
 
 	if (type < IMSG_TYPE_MAX && names[type] != NULL)

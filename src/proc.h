@@ -5,7 +5,7 @@
 #include <sys/types.h>
 
 #include "imsg.h"
-#include "netcryptd.h"
+#include "ipc.h"
 
 struct proc_opts {
 	const char	*self;		/* the binary to re-execute */

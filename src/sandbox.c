@@ -27,8 +27,8 @@
 #include <seccomp.h>
 
 #include "imsg.h"
+#include "ipc.h"
 #include "log.h"
-#include "netcryptd.h"
 #include "sandbox.h"
 #include "util.h"
 

@@ -1,12 +1,12 @@
 /*
- * Confinement of the children, in one fixed order (DESIGN section 3):
+ * Confinement of the children, in one fixed order (doc/DESIGN.md section 3):
  * fds, chroot, groups, gid, uid, no-new-privs, not dumpable, no core,
  * then the seccomp allow-list of the process's role.
  */
 #ifndef NC_SANDBOX_H
 #define NC_SANDBOX_H
 
-#include "netcryptd.h"
+#include "ipc.h"
 
 /*
  * Enter the sandbox.  keep[] lists the descriptors the process still

@@ -3,7 +3,7 @@
  * username/password authentication (RFC 1929), as a sans-I/O state
  * machine: the caller moves the bytes, this file only encodes what to
  * send and parses what came back.  Used by link.c for outgoing links
- * through a proxy such as Tor (DESIGN section 7).
+ * through a proxy such as Tor (doc/PROTOCOL.md 3).
  */
 #ifndef NC_SOCKS5_H
 #define NC_SOCKS5_H

@@ -1,5 +1,7 @@
 /*
- * Constants of the peer link protocol, version 2 (doc/PROTOCOL.md).
+ * Constants of the peer link protocol, version 2 (doc/PROTOCOL.md): what
+ * a peer sees on the wire.  The session socket's are in session_proto.h,
+ * the control socket's in ctl_proto.h.
  */
 #ifndef NC_WIRE_H
 #define NC_WIRE_H
@@ -43,9 +45,15 @@
 #define REC_REKEY_ACK		13	/* the answerer's; it switches sending */
 #define REC_REKEY_DONE		14	/* empty: the starter switches sending */
 
-/* MSG payload limit, and names. */
+/* MSG payload limit, and names (host names in HELLO, session names). */
 #define WIRE_PAYLOAD_MAX	65280
 #define WIRE_NAME_MAX		64
+
+/* Cipher ids, offered in HELLO (doc/PROTOCOL.md 5.2, 5.5). */
+#define NC_CIPHER_AES256GCM	1
+#define NC_CIPHER_AES128GCM	2
+#define NC_CIPHER_CHACHA20	3
+#define NC_CIPHER_MAX		3
 
 /* Delivery status codes, shared by NAK and the session RECEIPT. */
 #define ST_OK			0

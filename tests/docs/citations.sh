@@ -33,7 +33,7 @@ done < <(grep -noE '(PROTOCOL|SESSIONS|DESIGN)\.md,?( sections?| §)? ?[0-9]+(\.
 while IFS= read -r hit; do
 	echo "$hit: cites the design sketch, not a document of the tree"
 	bad=$((bad + 1))
-done < <(grep -noE '\bDESIGN( §| )[0-9]+' $files)
+done < <(grep -noE '\bDESIGN( section| §)? ?[0-9]+' $files)
 
 echo "$n citations checked, $bad bad"
 [ "$bad" -eq 0 ]

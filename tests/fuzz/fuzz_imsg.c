@@ -2,18 +2,19 @@
  * Fuzz target: the imsg reader (src/imsg.c) and the typed payload checks
  * of the channels' dispatch functions.
  *
- * The dispatch functions themselves (netcryptd.c child_dispatch,
+ * The dispatch functions themselves (netcryptd.c master_dispatch_*,
  * keyholder.c kh_dispatch_*, network.c net_dispatch_*) are not called:
  * each belongs to a running, sandboxed process and ends it with fatalx()
  * on the first message it does not accept, by design.  What they do with
  * a message before acting on it is what runs here: imsg_get() framing
  * (lengths, flags, fd matching) over a real socket with descriptors
- * passed as SCM_RIGHTS, imsg_get_data() with the size of each message
- * type's struct, imsg_take_fd(), imsg_type_name() on any type, the SPKI
- * parser that KH_PUBKEY goes through, the key-holder's bounds on an
- * unwrap request, and the session policy decoder (CONF_POLICY: what it
- * accepts must encode and decode again).  Every message taken out is composed again and must
- * come back byte for byte.
+ * passed as SCM_RIGHTS, the getters (imsg_get_data() with the size of
+ * each message type's struct, imsg_get_empty(), imsg_get_blob() and
+ * imsg_get_head_tail() as KH_PUBKEY and KH_UNWRAP use them),
+ * imsg_take_fd(), imsg_type_name() on any type, the SPKI parser, and
+ * the session policy decoder (CONF_POLICY: what it accepts must encode
+ * and decode again).  Every message taken out is composed again and
+ * must come back byte for byte.
  *
  * Input: chunks of u8 flags | u16 len | bytes; each is one sendmsg(),
  * with a descriptor (of /dev/null) when flags & 1.  After each, one
@@ -33,7 +34,7 @@
 #include "crypto.h"
 #include "fuzz.h"
 #include "imsg.h"
-#include "netcryptd.h"
+#include "ipc.h"
 #include "policy.h"
 
 int
@@ -97,11 +98,32 @@ check_policy(const uint8_t *p, size_t len)
 	policy_free(pol);
 }
 
+/* The head-and-tail getter, as the key-holder reads KH_UNWRAP. */
+static void
+check_unwrap(const struct imsg *imsg)
+{
+	struct kh_unwrap_req	 req;
+	const unsigned char	*blob;
+	size_t			 bloblen;
+	int			 ok;
+
+	ok = imsg_get_head_tail(imsg, &req, sizeof(req), &blob, &bloblen,
+	    KH_BLOB_MAX) == 0;
+	if (ok != (imsg->datalen >= sizeof(req) &&
+	    imsg->datalen - sizeof(req) <= KH_BLOB_MAX))
+		fuzz_fail("imsg_get_head_tail: %zu bytes", imsg->datalen);
+	if (ok && (bloblen != imsg->datalen - sizeof(req) ||
+	    memcmp(&req, imsg->data, sizeof(req)) != 0 ||
+	    (bloblen > 0 && blob != imsg->data + sizeof(req))))
+		fuzz_fail("imsg_get_head_tail: wrong head or tail");
+}
+
 static void
 check_payload(struct imsg *imsg)
 {
 	static uint8_t		 out[IMSG_MAX_PAYLOAD];
-	struct kh_unwrap_req	 req;
+	const unsigned char	*spki;
+	size_t			 spkilen;
 	EVP_PKEY		*pk;
 	long			 want = type_size(imsg->hdr.type);
 	int			 ok, fd;
@@ -115,17 +137,16 @@ check_payload(struct imsg *imsg)
 			    imsg->datalen, want);
 		if (ok == 0 && want > 0 && memcmp(out, imsg->data, want) != 0)
 			fuzz_fail("imsg_get_data: wrong bytes");
+		if ((imsg_get_empty(imsg) == 0) != (imsg->datalen == 0))
+			fuzz_fail("imsg_get_empty: %zu bytes", imsg->datalen);
 	} else if (imsg->hdr.type == IMSG_CONF_POLICY) {
 		check_policy(imsg->data, imsg->datalen);
 	} else if (imsg->hdr.type == IMSG_KH_PUBKEY) {
-		if ((pk = nc_pkey_from_spki(imsg->data, imsg->datalen)) != NULL)
+		if (imsg_get_blob(imsg, &spki, &spkilen, NC_SPKI_MAX) == 0 &&
+		    (pk = nc_pkey_from_spki(spki, spkilen)) != NULL)
 			EVP_PKEY_free(pk);
-	} else if (imsg->datalen >= sizeof(req) &&
-	    imsg->datalen - sizeof(req) <= KH_BLOB_MAX) {
-		/* kh_handle_unwrap(): header copied, blob after it. */
-		memcpy(&req, imsg->data, sizeof(req));
-		(void)req.role;
-	}
+	} else
+		check_unwrap(imsg);
 	/* Descriptor messages: take it, or leave it to imsg_free(). */
 	if ((imsg->hdr.flags & IMSGF_HASFD) != (imsg->fd != -1 ?
 	    IMSGF_HASFD : 0))

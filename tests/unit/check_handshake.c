@@ -22,7 +22,7 @@
 #include "crypto.h"
 #include "handshake.h"
 #include "resume.h"
-#include "netcryptd.h"
+#include "ipc.h"
 #include "record.h"
 #include "wire.h"
 #include "vectors.h"

@@ -521,6 +521,84 @@ START_TEST(test_get_data_len)
 }
 END_TEST
 
+/* A message as imsg_get() hands it over, for the getters. */
+static struct imsg
+msg_of(unsigned char *data, size_t len)
+{
+	struct imsg	im;
+
+	memset(&im, 0, sizeof(im));
+	im.fd = -1;
+	im.datalen = len;
+	im.data = len > 0 ? data : NULL;
+	return im;
+}
+
+START_TEST(test_get_empty)
+{
+	unsigned char	b[1] = { 0 };
+	struct imsg	empty = msg_of(NULL, 0), one = msg_of(b, 1);
+
+	ck_assert_int_eq(imsg_get_empty(&empty), 0);
+	errno = 0;
+	ck_assert_int_eq(imsg_get_empty(&one), -1);
+	ck_assert_int_eq(errno, EBADMSG);
+}
+END_TEST
+
+START_TEST(test_get_head_tail)
+{
+	unsigned char		 b[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+	const unsigned char	*tail = NULL;
+	size_t			 taillen = 99;
+	uint32_t		 head = 0;
+	struct imsg		 im;
+
+	/* Head alone: an empty tail. */
+	im = msg_of(b, 4);
+	ck_assert_int_eq(imsg_get_head_tail(&im, &head, 4, &tail, &taillen,
+	    8), 0);
+	ck_assert_ptr_null(tail);
+	ck_assert_uint_eq(taillen, 0);
+	/* Head and the longest tail allowed. */
+	im = msg_of(b, 12);
+	ck_assert_int_eq(imsg_get_head_tail(&im, &head, 4, &tail, &taillen,
+	    8), 0);
+	ck_assert_int_eq(memcmp(&head, b, 4), 0);
+	ck_assert_ptr_eq(tail, b + 4);
+	ck_assert_uint_eq(taillen, 8);
+	/* One byte over the tail's bound, and shorter than the head. */
+	head = 0;
+	tail = NULL;
+	errno = 0;
+	ck_assert_int_eq(imsg_get_head_tail(&im, &head, 4, &tail, &taillen,
+	    7), -1);
+	ck_assert_int_eq(errno, EBADMSG);
+	im = msg_of(b, 3);
+	ck_assert_int_eq(imsg_get_head_tail(&im, &head, 4, &tail, &taillen,
+	    8), -1);
+	ck_assert_uint_eq(head, 0);
+	ck_assert_ptr_null(tail);
+}
+END_TEST
+
+START_TEST(test_get_blob)
+{
+	unsigned char		 b[4] = { 1, 2, 3, 4 };
+	const unsigned char	*blob = NULL;
+	size_t			 len = 0;
+	struct imsg		 im;
+
+	im = msg_of(b, 4);
+	ck_assert_int_eq(imsg_get_blob(&im, &blob, &len, 4), 0);
+	ck_assert_ptr_eq(blob, b);
+	ck_assert_uint_eq(len, 4);
+	ck_assert_int_eq(imsg_get_blob(&im, &blob, &len, 3), -1);
+	im = msg_of(NULL, 0);
+	ck_assert_int_eq(imsg_get_blob(&im, &blob, &len, 4), -1);
+}
+END_TEST
+
 START_TEST(test_eof)
 {
 	struct imsgbuf	rb;
@@ -803,6 +881,9 @@ imsg_suite(void)
 	tcase_add_test(tc, test_fd_passing);
 	tcase_add_test(tc, test_fd_interleaved);
 	tcase_add_test(tc, test_get_data_len);
+	tcase_add_test(tc, test_get_empty);
+	tcase_add_test(tc, test_get_head_tail);
+	tcase_add_test(tc, test_get_blob);
 	tcase_add_test(tc, test_eof);
 	tcase_add_test(tc, test_read_eagain);
 	tcase_add_test(tc, test_nonblock_fill);

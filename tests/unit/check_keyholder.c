@@ -25,6 +25,7 @@
 #include "crypto.h"
 #include "imsg.h"
 #include "log.h"
+#include "ipc.h"
 #include "netcryptd.h"
 
 static char		 tmpdir[] = "/tmp/check_kh.XXXXXX";
