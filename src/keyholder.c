@@ -29,7 +29,6 @@
 #include "imsg.h"
 #include "ipc.h"
 #include "log.h"
-#include "netcryptd.h"
 #include "proc.h"
 #include "sandbox.h"
 #include "util.h"

@@ -35,7 +35,6 @@
 #include "imsg.h"
 #include "ipc.h"
 #include "log.h"
-#include "netcryptd.h"
 #include "network.h"
 #include "policy.h"
 #include "proc.h"

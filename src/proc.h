@@ -1,4 +1,7 @@
-/* Process helpers shared by the master and the children (proc.c). */
+/*
+ * Process helpers shared by the master and the children (proc.c), and the
+ * entry points of the processes.
+ */
 #ifndef NC_PROC_H
 #define NC_PROC_H
 
@@ -28,6 +31,18 @@ int	proc_read_until(struct imsgbuf *, proc_config_fn, void *arg);
 void	proc_forward_logs(struct imsgbuf *master);
 
 const char *proc_signame(int sig);
+
+/* The children's entry points, once re-executed (keyholder.c, network.c). */
+void	keyholder_main(void) __attribute__((noreturn));
+void	network_main(void) __attribute__((noreturn));
+/* The key-holder's loop on explicit descriptors (used by tests). */
+int	keyholder_run(int master_fd, int net_fd);
+
+/* proctitle.c: what ps(1) shows for each process */
+extern char	**proctitle_env;
+void	proctitle_init(int argc, char **argv);
+void	proctitle_set(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
 
 /*
  * An imsg channel driven by libevent: read events always, write events

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netcryptd.h"
+#include "proc.h"
 #include "util.h"
 
 extern char **environ;

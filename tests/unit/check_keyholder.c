@@ -26,7 +26,7 @@
 #include "imsg.h"
 #include "log.h"
 #include "ipc.h"
-#include "netcryptd.h"
+#include "proc.h"
 
 static char		 tmpdir[] = "/tmp/check_kh.XXXXXX";
 static char		 keypath[512], chrootdir[512];
