@@ -172,7 +172,7 @@ void		 net_peer_send(struct peer *);
 int		 net_peer_full(const struct peer *);
 /* Read what the socket holds, up to max bytes buffered (see network.c). */
 
-/* link.c */
+/* link.c (a link's life), linkhs.c (to UP), linkio.c (once up) */
 /* socks_dest: NULL for a direct link, else what to ask the proxy at sa. */
 struct link	*link_new(int fd, int outbound, struct peer *,
 		    const struct sockaddr *, socklen_t,

@@ -34,6 +34,7 @@
 #include "policy.h"
 #include "relay.h"
 #include "session.h"
+#include "session_priv.h"
 #include "session_proto.h"
 #include "util.h"
 #include "wire.h"
@@ -43,26 +44,6 @@
 #define SESSION_ADDR_MAX	(2 * NC_NAME_MAX + 2)	/* "name@peer" */
 #define SESSION_HANDOVER_MIN	(16 * 1024)	/* see session_write_ref() */
 #define SESSION_REFUSAL_LOGS	10	/* refused attaches logged per second */
-
-struct session {
-	TAILQ_ENTRY(session)	 entry;
-	TAILQ_ENTRY(session)	 wait_entry;	/* on a peer's wait list */
-	uint64_t		 id;
-	struct bufferevent	*bev;
-	struct outbuf		 ob;		/* what goes out, see outbuf.h */
-	struct inbuf		 ib;		/* what comes in, see inbuf.h */
-	char			 name[NC_NAME_MAX + 1];
-	int			 attached;
-	int			 anonymous;	/* anon-N: never a recipient */
-	struct peer		*waiting;	/* paused for this peer */
-	pid_t			 pid;
-	uid_t			 uid;
-	struct timespec		 last_drain;	/* output last drained */
-	int			 full;		/* a MSG waits for room */
-	struct timespec		 full_since;
-	int			 congested;	/* waited too long: refuse */
-};
-TAILQ_HEAD(session_list, session);
 
 /* Where a relayed message's receipt goes (the relay "cookie"). */
 struct pending {
@@ -88,6 +69,8 @@ static struct {
 } S;
 
 static int	session_input(void *);
+static void	session_drained(void *);
+static void	session_input_error(void *, short);
 static void	session_write_cb(struct bufferevent *, void *);
 static void	session_event_cb(struct bufferevent *, short, void *);
 
@@ -97,7 +80,7 @@ session_count(void)
 	return S.count;
 }
 
-static struct session *
+struct session *
 session_by_name(const char *name, size_t len)
 {
 	struct session	*s;
@@ -109,7 +92,7 @@ session_by_name(const char *name, size_t len)
 	return NULL;
 }
 
-static struct session *
+struct session *
 session_by_id(uint64_t id)
 {
 	struct session	*s;
@@ -120,7 +103,7 @@ session_by_id(uint64_t id)
 	return NULL;
 }
 
-static void
+void
 session_free(struct session *s, const char *why)
 {
 	uint64_t	id = s->id;
@@ -561,10 +544,9 @@ handle_record(struct session *s, uint8_t type, const uint8_t *body,
 }
 
 /* What the session sent: 0, or -1 when the session was freed. */
-static int
-session_input(void *arg)
+int
+session_read(struct session *s)
 {
-	struct session	*s = arg;
 	struct evbuffer	*in = bufferevent_get_input(s->bev);
 	uint8_t		 hdr[SP_HDR_LEN];
 	const uint8_t	*rec;
@@ -595,6 +577,12 @@ session_input(void *arg)
 	return 0;
 }
 
+/* inbuf.c's callback. */
+static int
+session_input(void *arg)
+{
+	return session_read(arg);
+}
 
 /*
  * The output went under the low mark, half the queue (whether libevent
@@ -713,12 +701,48 @@ session_refuse_full(void)
 		    ratelog_note(suppressed, note, sizeof(note)));
 }
 
-static void
-accept_cb(int lfd, short ev, void *arg)
+/* A session on fd, as accepted; NULL when out of memory. */
+struct session *
+session_new(int fd)
 {
 	struct session	*s;
 	struct ucred	 cred;
 	socklen_t	 clen = sizeof(cred);
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	/* Not root by accident: without credentials, nobody at all. */
+	s->uid = (uid_t)-1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
+		s->pid = cred.pid;
+		s->uid = cred.uid;
+	}
+	s->id = ++S.next_id;
+	s->bev = bufferevent_socket_new(S.base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (s->bev == NULL)
+		fatalx("%s: bufferevent", __func__);
+	monotime(&s->last_drain);
+	outbuf_init(&s->ob, S.base, s->bev, session_drained, s);
+	/* Read no more than a couple of records ahead. */
+	inbuf_init(&s->ib, S.base, s->bev, SESSION_READ_HIGH, session_input,
+	    session_input_error, s);
+	bufferevent_setcb(s->bev, NULL, session_write_cb, session_event_cb, s);
+	/* Drained to half: see session_hold_for(). */
+	bufferevent_setwatermark(s->bev, EV_WRITE,
+	    netctx->ns.session_queue / 2, 0);
+	/* Whole records per system call, not libevent's 16 KiB. */
+	(void)bufferevent_set_max_single_write(s->bev, SESSION_READ_HIGH);
+	(void)bufferevent_enable(s->bev, EV_WRITE);
+	inbuf_enable(&s->ib);
+	TAILQ_INSERT_TAIL(&S.sessions, s, entry);
+	S.count++;
+	return s;
+}
+
+static void
+accept_cb(int lfd, short ev, void *arg)
+{
+	struct session	*s;
 	int		 fd, i;
 
 	(void)ev;
@@ -734,38 +758,10 @@ accept_cb(int lfd, short ev, void *arg)
 			(void)close(fd);
 			continue;
 		}
-		if ((s = calloc(1, sizeof(*s))) == NULL) {
+		if ((s = session_new(fd)) == NULL) {
 			(void)close(fd);
 			continue;
 		}
-		/* Not root by accident: without credentials, nobody at all. */
-		s->uid = (uid_t)-1;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
-			s->pid = cred.pid;
-			s->uid = cred.uid;
-		}
-		s->id = ++S.next_id;
-		s->bev = bufferevent_socket_new(S.base, fd,
-		    BEV_OPT_CLOSE_ON_FREE);
-		if (s->bev == NULL)
-			fatalx("%s: bufferevent", __func__);
-		monotime(&s->last_drain);
-		outbuf_init(&s->ob, S.base, s->bev, session_drained, s);
-		/* Read no more than a couple of records ahead. */
-		inbuf_init(&s->ib, S.base, s->bev, SESSION_READ_HIGH,
-		    session_input, session_input_error, s);
-		bufferevent_setcb(s->bev, NULL, session_write_cb,
-		    session_event_cb, s);
-		/* Drained to half: see session_hold_for(). */
-		bufferevent_setwatermark(s->bev, EV_WRITE,
-		    netctx->ns.session_queue / 2, 0);
-		/* Whole records per system call, not libevent's 16 KiB. */
-		(void)bufferevent_set_max_single_write(s->bev,
-		    SESSION_READ_HIGH);
-		(void)bufferevent_enable(s->bev, EV_WRITE);
-		inbuf_enable(&s->ib);
-		TAILQ_INSERT_TAIL(&S.sessions, s, entry);
-		S.count++;
 		log_debug("session connected (pid %ld uid %u)", (long)s->pid,
 		    (unsigned)s->uid);
 	}
@@ -799,11 +795,17 @@ session_refusals(uint64_t *attaches, uint64_t *messages)
 }
 
 void
-session_init(struct event_base *base, int fd)
+session_setup(struct event_base *base)
 {
 	S.base = base;
 	TAILQ_INIT(&S.sessions);
 	TAILQ_INIT(&S.waiting);
+}
+
+void
+session_init(struct event_base *base, int fd)
+{
+	session_setup(base);
 	S.listener = acceptpause_new(base, fd, accept_cb, NULL,
 	    "the session socket");
 }

@@ -2,9 +2,10 @@
  * Fuzz target: opening encrypted records and the record bodies of an up
  * link (src/record.c, src/link.c, src/relay.c).
  *
- * link.c is compiled into this file, so that its static record handlers
+ * The link is made by link_alloc(), the constructor of link_new(), and
+ * read by link_read(), both of link_priv.h, so that the record handlers
  * run exactly as in the daemon: the input goes into the input buffer of
- * a link in state UP and link_read_cb() takes it from there (length
+ * a link in state UP and link_read() takes it from there (length
  * check, nc_record_open, then PING, PONG, MSG, ACK, NAK, KEYUPDATE,
  * REKEY, REKEY_ACK, REKEY_DONE, CLOSE).  The link is keyed with a
  * known-answer case of link-v1.json (i2r direction), and its peer has
@@ -24,11 +25,32 @@
  *	mode & 0x20	the link starts a rekey before the input (so that
  *			REKEY_ACK finds it waiting)
  */
-#include "../../src/link.c"
+#include "config.h"
 
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "buf.h"
+#include "crypto.h"
 #include "fuzz.h"
+#include "link_priv.h"
+#include "network.h"
+#include "record.h"
+#include "rekey.h"
+#include "relay.h"
+#include "session.h"
+#include "util.h"
+#include "wire.h"
 
 #define NCASES		3
 #define NMSG		3	/* queued and sent before the input */
@@ -109,27 +131,15 @@ key(struct nc_aead *a, int op, uint8_t cipher, const struct dir_keys *k)
 static struct link *
 up_link(int fd, int c)
 {
-	struct link	*l;
+	struct sockaddr_in	 sin;
+	struct link		*l;
 
-	if ((l = calloc(1, sizeof(*l))) == NULL ||
-	    (l->rbuf = malloc(65536)) == NULL)
-		fuzz_fail("out of memory");
-	l->id = ++netctx->next_link_id;
-	l->peer = &fpeer;
-	l->bev = bufferevent_socket_new(netctx->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	l->ev_timer = evtimer_new(netctx->base, link_timer_cb, l);
-	l->ev_ack = evtimer_new(netctx->base, link_ack_cb, l);
-	l->ev_hold = evtimer_new(netctx->base, link_hold_cb, l);
-	if (l->bev == NULL || l->ev_timer == NULL || l->ev_ack == NULL ||
-	    l->ev_hold == NULL)
-		fuzz_fail("libevent");
-	outbuf_init(&l->ob, netctx->base, l->bev, link_drained, l);
-	inbuf_init(&l->ib, netctx->base, l->bev, LINK_READ_HIGH, link_input,
-	    link_input_error, l);
-	bufferevent_setcb(l->bev, NULL, link_write_cb, link_event_cb, l);
-	(void)snprintf(l->addr, sizeof(l->addr), "127.0.0.1:1");
-	monotime(&l->since);
-	l->last_rx = l->last_tx = l->last_update = l->since;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(1);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l = link_alloc(fd, 0, &fpeer, (struct sockaddr *)&sin, sizeof(sin));
+	l->last_update = l->since;
 	key(&l->recv, NC_AEAD_OPEN, (uint8_t)(c + 1), &i2r[c]);
 	key(&l->send, NC_AEAD_SEAL, (uint8_t)(c + 1), &r2i[c]);
 	l->cipher = (uint8_t)(c + 1);
@@ -137,7 +147,6 @@ up_link(int fd, int c)
 	l->was_up = 1;
 	link_rekey_up(l);
 	l->rk.randfn = fixed_xpriv;
-	TAILQ_INSERT_TAIL(&netctx->links, l, entry);
 	fpeer.link = l;
 	return l;
 }
@@ -259,7 +268,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Each call takes up to 256 records: on while it makes progress. */
 	do {
 		before = evbuffer_get_length(in);
-		link_read_cb(l->bev, l);
+		link_read(l);
 	} while (l->state == LINK_UP && evbuffer_get_length(in) > 0 &&
 	    evbuffer_get_length(in) < before);
 

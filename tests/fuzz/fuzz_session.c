@@ -2,10 +2,11 @@
  * Fuzz target: the session protocol as the daemon reads it from a local
  * program (src/session.c).
  *
- * session.c is compiled into this file, so that its static record
- * handlers run as in the daemon: the input is what a program writes on
- * the session socket, put into a session's input buffer and read by
- * session_input() (framing, ATTACH, SEND, PEERS).  Another session,
+ * Sessions are made by session_new(), as the accept callback makes
+ * them, and read by session_read(), as the read callback reads them
+ * (src/session_priv.h): the input is what a program writes on the
+ * session socket, put into a session's input buffer and read from there
+ * (framing, ATTACH, SEND, PEERS).  Another session,
  * "bob", is attached, so SENDs can be delivered locally, and one peer,
  * "hosta", is configured but down, so SENDs to "name@hosta" are queued
  * for it (and complete as unreachable at the end).  A session policy is
@@ -13,12 +14,27 @@
  * only; "x*" belongs to root), and the fuzzed session is root for an
  * input of even length, uid 1000 otherwise.
  */
-#include "../../src/session.c"
+#include "config.h"
 
+#include <sys/queue.h>
 #include <sys/socket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
 
 #include "conf.h"
 #include "fuzz.h"
+#include "network.h"
+#include "policy.h"
+#include "relay.h"
+#include "session.h"
+#include "session_priv.h"
+#include "session_proto.h"
 
 static struct peer	fpeer;
 static int		ready;
@@ -68,10 +84,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	netctx->ns.session_timeout = 60;
 	(void)snprintf(fpeer.name, sizeof(fpeer.name), "hosta");
 	TAILQ_INSERT_TAIL(&netctx->peers, &fpeer, entry);
-	/* What session_init() does, without a listening socket. */
-	S.base = netctx->base;
-	TAILQ_INIT(&S.sessions);
-	TAILQ_INIT(&S.waiting);
+	session_setup(netctx->base);
 	install_policy();
 	ready = 1;
 	return 0;
@@ -97,21 +110,8 @@ new_session(int *other)
 	int		 sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == -1 ||
-	    (s = calloc(1, sizeof(*s))) == NULL)
+	    (s = session_new(sv[0])) == NULL)
 		fuzz_fail("session");
-	s->id = ++S.next_id;
-	s->pid = 1;
-	s->bev = bufferevent_socket_new(S.base, sv[0], BEV_OPT_CLOSE_ON_FREE);
-	if (s->bev == NULL)
-		fuzz_fail("bufferevent");
-	monotime(&s->last_drain);
-	outbuf_init(&s->ob, S.base, s->bev, session_drained, s);
-	inbuf_init(&s->ib, S.base, s->bev, SESSION_READ_HIGH, session_input,
-	    session_input_error, s);
-	bufferevent_setcb(s->bev, NULL, session_write_cb,
-	    session_event_cb, s);
-	TAILQ_INSERT_TAIL(&S.sessions, s, entry);
-	S.count++;
 	*other = sv[1];
 	return s;
 }
@@ -123,7 +123,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    'b', 'o', 'b' };
 	struct session		*bob, *s;
 	struct evbuffer		*in;
-	uint64_t		 id;
+	uint64_t		 id, bob_id;
 	size_t			 before;
 	int			 fd_bob, fd_s, turns;
 
@@ -134,8 +134,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	relay_in_init(&fpeer.in);
 
 	bob = new_session(&fd_bob);
+	bob_id = bob->id;
 	feed(bob->bev, attach_bob, sizeof(attach_bob));
-	(void)session_input(bob);
+	(void)session_read(bob);
 	if (session_by_name("bob", 3) == NULL)
 		fuzz_fail("bob did not attach");
 
@@ -153,7 +154,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		before = evbuffer_get_length(in);
 		if (s->waiting != NULL)
 			session_peer_writable(s->waiting);
-		(void)session_input(s);
+		(void)session_read(s);
 		if (session_by_id(id) == NULL ||
 		    evbuffer_get_length(in) == before)
 			break;
@@ -161,8 +162,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* Queued messages complete (unreachable): receipts, frees. */
 	relay_out_clear(&fpeer.out, 1);
-	while ((s = TAILQ_FIRST(&S.sessions)) != NULL)
+	if ((s = session_by_id(id)) != NULL)
 		session_free(s, "end of input");
+	if ((s = session_by_id(bob_id)) != NULL)
+		session_free(s, "end of input");
+	if (session_count() != 0)
+		fuzz_fail("a session the target did not make");
 	(void)close(fd_bob);
 	(void)close(fd_s);
 	(void)event_base_loop(netctx->base, EVLOOP_NONBLOCK);
