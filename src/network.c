@@ -3,17 +3,18 @@
  * the control socket) inside its sandbox.  It holds link keys, never the
  * RSA private key: private-key work is asked of the key-holder.
  *
- * This file is the process: its configuration phase, its channels to the
- * master and the key-holder, the peers (dialling with backoff, accepting
- * within limits, one link per peer), and the event loop.  A connection's
- * protocol lives in link.c.
+ * This file is the process: its configuration phase, the listeners and
+ * accepting within limits, its channels to the master and the
+ * key-holder, the calls by which links and sessions reach each other,
+ * and the event loop.  Keeping each peer connected is in netdial.c, the
+ * master's reload in netreload.c, what netcryptctl is told in
+ * netcontrol.c (their shared state: netpriv.h); a connection's protocol
+ * lives in link.c.
  */
 #include "config.h"
 
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 #include "imsg.h"
 #include "ipc.h"
 #include "log.h"
+#include "netpriv.h"
 #include "network.h"
 #include "policy.h"
 #include "proc.h"
@@ -54,34 +56,12 @@
 #define NET_ACCEPT_PAUSE_MS	50	/* at most, when the pool is full */
 #define NET_TICK_SECONDS	1	/* queue timeouts */
 
-struct network {
-	struct netctx		 ctx;
-	struct imsgev		 master;
-	struct imsgev		 kh;
-	int			 listen_fds[NET_MAX_LISTEN];
-	uint32_t		 listen_ids[NET_MAX_LISTEN];	/* master's */
-	struct acceptpause	*listener[NET_MAX_LISTEN];	/* its events */
-	size_t			 nlisten;
-	int			 serving;	/* listeners have events */
-	int			 reconf;	/* between RECONF_START/END */
-	int			 control_fd;
-	int			 session_fd;
-	int			 have_privsep, have_settings;
-	struct privsep_conf	 privsep;
-	struct event		*ev_tick;
-	uint32_t		 npeers;
-};
+struct network	net;
+struct netctx	*netctx = &net.ctx;
 
-static struct network	net;
-struct netctx		*netctx = &net.ctx;
-
-static void	peer_dial(struct peer *);
-static void	peer_schedule_dial(struct peer *);
-static void	peer_retry_cb(int, short, void *);
-static void	peer_new_timer(struct peer *);
 static void	accept_cb(int, short, void *);
 
-static struct peer *
+struct peer *
 peer_by_id(uint32_t id)
 {
 	struct peer	*p;
@@ -108,7 +88,7 @@ net_peer_by_fp(const uint8_t fp[NC_SHA256_LEN])
  * peer gets a random user and password for this run: Tor (with its
  * default IsolateSOCKSAuth) then keeps each peer on its own circuits.
  */
-static void
+void
 set_peer_proxy(struct peer *p, const struct proxy_msg *px)
 {
 	uint8_t	rnd[16];
@@ -135,7 +115,7 @@ set_peer_proxy(struct peer *p, const struct proxy_msg *px)
 	OPENSSL_cleanse(rnd, sizeof(rnd));
 }
 
-static void
+void
 add_peer(const struct peer_msg *pm)
 {
 	struct peer	*p;
@@ -154,7 +134,7 @@ add_peer(const struct peer_msg *pm)
 	TAILQ_INSERT_TAIL(&netctx->peers, p, entry);
 }
 
-static void
+void
 add_connect(const struct connect_msg *cm)
 {
 	struct peer	*p = peer_by_id(cm->peer);
@@ -167,7 +147,7 @@ add_connect(const struct connect_msg *cm)
 }
 
 /* CONF_NET, at start or in a reload. */
-static void
+void
 take_settings(struct imsg *imsg)
 {
 	struct net_settings	ns;
@@ -205,7 +185,7 @@ listener_failed(int lfd, int err)
 }
 
 /* NET_LISTEN_FD: a socket the master bound for us (we never bind). */
-static void
+void
 listener_add(struct imsg *imsg)
 {
 	struct listen_msg	lm;
@@ -229,7 +209,7 @@ listener_add(struct imsg *imsg)
 }
 
 /* RECONF_LISTEN_CLOSE: the address is gone from the configuration. */
-static void
+void
 listener_close(struct imsg *imsg)
 {
 	uint32_t	id;
@@ -404,247 +384,14 @@ net_dispatch_kh(void *arg, struct imsg *imsg)
 	}
 }
 
-/* ---- peers: dialling with backoff -------------------------------- */
+/* ---- links and sessions reach each other here -------------------- */
 
-static void
-peer_retry_cb(int fd, short ev, void *arg)
-{
-	struct peer	*p = arg;
-
-	(void)fd;
-	(void)ev;
-	p->in_backoff = 0;
-	peer_dial(p);
-}
-
-/*
- * Wait before the next attempt: 1 s doubling to 60 s, with +-25% jitter
- * so that daemons restarted together do not dial in lockstep.
- */
-static void
-peer_schedule_dial(struct peer *p)
-{
-	struct timeval	tv;
-	uint32_t	r;
-	double		delay;
-
-	if (p->nconnects == 0 || p->link != NULL || p->dialing != NULL ||
-	    p->in_backoff)
-		return;
-	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-		r = 0;
-	if (p->busy_ms != 0) {
-		/* The peer asked us to come back then: no doubling. */
-		delay = p->busy_ms / 1000.0;
-		p->busy_ms = 0;
-	} else {
-		p->backoff = p->backoff == 0 ? NET_BACKOFF_MIN :
-		    (p->backoff * 2 > NET_BACKOFF_MAX ? NET_BACKOFF_MAX :
-		    p->backoff * 2);
-		delay = p->backoff;
-	}
-	delay *= 0.75 + 0.5 * (r / 4294967296.0);
-	tv.tv_sec = (time_t)delay;
-	tv.tv_usec = (suseconds_t)((delay - (double)tv.tv_sec) * 1e6);
-	p->in_backoff = 1;
-	if (evtimer_add(p->ev_retry, &tv) == -1)
-		fatalx("%s: evtimer_add", __func__);
-}
-
-/* sa is the peer's address, or the proxy's for a proxied peer. */
-static void
-peer_connect_addr(struct peer *p, const struct sockaddr *sa, socklen_t len)
-{
-	int	fd;
-
-	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd == -1) {
-		log_warn("%s: socket", p->name);
-		peer_schedule_dial(p);
-		return;
-	}
-	p->dialing = link_new(fd, 1, p, sa, len,
-	    p->proxy.type == PROXY_SOCKS5 ? p->target : NULL);
-}
-
-/* A literal address needs no resolver. */
-static int
-parse_literal(const char *host, uint16_t port, struct sockaddr_storage *ss,
-    socklen_t *len)
-{
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		*len = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		*len = sizeof(*sin6);
-		return 0;
-	}
-	return -1;
-}
-
-static void
-peer_dial(struct peer *p)
-{
-	struct connect_msg	*c;
-	struct resolve_req	 req;
-	struct sockaddr_storage	 ss;
-	socklen_t		 len;
-	const char		*host;
-	uint16_t		 port;
-
-	if (p->nconnects == 0 || p->link != NULL || p->dialing != NULL)
-		return;
-	c = &p->connects[p->next_connect % p->nconnects];
-	p->next_connect = (p->next_connect + 1) % p->nconnects;
-	p->target = c;
-	/*
-	 * Through a proxy, the peer's name is only ever given to the proxy
-	 * (no DNS leak); what we connect to, and may have resolved, is the
-	 * proxy.  Never a direct connection.
-	 */
-	if (p->proxy.type == PROXY_SOCKS5) {
-		host = p->proxy.host;
-		port = p->proxy.port;
-	} else {
-		host = c->host;
-		port = c->port;
-	}
-	if (parse_literal(host, port, &ss, &len) == 0) {
-		peer_connect_addr(p, (struct sockaddr *)&ss, len);
-		return;
-	}
-	memset(&req, 0, sizeof(req));
-	req.peer = p->id;
-	req.seq = ++p->resolve_seq;
-	(void)nc_strlcpy(req.host, host, sizeof(req.host));
-	req.port = port;
-	p->in_backoff = 1;	/* nothing else until the answer */
-	imsgev_compose(&net.master, IMSG_NET_RESOLVE, 0, -1, &req, sizeof(req));
-}
-
-static void
-handle_resolved(struct imsg *imsg)
-{
-	struct resolve_rep	 rep;
-	struct peer		*p;
-	socklen_t		 len;
-
-	if (imsg_get_data(imsg, &rep, sizeof(rep)) == -1 ||
-	    rep.naddrs > RESOLVE_MAX_ADDRS)
-		fatalx("%s: bad NET_RESOLVED", __func__);
-	if ((p = peer_by_id(rep.peer)) == NULL || rep.seq != p->resolve_seq)
-		return;		/* stale */
-	p->in_backoff = 0;
-	if (rep.error != 0 || rep.naddrs == 0 || p->link != NULL) {
-		peer_schedule_dial(p);
-		return;
-	}
-	len = rep.addrs[0].ss_family == AF_INET6 ?
-	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	peer_connect_addr(p, (struct sockaddr *)&rep.addrs[0], len);
-}
-
-/* ---- links coming up and going away ------------------------------- */
-
-/*
- * One link per peer.  When a second one completes, both daemons keep
- * the link whose initiator has the smaller key fingerprint (raw digest,
- * bytewise), so both choose the same TCP connection.  Two exceptions,
- * where the older link must be stale: a link from a new peer epoch (the
- * peer restarted and cannot know the old one), and between two links of
- * the same initiator, the newer one.
- */
-static int
-link_wins(const struct link *a, const struct link *b)
-{
-	int	c;
-
-	if (memcmp(a->peer_epoch, b->peer_epoch, sizeof(a->peer_epoch)) != 0)
-		return 1;
-	c = memcmp(a->initiator_fp, b->initiator_fp, NC_SHA256_LEN);
-	if (c != 0)
-		return c < 0;
-	return a->id > b->id;
-}
-
-void
-net_link_up(struct link *l)
-{
-	struct peer	*p = l->peer;
-	struct link	*old = p->link;
-
-	if (p->dialing == l)
-		p->dialing = NULL;
-	if (old != NULL) {
-		if (!link_wins(l, old)) {
-			link_close(l, CLOSE_DUPLICATE, "duplicate link");
-			return;
-		}
-		p->link = NULL;		/* so old's going does not redial */
-		link_close(old, CLOSE_DUPLICATE, "duplicate link");
-	}
-	p->link = l;
-	p->backoff = 0;
-	if (l->have_resume) {
-		resume_store(&p->resume, l->resume);
-		OPENSSL_cleanse(l->resume, sizeof(l->resume));
-		l->have_resume = 0;
-	}
-	(void)relay_in_link_up(&p->in, l->peer_epoch);
-	link_kick(l);
-	if (l->state == LINK_UP && !link_output_full(l))
-		session_peer_writable(p);
-}
-
-void
-net_peer_busy(struct peer *p, unsigned int retry_ms)
-{
-	p->busy_ms = retry_ms;
-}
-
+/* l has room again: the sessions sending to its peer may go on. */
 void
 net_link_writable(struct link *l)
 {
 	if (l->peer != NULL && l->peer->link == l)
 		session_peer_writable(l->peer);
-}
-
-void
-net_link_gone(struct link *l, int was_up)
-{
-	struct peer	*p = l->peer;
-
-	if (p == NULL)
-		return;
-	if (p->dialing == l)
-		p->dialing = NULL;
-	/* Keep the link's figures in the peer's history for `show`. */
-	p->bytes_in += l->bytes_in;
-	p->bytes_out += l->bytes_out;
-	p->records_in += l->records_in;
-	p->records_out += l->records_out;
-	p->key_updates += l->key_updates;
-	p->rekeys += l->rk.done;
-	if (p->link == l) {
-		p->link = NULL;
-		p->reconnects++;
-		/* Unacknowledged messages go again on the next link. */
-		relay_out_link_down(&p->out, now_ms());
-		log_info("peer %s: link down", p->name);
-	}
-	(void)was_up;
-	if (p->link == NULL && p->dialing == NULL && !p->in_backoff)
-		peer_schedule_dial(p);
 }
 
 /* Messages were queued for p: send what its link can take now. */
@@ -741,321 +488,6 @@ accept_cb(int lfd, short ev, void *arg)
 		}
 		(void)link_new(fd, 0, NULL, (struct sockaddr *)&ss, len,
 		    NULL);
-	}
-}
-
-/* ---- control: what `netcryptctl show` reports ------------------------ */
-
-static void
-ctl_admission(struct ctl_daemon *d)
-{
-	const struct admit_stats	*st = admit_stats();
-
-	d->unwrap_rate = st->rate;
-	d->unwrap_us = st->op_us;
-	d->unwraps_refused = st->refused;
-	d->unwraps_cancelled = st->cancelled;
-	d->handshakes_evicted = st->evicted;
-	d->handshakes_proven = st->proven;
-}
-
-static size_t
-ctl_snapshot(void *arg, struct ctl_daemon *d)
-{
-	struct timespec	now;
-
-	(void)arg;
-	monotime(&now);
-	memset(d, 0, sizeof(*d));
-	(void)nc_strlcpy(d->name, netctx->ns.name, sizeof(d->name));
-	(void)nc_strlcpy(d->fingerprint, netctx->fpstr, sizeof(d->fingerprint));
-	d->uptime_seconds = (int64_t)timespec_diff(&now, &netctx->started);
-	d->handshakes_ok = netctx->handshakes_ok;
-	d->handshakes_failed = netctx->handshakes_failed;
-	d->rsa_unwraps = netctx->unwraps;
-	ctl_admission(d);
-	d->sessions = session_count();
-	session_refusals(&d->attaches_refused, &d->messages_rejected);
-	return net.npeers;
-}
-
-static void
-ctl_peer(void *arg, size_t i, struct ctl_peer *c)
-{
-	struct peer	*p;
-	struct link	*l, *shown = NULL;
-	struct timespec	 now;
-
-	(void)arg;
-	memset(c, 0, sizeof(*c));
-	TAILQ_FOREACH(p, &netctx->peers, entry)
-		if (i-- == 0)
-			break;
-	if (p == NULL)
-		return;
-	(void)nc_strlcpy(c->name, p->name, sizeof(c->name));
-	(void)nc_strlcpy(c->fingerprint, p->fpstr, sizeof(c->fingerprint));
-	c->up_seconds = -1;
-	c->cipher = "";
-	c->direction = "";
-	c->bytes_in = p->bytes_in;
-	c->bytes_out = p->bytes_out;
-	c->records_in = p->records_in;
-	c->records_out = p->records_out;
-	c->key_updates = p->key_updates;
-	c->rekeys = p->rekeys;
-	c->reconnects = p->reconnects;
-	c->queued_msgs = p->out.nqueued;
-	c->queued_bytes = p->out.nbytes;
-	/* The up link, else a handshake in progress, for this peer. */
-	shown = p->link != NULL ? p->link : p->dialing;
-	TAILQ_FOREACH(l, &netctx->links, entry)
-		if (shown == NULL && l->peer == p && l->state != LINK_CLOSING)
-			shown = l;
-	if (shown != NULL) {
-		c->state = link_state_name(shown->state);
-		(void)nc_strlcpy(c->address, shown->addr, sizeof(c->address));
-		c->direction = shown->outbound ? "out" : "in";
-		c->bytes_in += shown->bytes_in;
-		c->bytes_out += shown->bytes_out;
-		c->records_in += shown->records_in;
-		c->records_out += shown->records_out;
-		c->key_updates += shown->key_updates;
-		c->rekeys += shown->rk.done;
-		if (shown->state == LINK_UP) {
-			monotime(&now);
-			c->cipher = cipher_name(shown->cipher);
-			c->up_seconds = (int64_t)timespec_diff(&now,
-			    &shown->since);
-		}
-	} else
-		c->state = p->in_backoff ? "backoff" : "idle";
-}
-
-/* netcryptctl reload / check: only the master can do it; ask it. */
-static void
-ctl_reload(void *arg, unsigned int client, int check)
-{
-	struct ctl_reload_req	req;
-
-	(void)arg;
-	memset(&req, 0, sizeof(req));
-	req.client = client;
-	req.check = check ? 1 : 0;
-	imsgev_compose(&net.master, IMSG_CTL_RELOAD, 0, -1, &req, sizeof(req));
-}
-
-static const struct control_ops ctl_ops = {
-	.snapshot = ctl_snapshot,
-	.peer = ctl_peer,
-	.reload = ctl_reload,
-	.arg = NULL
-};
-
-static void
-ctl_reload_done(struct imsg *imsg)
-{
-	struct ctl_reload_rep	 rep;
-	const unsigned char	*text;
-	size_t			 textlen;
-
-	if (imsg_get_head_tail(imsg, &rep, sizeof(rep), &text, &textlen,
-	    CTL_RELOAD_TEXT_MAX) == -1)
-		fatalx("%s: bad CTL_RELOAD_DONE", __func__);
-	control_answer(rep.client, rep.status, textlen > 0 ? text :
-	    (const unsigned char *)"", textlen);
-}
-
-/* ---- reload: the difference the master sends --------------------- */
-
-/*
- * CONF_PEER in a reload: a new peer, or one whose key, addresses or
- * proxy changed.  What that means for its links is decided at
- * RECONF_END, once the whole block is in.
- */
-static void
-reconf_peer_apply(const struct peer_msg *pm)
-{
-	struct peer	*p;
-
-	if ((p = peer_by_id(pm->id)) == NULL) {
-		add_peer(pm);
-		p = peer_by_id(pm->id);
-		p->reconf = PEER_RECONF_NEW;
-		/*
-		 * It can be accepted before RECONF_END, and a link of it that
-		 * fails would then schedule a redial: the timer must exist.
-		 */
-		peer_new_timer(p);
-		return;
-	}
-	if (strcmp(p->name, pm->name) != 0)
-		fatalx("%s: peer %u is %s, not %s", __func__, pm->id, p->name,
-		    pm->name);
-	p->reconf |= PEER_RECONF_CHANGED;
-	/* A changed proxy applies from the next connection on. */
-	OPENSSL_cleanse(&p->proxy, sizeof(p->proxy));
-	set_peer_proxy(p, &pm->proxy);
-	if (memcmp(p->fp, pm->fp, sizeof(p->fp)) != 0) {
-		memcpy(p->fp, pm->fp, sizeof(p->fp));
-		(void)nc_fingerprint_from_digest(p->fp, p->fpstr,
-		    sizeof(p->fpstr));
-		p->reconf |= PEER_RECONF_KEY;
-		/* Secrets of links with the old key prove nothing now. */
-		resume_clear(&p->resume);
-	}
-	/* The CONF_CONNECTs that follow replace the list. */
-	p->nconnects = 0;
-	p->next_connect = 0;
-}
-
-static void
-reconf_peer(struct imsg *imsg)
-{
-	struct peer_msg	 pm;
-
-	if (imsg_get_data(imsg, &pm, sizeof(pm)) == -1)
-		fatalx("%s: bad CONF_PEER", __func__);
-	/* Both copies may hold a proxy password. */
-	OPENSSL_cleanse(imsg->data, imsg->datalen);
-	pm.name[NC_NAME_MAX] = '\0';
-	reconf_peer_apply(&pm);
-	OPENSSL_cleanse(&pm, sizeof(pm));
-}
-
-/*
- * RECONF_PEER_DEL: close its links with CLOSE(normal), and complete
- * every message still queued for it as "peer unreachable".
- */
-static void
-reconf_peer_del(struct imsg *imsg)
-{
-	uint32_t	 id;
-	struct peer	*p;
-	struct link	*l;
-
-	if (imsg_get_data(imsg, &id, sizeof(id)) == -1 ||
-	    (p = peer_by_id(id)) == NULL)
-		fatalx("%s: bad RECONF_PEER_DEL", __func__);
-	TAILQ_FOREACH(l, &netctx->links, entry) {
-		if (l->peer != p)
-			continue;
-		link_close(l, CLOSE_NORMAL, "peer removed from the "
-		    "configuration");
-		/* Freed later, by the event loop: it must not find p then. */
-		l->peer = NULL;
-	}
-	p->link = p->dialing = NULL;
-	if (p->ev_retry != NULL)
-		event_free(p->ev_retry);
-	relay_out_clear(&p->out, 1);
-	session_peer_writable(p);	/* nobody may wait for it */
-	TAILQ_REMOVE(&netctx->peers, p, entry);
-	net.npeers--;
-	log_info("peer %s: removed", p->name);
-	OPENSSL_cleanse(&p->proxy, sizeof(p->proxy));	/* a password */
-	resume_clear(&p->resume);
-	free(p);
-}
-
-static void
-peer_new_timer(struct peer *p)
-{
-	if ((p->ev_retry = evtimer_new(netctx->base, peer_retry_cb, p)) == NULL)
-		fatalx("%s: evtimer_new", __func__);
-}
-
-static void
-peer_start(struct peer *p)
-{
-	if (p->ev_retry == NULL)
-		peer_new_timer(p);
-	net.npeers++;
-	peer_dial(p);	/* "connect, or wait for the peer" */
-}
-
-/* RECONF_END: the new settings and peers take effect together. */
-static void
-reconf_end(void)
-{
-	struct peer	*p;
-	struct link	*l;
-
-	TAILQ_FOREACH(p, &netctx->peers, entry) {
-		p->out.limit = netctx->ns.queue_size;
-		if (p->reconf & PEER_RECONF_NEW) {
-			log_info("peer %s: added", p->name);
-			peer_start(p);
-			p->reconf = 0;
-			continue;
-		}
-		if (p->reconf & PEER_RECONF_KEY) {
-			/* The old key was verified: nothing of it may stay. */
-			log_info("peer %s: pinned key changed to %s", p->name,
-			    p->fpstr);
-			TAILQ_FOREACH(l, &netctx->links, entry)
-				if (l->peer == p)
-					link_close(l, CLOSE_NORMAL,
-					    "pinned key changed");
-		}
-		if (p->reconf & PEER_RECONF_CHANGED) {
-			/* New addresses are for the next attempt. */
-			if (p->nconnects == 0 && p->in_backoff &&
-			    evtimer_pending(p->ev_retry, NULL)) {
-				evtimer_del(p->ev_retry);
-				p->in_backoff = 0;
-			}
-			/* Idle: a peer that only waited may dial now. */
-			if (!p->in_backoff)
-				peer_dial(p);
-		}
-		p->reconf = 0;
-	}
-}
-
-static void
-net_dispatch_reconf(struct imsg *imsg)
-{
-	struct connect_msg	cm;
-
-	switch (imsg->hdr.type) {
-	case IMSG_CONF_NET:
-		take_settings(imsg);
-		break;
-	case IMSG_CONF_PEER:
-		reconf_peer(imsg);
-		break;
-	case IMSG_CONF_CONNECT:
-		if (imsg_get_data(imsg, &cm, sizeof(cm)) == -1)
-			fatalx("%s: bad CONF_CONNECT", __func__);
-		add_connect(&cm);
-		break;
-	case IMSG_RECONF_PEER_DEL:
-		reconf_peer_del(imsg);
-		break;
-	case IMSG_NET_LISTEN_FD:
-		listener_add(imsg);
-		break;
-	case IMSG_RECONF_LISTEN_CLOSE:
-		listener_close(imsg);
-		break;
-	case IMSG_CONF_POLICY:
-		policy_take(imsg->data, imsg->datalen);
-		break;
-	case IMSG_RECONF_END:
-		if (imsg_get_empty(imsg) == -1)
-			fatalx("%s: bad RECONF_END", __func__);
-		policy_commit();
-		session_policy_changed();
-		reconf_end();
-		net.reconf = 0;
-		log_info("configuration reloaded: %u peers, %zu listening "
-		    "sockets", net.npeers, net.nlisten);
-		imsgev_compose(&net.master, IMSG_RECONF_DONE, 0, -1, NULL, 0);
-		break;
-	default:
-		fatalx("%s: unexpected %s from the master during a reload",
-		    __func__, imsg_type_name(imsg->hdr.type));
 	}
 }
 

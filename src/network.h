@@ -1,7 +1,8 @@
 /*
- * The network child's view of peers and links, shared by network.c
- * (the process: peers, dialling, accepting, the key-holder channel) and
- * link.c (one TCP connection: handshake, records, keepalive).
+ * The network child's view of peers and links, shared by the process's
+ * files (network.c: the process, accepting, the channels; netdial.c:
+ * dialling) and the link's (link.c, linkhs.c, linkio.c: one TCP
+ * connection, its handshake and its records).
  */
 #ifndef NC_NETWORK_H
 #define NC_NETWORK_H
@@ -160,17 +161,18 @@ struct netctx {
 
 extern struct netctx	*netctx;
 
+/* netdial.c: what a link coming and going means for its peer */
+void		 net_link_up(struct link *);
+void		 net_peer_busy(struct peer *, unsigned int retry_ms);
+void		 net_link_gone(struct link *, int was_up);
+
 /* network.c: services the links call. */
 struct peer	*net_peer_by_fp(const uint8_t fp[NC_SHA256_LEN]);
-void		 net_link_up(struct link *);
-void		 net_link_gone(struct link *, int was_up);
 void		 net_link_writable(struct link *);
-void		 net_peer_busy(struct peer *, unsigned int retry_ms);
 void		 net_accept_room(void);	/* a pool slot came free */
 void		 net_session_drained(uint64_t session);
 void		 net_peer_send(struct peer *);
 int		 net_peer_full(const struct peer *);
-/* Read what the socket holds, up to max bytes buffered (see network.c). */
 
 /* link.c (a link's life), linkhs.c (to UP), linkio.c (once up) */
 /* socks_dest: NULL for a direct link, else what to ask the proxy at sa. */

@@ -3,9 +3,9 @@
  * of the channels' dispatch functions.
  *
  * The dispatch functions themselves (netcryptd.c master_dispatch_*,
- * keyholder.c kh_dispatch_*, network.c net_dispatch_*) are not called:
- * each belongs to a running, sandboxed process and ends it with fatalx()
- * on the first message it does not accept, by design.  What they do with
+ * keyholder.c kh_dispatch_*, network.c and netreload.c net_dispatch_*)
+ * are not called: each belongs to a running, sandboxed process and ends
+ * it with fatalx() on the first message it does not accept, by design.  What they do with
  * a message before acting on it is what runs here: imsg_get() framing
  * (lengths, flags, fd matching) over a real socket with descriptors
  * passed as SCM_RIGHTS, the getters (imsg_get_data() with the size of
