@@ -228,7 +228,7 @@ link_free(struct link *l)
 {
 	TAILQ_REMOVE(&netctx->links, l, entry);
 	link_unpend(l);
-	net_link_gone(l, l->was_up);
+	net_link_gone(l);
 	if (l->hs != NULL)
 		hs_free(l->hs);
 	if (l->socks != NULL) {

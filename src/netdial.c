@@ -253,7 +253,7 @@ net_peer_busy(struct peer *p, unsigned int retry_ms)
 }
 
 void
-net_link_gone(struct link *l, int was_up)
+net_link_gone(struct link *l)
 {
 	struct peer	*p = l->peer;
 
@@ -275,7 +275,6 @@ net_link_gone(struct link *l, int was_up)
 		relay_out_link_down(&p->out, now_ms());
 		log_info("peer %s: link down", p->name);
 	}
-	(void)was_up;
 	if (p->link == NULL && p->dialing == NULL && !p->in_backoff)
 		peer_schedule_dial(p);
 }

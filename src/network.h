@@ -164,7 +164,7 @@ extern struct netctx	*netctx;
 /* netdial.c: what a link coming and going means for its peer */
 void		 net_link_up(struct link *);
 void		 net_peer_busy(struct peer *, unsigned int retry_ms);
-void		 net_link_gone(struct link *, int was_up);
+void		 net_link_gone(struct link *);
 
 /* network.c: services the links call. */
 struct peer	*net_peer_by_fp(const uint8_t fp[NC_SHA256_LEN]);

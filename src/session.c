@@ -274,6 +274,11 @@ session_deliver_remote(struct peer *p, const struct relay_view *v,
 	    v->payload, v->len, block);
 }
 
+/*
+ * The relay's completion callback (relay_done_fn) for every peer's queue.
+ * A session knows its message by the cookie, its struct pending; the
+ * relay's own id is for the relay's tests and is not needed here.
+ */
 void
 session_completed(void *arg, uint64_t cookie, uint64_t id, uint8_t status)
 {
