@@ -296,7 +296,7 @@ ctl_dispatch(struct ctl_client *c)
 {
 	const uint8_t	*body = c->req + CTL_HDR_LEN;
 	size_t		 len = c->reqlen - CTL_HDR_LEN;
-	uint8_t		 type = c->req[4];
+	uint8_t		 type = c->req[CTL_TYPE_OFF];
 
 	switch (type) {
 	case CTL_SHOW:
@@ -375,7 +375,7 @@ ctl_show(struct ctl_client *c, const uint8_t *body, size_t len)
 	free(text);
 }
 
-/* A successful answer: text in CTL_TEXT chunks, then CTL_END(0). */
+/* A successful answer: text in CTL_TEXT chunks, then CTL_END(OK). */
 static void
 ctl_answer_text(struct ctl_client *c, const char *text, size_t tlen)
 {
@@ -394,13 +394,13 @@ ctl_answer_text(struct ctl_client *c, const char *text, size_t tlen)
 	for (i = 0, off = 0; off < tlen; i++, off += chunk) {
 		chunk = tlen - off < CTL_MAX_BODY ? tlen - off : CTL_MAX_BODY;
 		put_u32(c->out + off + i * CTL_HDR_LEN, (uint32_t)chunk);
-		c->out[off + i * CTL_HDR_LEN + 4] = CTL_TEXT;
+		c->out[off + i * CTL_HDR_LEN + CTL_TYPE_OFF] = CTL_TEXT;
 		memcpy(c->out + off + (i + 1) * CTL_HDR_LEN, text + off, chunk);
 	}
 	off = c->outlen - CTL_HDR_LEN - 1;
 	put_u32(c->out + off, 1);
-	c->out[off + 4] = CTL_END;
-	c->out[off + 5] = 0;
+	c->out[off + CTL_TYPE_OFF] = CTL_END;
+	c->out[off + CTL_HDR_LEN] = CTL_STATUS_OK;
 	ctl_send(c);
 }
 
@@ -418,8 +418,8 @@ ctl_fail_text(struct ctl_client *c, const char *msg, size_t n)
 		return;
 	}
 	put_u32(c->out, (uint32_t)(1 + n));
-	c->out[4] = CTL_END;
-	c->out[5] = 1;
+	c->out[CTL_TYPE_OFF] = CTL_END;
+	c->out[CTL_HDR_LEN] = CTL_STATUS_FAIL;
 	memcpy(c->out + CTL_HDR_LEN + 1, msg, n);
 	ctl_send(c);
 }
@@ -476,7 +476,7 @@ control_answer(unsigned int client, uint8_t status, const void *text,
 		return;
 	}
 	c->waiting = 0;
-	if (status == 0)
+	if (status == CTL_STATUS_OK)
 		ctl_answer_text(c, text, len);
 	else
 		ctl_fail_text(c, text, len);
