@@ -79,7 +79,7 @@ void	control_answer(unsigned int client, uint8_t status, const void *text,
 /* For the unit tests: the client timeout in ms; 0 restores CTL_TIMEOUT. */
 void	control_set_timeout_ms(unsigned int);
 
-/* Formatting, exposed for the unit tests; returns a malloc'd string. */
+/* The text of `show` (ctlformat.c), a table or JSON: a malloc'd string. */
 char	*control_format(const struct ctl_daemon *, const struct ctl_peer *,
 	    size_t npeers, int json);
 
