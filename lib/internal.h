@@ -1,7 +1,9 @@
 /*
- * libnetcrypt internals, shared by netcrypt.c (the session protocol) and
- * file.c (file transfers), and by the unit tests.  Nothing here is API:
- * every function is named nc__ so that it cannot clash with a program's.
+ * libnetcrypt internals, shared by netcrypt.c (sessions and messages),
+ * output.c and input.c (the session protocol's two directions), file.c,
+ * filesend.c and receive.c (file transfers), and by the unit tests.
+ * Nothing here is API: every function is named nc__ so that it cannot
+ * clash with a program's.
  */
 #ifndef NC_INTERNAL_H
 #define NC_INTERNAL_H
@@ -122,27 +124,37 @@ struct nc_session {
 int	 nc__attach(struct nc_session **, int, const char *, char *,
 	    size_t);
 int64_t	 nc__now_ms(void);
+int	 nc__ms_left(int64_t, int);
 int	 nc__valid_name(const char *, size_t);
 int	 nc__valid_to(const char *, size_t, int);
 uint64_t nc__cid(struct nc_session *, int);
 int	 nc__cid_internal(uint64_t);
 int	 nc__usable(struct nc_session *);
-int	 nc__send_rec(struct nc_session *, uint64_t, int, const char *,
-	    const void *, size_t, const void *, size_t);
-int	 nc__wait_room(struct nc_session *, size_t, int);
-int	 nc__room(const struct nc_session *, size_t);
-int	 nc__pump(struct nc_session *, int);
-int	 nc__drained(const struct nc_session *);
-int	 nc__push_event(struct nc_session *, const struct nc_event *,
-	    const void *, size_t);
 void	 nc__seterr(char *, size_t, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 int	 nc__random(void *, size_t);
 
-/* file.c */
+/* output.c */
+int	 nc__queue_rec(struct nc_session *, uint8_t, const void *, size_t);
+int	 nc__send_rec(struct nc_session *, uint64_t, int, const char *,
+	    const void *, size_t, const void *, size_t);
+int	 nc__flush_out(struct nc_session *);
+int	 nc__wait_room(struct nc_session *, size_t, int);
+int	 nc__room(const struct nc_session *, size_t);
+
+/* input.c */
+int	 nc__pump(struct nc_session *, int);
+int	 nc__parse_in(struct nc_session *);
+int	 nc__drained(const struct nc_session *);
+int	 nc__push_event(struct nc_session *, const struct nc_event *,
+	    const void *, size_t);
+void	 nc__pop_event(struct nc_session *, struct nc_event *);
+
+/* file.c (receiving) and filesend.c */
 void	 nc__file_input(struct nc_session *, const char *, const uint8_t *,
 	    size_t);
 void	 nc__tx_receipt(struct nc_session *, uint64_t, int);
+void	 nc__tx_result(struct nc_session *, const uint8_t *, size_t);
 void	 nc__rx_expire(struct nc_session *, int64_t);
 int	 nc__rx_wait(const struct nc_session *, int64_t);
 void	 nc__rx_fail_all(struct nc_session *);

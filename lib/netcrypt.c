@@ -13,6 +13,10 @@
  * Message ids: those handed to the caller are odd, those of the library's
  * own messages (file transfers) even, both from one increasing counter,
  * so a receipt can always be told apart without remembering every id.
+ *
+ * This file opens and closes sessions, sends messages and returns events
+ * (the API of netcrypt.h but files), and holds the small helpers the
+ * other files share; output.c and input.c move the bytes.
  */
 #include "config.h"
 
@@ -38,10 +42,6 @@
 #endif
 #define NC_SOCKET	RUNSTATEDIR "/netcryptd/session.sock"
 #define CONNECT_RETRY_MS 50	/* while the daemon's backlog is full */
-#define PUMP_IDLE_MS	1000	/* longest sleep with nothing to watch */
-
-static int	proto_error(struct nc_session *);
-static int	parse_in(struct nc_session *);
 
 const char *
 nc_default_socket(void)
@@ -108,8 +108,8 @@ nc__now_ms(void)
 }
 
 /* Milliseconds until deadline (-1: none) for poll(), at most cap. */
-static int
-ms_left(int64_t deadline, int cap)
+int
+nc__ms_left(int64_t deadline, int cap)
 {
 	int64_t	left;
 
@@ -210,552 +210,6 @@ nc__usable(struct nc_session *s)
 	return 0;
 }
 
-static int
-proto_error(struct nc_session *s)
-{
-	s->error = EPROTO;
-	errno = EPROTO;
-	return -1;
-}
-
-/* ---- output ----------------------------------------------------------- */
-
-int
-nc__room(const struct nc_session *s, size_t n)
-{
-	return s->outlen + n <= NC__OUT_MAX;
-}
-
-static int
-out_reserve(struct nc_session *s, size_t n)
-{
-	uint8_t	*p;
-	size_t	 cap;
-
-	if (s->outoff > 0 && s->outoff + s->outlen + n > s->outcap) {
-		memmove(s->out, s->out + s->outoff, s->outlen);
-		s->outoff = 0;
-	}
-	if (s->outoff + s->outlen + n <= s->outcap)
-		return 0;
-	cap = s->outcap > 0 ? s->outcap : 8192;
-	while (cap < s->outlen + n)
-		cap *= 2;
-	if ((p = realloc(s->out, cap)) == NULL)
-		return -1;
-	s->out = p;
-	s->outcap = cap;
-	return 0;
-}
-
-static void
-out_add(struct nc_session *s, const void *p, size_t n)
-{
-	if (n > 0) {
-		memcpy(s->out + s->outoff + s->outlen, p, n);
-		s->outlen += n;
-	}
-}
-
-/* Write what the socket takes now.  A closed peer is not an error yet. */
-static int
-flush_out(struct nc_session *s)
-{
-	ssize_t	n;
-
-	while (s->outlen > 0 && !s->wdead) {
-		/* MSG_NOSIGNAL: a closed daemon must not kill the program. */
-		n = send(s->fd, s->out + s->outoff, s->outlen,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			if (errno == EPIPE || errno == ECONNRESET) {
-				/* Read what the daemon said before it left. */
-				s->wdead = 1;
-				break;
-			}
-			s->error = errno;
-			return -1;
-		}
-		s->outoff += (size_t)n;
-		s->outlen -= (size_t)n;
-	}
-	if (s->outlen == 0 || s->wdead) {
-		s->outoff = 0;
-		s->outlen = 0;
-	}
-	return 0;
-}
-
-static int
-queue_rec(struct nc_session *s, uint8_t type, const void *body, size_t blen)
-{
-	uint8_t	hdr[SP_HDR_LEN];
-
-	if (nc__usable(s) == -1)
-		return -1;
-	if (blen + 1 > SP_MAX_LEN) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	if (out_reserve(s, SP_HDR_LEN + blen) == -1)
-		return -1;
-	nc__put32(hdr, (uint32_t)(blen + 1));
-	hdr[4] = type;
-	out_add(s, hdr, sizeof(hdr));
-	out_add(s, body, blen);
-	return flush_out(s);
-}
-
-/*
- * Queue a SEND record whose payload is p1 then p2 (so that a header and
- * the caller's data need no copy in between), then write what can be
- * written without waiting.  The caller has checked to.
- */
-int
-nc__send_rec(struct nc_session *s, uint64_t cid, int flags, const char *to,
-    const void *p1, size_t l1, const void *p2, size_t l2)
-{
-	uint8_t	hdr[SP_HDR_LEN + 8 + 1 + 1];
-	size_t	tolen, len;
-
-	if (nc__usable(s) == -1)
-		return -1;
-	tolen = strnlen(to, 256);
-	if (tolen > 255 || l1 > SP_MAX_LEN || l2 > SP_MAX_LEN) {
-		errno = EINVAL;
-		return -1;
-	}
-	len = 1 + 8 + 1 + 1 + tolen + l1 + l2;
-	if (len > SP_MAX_LEN) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	if (out_reserve(s, 4 + len) == -1)
-		return -1;
-	nc__put32(hdr, (uint32_t)len);
-	hdr[4] = SP_SEND;
-	nc__put64(hdr + 5, cid);
-	hdr[13] = (uint8_t)flags;
-	hdr[14] = (uint8_t)tolen;
-	out_add(s, hdr, sizeof(hdr));
-	out_add(s, to, tolen);
-	out_add(s, p1, l1);
-	out_add(s, p2, l2);
-	return flush_out(s);
-}
-
-/* Wait (at most ms) until n more bytes fit in the output queue. */
-int
-nc__wait_room(struct nc_session *s, size_t n, int ms)
-{
-	int64_t	deadline = nc__now_ms() + ms;
-
-	while (!nc__room(s, n)) {
-		if (nc__usable(s) == -1)
-			return -1;
-		if (nc__now_ms() >= deadline) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (nc__pump(s, ms_left(deadline, -1)) == -1)
-			return -1;
-	}
-	return nc__usable(s);
-}
-
-/* ---- input ------------------------------------------------------------ */
-
-static int
-read_in(struct nc_session *s)
-{
-	ssize_t	n;
-
-	if (s->inlen == 0)
-		s->inoff = 0;
-	else if (s->inoff > 0) {
-		memmove(s->in, s->in + s->inoff, s->inlen);
-		s->inoff = 0;
-	}
-	if (s->inlen == NC__IN_SIZE)
-		return 0;
-	n = recv(s->fd, s->in + s->inlen, NC__IN_SIZE - s->inlen,
-	    MSG_DONTWAIT);
-	if (n == -1) {
-		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-			return 0;
-		if (errno == ECONNRESET) {
-			s->eof = 1;
-			return 0;
-		}
-		s->error = errno;
-		return -1;
-	}
-	if (n == 0)
-		s->eof = 1;
-	s->inlen += (size_t)n;
-	return 0;
-}
-
-/* Whether a whole record waits in the input buffer. */
-static int
-in_complete(const struct nc_session *s)
-{
-	const uint8_t	*p = s->in + s->inoff;
-
-	return s->inlen >= 4 && s->inlen - 4 >= nc__get32(p);
-}
-
-/* Room to take one more record: it may add an event or some output. */
-static int
-parse_allowed(const struct nc_session *s)
-{
-	return s->qcount < NC__QMAX && s->qbytes < NC__QBYTES &&
-	    s->outlen < NC__OUT_MAX;
-}
-
-int
-nc__push_event(struct nc_session *s, const struct nc_event *ev,
-    const void *data, size_t len)
-{
-	struct nc__queued	*q;
-	uint8_t			*copy;
-	size_t			 cap;
-
-	/*
-	 * Reading stops at NC__QMAX; the extra NC__RX_MAX slots are for the
-	 * file events that expiry adds without reading.  Past them, drop.
-	 */
-	if (s->qcount >= NC__QMAX + NC__RX_MAX) {
-		s->lost++;
-		return -1;
-	}
-	/*
-	 * One byte more: a NUL after the data, for the caller's comfort.
-	 * The buffer of the event before is reused when it is big enough:
-	 * no allocation per message in a steady stream.
-	 */
-	if (s->spare != NULL && s->sparecap >= len + 1) {
-		copy = s->spare;
-		cap = s->sparecap;
-		s->spare = NULL;
-		s->sparecap = 0;
-	} else if ((copy = malloc(len + 1)) == NULL) {
-		s->error = ENOMEM;
-		return -1;
-	} else
-		cap = len + 1;
-	if (len > 0)
-		memcpy(copy, data, len);
-	copy[len] = '\0';
-	q = &s->q[(s->qhead + s->qcount) % (NC__QMAX + NC__RX_MAX)];
-	q->ev = *ev;
-	q->ev.data = copy;
-	q->ev.len = len;
-	q->data = copy;
-	q->cap = cap;
-	s->qcount++;
-	s->qbytes += len;
-	return 0;
-}
-
-static void
-pop_event(struct nc_session *s, struct nc_event *ev)
-{
-	struct nc__queued	*q = &s->q[s->qhead];
-
-	*ev = q->ev;
-	s->evdata = q->data;
-	s->evcap = q->cap;
-	q->data = NULL;
-	s->qbytes -= q->ev.len;
-	s->qhead = (s->qhead + 1) % (NC__QMAX + NC__RX_MAX);
-	s->qcount--;
-}
-
-static int
-on_receipt(struct nc_session *s, const uint8_t *b, size_t len)
-{
-	struct nc_event	ev;
-	uint64_t	cid;
-
-	if (len != 9)
-		return proto_error(s);
-	cid = nc__get64(b);
-	/* An id this session never used is the daemon's mistake. */
-	if (cid == 0 || cid > s->cid)
-		return proto_error(s);
-	if (nc__cid_internal(cid)) {
-		if (s->tx != NULL)
-			nc__tx_receipt(s, cid, b[8]);
-		return 0;
-	}
-	if (s->waiting && cid == s->wait_cid) {
-		s->wait_status = b[8];
-		return 0;
-	}
-	memset(&ev, 0, sizeof(ev));
-	ev.type = NC_EV_RECEIPT;
-	ev.id = cid;
-	ev.status = b[8];
-	(void)nc__push_event(s, &ev, NULL, 0);
-	return 0;
-}
-
-static int
-on_deliver(struct nc_session *s, const uint8_t *b, size_t len)
-{
-	struct nc_event	 ev;
-	char		 from[NC__FROM_MAX + 1];
-	const uint8_t	*p;
-	size_t		 flen, plen;
-
-	if (len < 1)
-		return proto_error(s);
-	flen = b[0];
-	/* The daemon stamps from itself: anything but a name is a bug. */
-	if (flen > NC__FROM_MAX || flen + 1 > len ||
-	    !nc__valid_to((const char *)b + 1, flen, 0))
-		return proto_error(s);
-	memcpy(from, b + 1, flen);
-	from[flen] = '\0';
-	p = b + 1 + flen;
-	plen = len - 1 - flen;
-	/* The payload is another program's: odd ones are only ignored. */
-	if (plen == 0) {
-		s->ignored++;
-		return 0;
-	}
-	switch (p[0]) {
-	case SP_CT_TEXT:
-		memset(&ev, 0, sizeof(ev));
-		ev.type = NC_EV_MESSAGE;
-		memcpy(ev.from, from, flen + 1);
-		(void)nc__push_event(s, &ev, p + 1, plen - 1);
-		break;
-	case SP_CT_FILE_OFFER:
-	case SP_CT_FILE_DATA:
-	case SP_CT_FILE_END:
-	case SP_CT_FILE_RESULT:
-		nc__file_input(s, from, p, plen);
-		break;
-	default:
-		s->ignored++;
-		break;
-	}
-	return 0;
-}
-
-/* PEERLIST to "name up\n" lines. */
-static int
-on_peerlist(struct nc_session *s, const uint8_t *b, size_t len)
-{
-	struct nc_event	 ev;
-	const char	*state;
-	char		*text;
-	size_t		 n, i, off, tlen, nlen;
-	int		 r;
-
-	if (len < 2)
-		return proto_error(s);
-	n = nc__get16(b);
-	/* Each entry is at least 3 bytes: check n before trusting it. */
-	if (n > (len - 2) / 3)
-		return proto_error(s);
-	tlen = n * (NC_NAME_MAX + sizeof(" unknown\n"));
-	if ((text = malloc(tlen + 1)) == NULL) {
-		s->error = ENOMEM;
-		return -1;
-	}
-	off = 2;
-	tlen = 0;
-	for (i = 0; i < n; i++) {
-		nlen = off < len ? b[off] : 0;
-		if (off + 1 + nlen + 1 > len ||
-		    !nc__valid_name((const char *)b + off + 1, nlen)) {
-			free(text);
-			return proto_error(s);
-		}
-		if (b[off + 1 + nlen] == SP_PEER_UP)
-			state = "up";
-		else if (b[off + 1 + nlen] == SP_PEER_DOWN)
-			state = "down";
-		else
-			state = "unknown";
-		memcpy(text + tlen, b + off + 1, nlen);
-		tlen += nlen;
-		r = snprintf(text + tlen, sizeof(" unknown\n"), " %s\n",
-		    state);
-		tlen += (size_t)r;
-		off += 1 + nlen + 1;
-	}
-	if (off != len) {
-		free(text);
-		return proto_error(s);
-	}
-	memset(&ev, 0, sizeof(ev));
-	ev.type = NC_EV_PEERS;
-	(void)nc__push_event(s, &ev, text, tlen);
-	free(text);
-	return 0;
-}
-
-static int
-on_attached(struct nc_session *s, const uint8_t *b, size_t len)
-{
-	size_t	dlen, slen;
-
-	if (len < 3)
-		return proto_error(s);
-	dlen = b[1];
-	if (2 + dlen + 1 > len)
-		return proto_error(s);
-	slen = b[2 + dlen];
-	if (3 + dlen + slen != len)
-		return proto_error(s);
-	if (b[0] == NC_OK) {
-		if (!nc__valid_name((const char *)b + 2, dlen) ||
-		    !nc__valid_name((const char *)b + 3 + dlen, slen))
-			return proto_error(s);
-		memcpy(s->daemon, b + 2, dlen);
-		s->daemon[dlen] = '\0';
-		memcpy(s->name, b + 3 + dlen, slen);
-		s->name[slen] = '\0';
-	}
-	s->attached = 1;
-	s->attach_status = b[0];
-	return 0;
-}
-
-static int
-dispatch(struct nc_session *s, uint8_t type, const uint8_t *b, size_t len)
-{
-	if (!s->attached)
-		return type == SP_ATTACHED ? on_attached(s, b, len) :
-		    proto_error(s);
-	switch (type) {
-	case SP_RECEIPT:
-		return on_receipt(s, b, len);
-	case SP_DELIVER:
-		return on_deliver(s, b, len);
-	case SP_PEERLIST:
-		return on_peerlist(s, b, len);
-	default:
-		/* A second ATTACHED, or a type we do not know. */
-		return proto_error(s);
-	}
-}
-
-/* Handle the whole records in the input buffer, while there is room. */
-static int
-parse_in(struct nc_session *s)
-{
-	const uint8_t	*p;
-	uint32_t	 len;
-
-	while (s->error == 0 && parse_allowed(s) && s->inlen >= 4) {
-		p = s->in + s->inoff;
-		len = nc__get32(p);
-		/* Checked before waiting for the body that it announces. */
-		if (len == 0 || len > SP_MAX_LEN)
-			return proto_error(s);
-		if (s->inlen - 4 < len)
-			break;
-		s->inoff += 4 + (size_t)len;
-		s->inlen -= 4 + (size_t)len;
-		if (dispatch(s, p[4], p + 5, len - 1) == -1)
-			return -1;
-		/*
-		 * What follows ATTACHED waits for the caller's next call:
-		 * a file offered now must not be refused merely because
-		 * nc_receive_files() has not been called yet.
-		 */
-		if (p[4] == SP_ATTACHED)
-			break;
-	}
-	if (s->inlen == 0)
-		s->inoff = 0;
-	if (s->error != 0) {
-		errno = s->error;
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * One round: wait at most timeout_ms (-1: no limit) for the socket, write
- * what it takes, read what came, handle the records.  Returns 0 or -1.
- */
-int
-nc__pump(struct nc_session *s, int timeout_ms)
-{
-	struct pollfd	pfd;
-	int64_t		now;
-	size_t		q0;
-	int		rv, expiry;
-
-	if (s->error != 0) {
-		errno = s->error;
-		return -1;
-	}
-	now = nc__now_ms();
-	q0 = s->qcount;
-	nc__rx_expire(s, now);
-	if (parse_in(s) == -1)
-		return -1;
-	pfd.fd = s->fd;
-	pfd.events = 0;
-	pfd.revents = 0;
-	if (!s->eof && parse_allowed(s) && s->inlen < NC__IN_SIZE)
-		pfd.events |= POLLIN;
-	if (s->outlen > 0 && !s->wdead)
-		pfd.events |= POLLOUT;
-	if (pfd.events == 0 && (timeout_ms < 0 || timeout_ms > PUMP_IDLE_MS))
-		timeout_ms = PUMP_IDLE_MS;
-	/* Incoming files expire: wake up for the first of them. */
-	expiry = nc__rx_wait(s, now);
-	if (expiry >= 0 && (timeout_ms < 0 || timeout_ms > expiry))
-		timeout_ms = expiry;
-	/* Events are there already: only look, do not wait. */
-	if (s->qcount != q0)
-		timeout_ms = 0;
-	/*
-	 * Only to read, and not to wait: the receive itself says whether
-	 * anything came.  A poll first would cost a program that polls
-	 * nc_fd() itself one system call more for every message it reads.
-	 */
-	if (timeout_ms == 0 && pfd.events == POLLIN) {
-		if (read_in(s) == -1)
-			return -1;
-		return parse_in(s);
-	}
-	rv = poll(pfd.events != 0 ? &pfd : NULL, pfd.events != 0 ? 1 : 0,
-	    timeout_ms);
-	if (rv == -1) {
-		if (errno == EINTR)
-			return 0;
-		s->error = errno;
-		return -1;
-	}
-	if (pfd.revents & (POLLOUT | POLLERR | POLLHUP))
-		if (flush_out(s) == -1)
-			return -1;
-	if (pfd.revents & (POLLIN | POLLERR | POLLHUP))
-		if ((pfd.events & POLLIN) && read_in(s) == -1)
-			return -1;
-	return parse_in(s);
-}
-
-/* The daemon is gone and nothing it said is left to handle. */
-int
-nc__drained(const struct nc_session *s)
-{
-	return s->eof && !in_complete(s) && (s->outlen == 0 || s->wdead);
-}
-
 /* ---- sessions --------------------------------------------------------- */
 
 static struct nc_session *
@@ -790,7 +244,7 @@ connect_wait(int fd, int64_t deadline)
 	pfd.fd = fd;
 	pfd.events = POLLOUT;
 	do {
-		rv = poll(&pfd, 1, ms_left(deadline, -1));
+		rv = poll(&pfd, 1, nc__ms_left(deadline, -1));
 	} while (rv == -1 && errno == EINTR);
 	if (rv == 0)
 		errno = ETIMEDOUT;
@@ -883,7 +337,7 @@ nc__attach(struct nc_session **sp, int fd, const char *name, char *err,
 	body[0] = (uint8_t)nlen;
 	memcpy(body + 1, name, nlen);
 	deadline = nc__now_ms() + NC__ATTACH_MS;
-	if (queue_rec(s, SP_ATTACH, body, 1 + nlen) == -1)
+	if (nc__queue_rec(s, SP_ATTACH, body, 1 + nlen) == -1)
 		goto fail;
 	while (!s->attached) {
 		if (nc__drained(s)) {
@@ -894,7 +348,7 @@ nc__attach(struct nc_session **sp, int fd, const char *name, char *err,
 			errno = ETIMEDOUT;
 			goto fail;
 		}
-		if (nc__pump(s, ms_left(deadline, -1)) == -1)
+		if (nc__pump(s, nc__ms_left(deadline, -1)) == -1)
 			goto fail;
 	}
 	if ((st = s->attach_status) != NC_OK) {
@@ -967,10 +421,10 @@ nc_close(struct nc_session *s)
 	    nc__now_ms() < deadline) {
 		pfd.fd = s->fd;
 		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, ms_left(deadline, -1)) == -1 &&
+		if (poll(&pfd, 1, nc__ms_left(deadline, -1)) == -1 &&
 		    errno != EINTR)
 			break;
-		if (flush_out(s) == -1)
+		if (nc__flush_out(s) == -1)
 			break;
 	}
 	nc__rx_free_all(s);
@@ -1056,7 +510,7 @@ nc_send_wait(struct nc_session *s, const char *to, const void *msg,
 	s->wait_cid = cid;
 	s->wait_status = -1;
 	for (;;) {
-		if (nc__pump(s, ms_left(deadline, -1)) == -1) {
+		if (nc__pump(s, nc__ms_left(deadline, -1)) == -1) {
 			r = -1;
 			break;
 		}
@@ -1088,7 +542,7 @@ nc_request_peers(struct nc_session *s)
 	}
 	if (nc__wait_room(s, SP_HDR_LEN, NC__ROOM_MS) == -1)
 		return -1;
-	return queue_rec(s, SP_PEERS, NULL, 0);
+	return nc__queue_rec(s, SP_PEERS, NULL, 0);
 }
 
 int
@@ -1111,10 +565,10 @@ nc_next(struct nc_session *s, struct nc_event *ev, int timeout_ms)
 	s->evdata = NULL;
 	deadline = timeout_ms < 0 ? -1 : nc__now_ms() + timeout_ms;
 	for (first = 1;; first = 0) {
-		if (s->qcount == 0 && parse_in(s) == -1)
+		if (s->qcount == 0 && nc__parse_in(s) == -1)
 			return -1;
 		if (s->qcount > 0) {
-			pop_event(s, ev);
+			nc__pop_event(s, ev);
 			return 1;
 		}
 		if (s->error != 0) {
@@ -1128,7 +582,7 @@ nc_next(struct nc_session *s, struct nc_event *ev, int timeout_ms)
 		/* With 0, still look once at what the socket holds. */
 		if (!first && deadline >= 0 && nc__now_ms() >= deadline)
 			return 0;
-		if (nc__pump(s, ms_left(deadline, -1)) == -1)
+		if (nc__pump(s, nc__ms_left(deadline, -1)) == -1)
 			return -1;
 	}
 }

@@ -1,14 +1,7 @@
 /*
- * The control socket (netcryptctl(8)), served by the network child.
- *
- * Wire format on the UNIX stream socket, both directions: records of
- * u32 len (big-endian, body length, at most CTL_MAX_BODY) | u8 type | body.
- *   client -> daemon: CTL_SHOW {u8 flags: CTL_F_JSON}, CTL_RELOAD {},
- *                     CTL_CHECK {}
- *   daemon -> client: CTL_TEXT {UTF-8 text, a chunk of the answer}... then
- *                     CTL_END {u8 status: 0 ok, else an error; text follows}
- * The daemon formats the answer (table or JSON) itself, so the client is
- * a thin pipe and both always agree on the format.
+ * The control socket's server (control.c), run by the network child: its
+ * API and the structs `show` reports.  The bytes on the socket are in
+ * ctl_proto.h, which netcryptctl(8) shares.
  */
 #ifndef NC_CONTROL_H
 #define NC_CONTROL_H
@@ -18,17 +11,10 @@
 
 #include "conf.h"
 #include "crypto.h"
+#include "ctl_proto.h"
 
-#define CTL_MAX_BODY		16384
-#define CTL_SHOW		1
-#define CTL_TEXT		2
-#define CTL_END			3
-#define CTL_RELOAD		4	/* re-read the configuration */
-#define CTL_CHECK		5	/* parse it and say what would change */
-#define CTL_F_JSON		0x01
 #define CTL_MAX_CLIENTS		16
 #define CTL_TIMEOUT		10	/* seconds a client may idle */
-#define CTL_HDR_LEN		5	/* u32 len + u8 type */
 
 /* One peer as `show` reports it. */
 struct ctl_peer {
@@ -86,14 +72,14 @@ void	control_init(struct event_base *, int fd, const struct control_ops *);
 void	control_shutdown(void);
 /*
  * The answer to a reload or check of client (gone already: dropped):
- * status 0 sends text as the answer, otherwise as the error.
+ * status CTL_STATUS_OK sends text as the answer, otherwise as the error.
  */
 void	control_answer(unsigned int client, uint8_t status, const void *text,
 	    size_t len);
 /* For the unit tests: the client timeout in ms; 0 restores CTL_TIMEOUT. */
 void	control_set_timeout_ms(unsigned int);
 
-/* Formatting, exposed for the unit tests; returns a malloc'd string. */
+/* The text of `show` (ctlformat.c), a table or JSON: a malloc'd string. */
 char	*control_format(const struct ctl_daemon *, const struct ctl_peer *,
 	    size_t npeers, int json);
 

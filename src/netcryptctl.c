@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "control.h"
+#include "ctl_proto.h"
 #include "util.h"
 
 #ifndef RUNSTATEDIR
@@ -260,7 +260,7 @@ read_reply(int fd, struct text *t)
 		case CTL_END:
 			if (len < 1)
 				errx(1, "malformed reply: empty end record");
-			if (body[0] == 0)
+			if (body[0] == CTL_STATUS_OK)
 				return 0;
 			fprintf(stderr, "netcryptctl: netcryptd: ");
 			/* Errors of a reload come as lines: no blank one. */
@@ -292,7 +292,7 @@ request(const char *path, uint8_t type, const uint8_t *body, size_t bodylen)
 	deadline_set();
 	fd = ctl_connect(path);
 	put_u32(req, (uint32_t)bodylen);
-	req[4] = type;
+	req[CTL_TYPE_OFF] = type;
 	if (bodylen > 0)
 		memcpy(req + CTL_HDR_LEN, body, bodylen);
 	send_all(fd, req, CTL_HDR_LEN + bodylen);

@@ -1,0 +1,166 @@
+/*
+ * libnetcrypt: the output queue of a session.  Records are framed into
+ * one bounded buffer and written whenever the non-blocking socket takes
+ * them; a caller that needs room waits for it, with a deadline.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int
+nc__room(const struct nc_session *s, size_t n)
+{
+	return s->outlen + n <= NC__OUT_MAX;
+}
+
+static int
+out_reserve(struct nc_session *s, size_t n)
+{
+	uint8_t	*p;
+	size_t	 cap;
+
+	if (s->outoff > 0 && s->outoff + s->outlen + n > s->outcap) {
+		memmove(s->out, s->out + s->outoff, s->outlen);
+		s->outoff = 0;
+	}
+	if (s->outoff + s->outlen + n <= s->outcap)
+		return 0;
+	cap = s->outcap > 0 ? s->outcap : 8192;
+	while (cap < s->outlen + n)
+		cap *= 2;
+	if ((p = realloc(s->out, cap)) == NULL)
+		return -1;
+	s->out = p;
+	s->outcap = cap;
+	return 0;
+}
+
+static void
+out_add(struct nc_session *s, const void *p, size_t n)
+{
+	if (n > 0) {
+		memcpy(s->out + s->outoff + s->outlen, p, n);
+		s->outlen += n;
+	}
+}
+
+/* Write what the socket takes now.  A closed peer is not an error yet. */
+int
+nc__flush_out(struct nc_session *s)
+{
+	ssize_t	n;
+
+	while (s->outlen > 0 && !s->wdead) {
+		/* MSG_NOSIGNAL: a closed daemon must not kill the program. */
+		n = send(s->fd, s->out + s->outoff, s->outlen,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			if (errno == EPIPE || errno == ECONNRESET) {
+				/* Read what the daemon said before it left. */
+				s->wdead = 1;
+				break;
+			}
+			s->error = errno;
+			return -1;
+		}
+		s->outoff += (size_t)n;
+		s->outlen -= (size_t)n;
+	}
+	if (s->outlen == 0 || s->wdead) {
+		s->outoff = 0;
+		s->outlen = 0;
+	}
+	return 0;
+}
+
+int
+nc__queue_rec(struct nc_session *s, uint8_t type, const void *body,
+    size_t blen)
+{
+	uint8_t	hdr[SP_HDR_LEN];
+
+	if (nc__usable(s) == -1)
+		return -1;
+	if (blen + 1 > SP_MAX_LEN) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (out_reserve(s, SP_HDR_LEN + blen) == -1)
+		return -1;
+	nc__put32(hdr, (uint32_t)(blen + 1));
+	hdr[4] = type;
+	out_add(s, hdr, sizeof(hdr));
+	out_add(s, body, blen);
+	return nc__flush_out(s);
+}
+
+/*
+ * Queue a SEND record whose payload is p1 then p2 (so that a header and
+ * the caller's data need no copy in between), then write what can be
+ * written without waiting.  The caller has checked to.
+ */
+int
+nc__send_rec(struct nc_session *s, uint64_t cid, int flags, const char *to,
+    const void *p1, size_t l1, const void *p2, size_t l2)
+{
+	uint8_t	hdr[SP_HDR_LEN + 8 + 1 + 1];
+	size_t	tolen, len;
+
+	if (nc__usable(s) == -1)
+		return -1;
+	tolen = strnlen(to, 256);
+	if (tolen > 255 || l1 > SP_MAX_LEN || l2 > SP_MAX_LEN) {
+		errno = EINVAL;
+		return -1;
+	}
+	len = 1 + 8 + 1 + 1 + tolen + l1 + l2;
+	if (len > SP_MAX_LEN) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (out_reserve(s, 4 + len) == -1)
+		return -1;
+	nc__put32(hdr, (uint32_t)len);
+	hdr[4] = SP_SEND;
+	nc__put64(hdr + 5, cid);
+	hdr[13] = (uint8_t)flags;
+	hdr[14] = (uint8_t)tolen;
+	out_add(s, hdr, sizeof(hdr));
+	out_add(s, to, tolen);
+	out_add(s, p1, l1);
+	out_add(s, p2, l2);
+	return nc__flush_out(s);
+}
+
+/* Wait (at most ms) until n more bytes fit in the output queue. */
+int
+nc__wait_room(struct nc_session *s, size_t n, int ms)
+{
+	int64_t	deadline = nc__now_ms() + ms;
+
+	while (!nc__room(s, n)) {
+		if (nc__usable(s) == -1)
+			return -1;
+		if (nc__now_ms() >= deadline) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (nc__pump(s, nc__ms_left(deadline, -1)) == -1)
+			return -1;
+	}
+	return nc__usable(s);
+}
+
