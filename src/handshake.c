@@ -20,8 +20,8 @@
 #include "crypto.h"
 #include "handshake.h"
 #include "hs_int.h"
-#include "ipc.h"
 #include "resume.h"
+#include "unwrap.h"
 #include "wire.h"
 
 /* The key-holder and the wire number roles alike; keep it so. */

@@ -32,8 +32,8 @@
 #include <stdint.h>
 
 #include "crypto.h"
-#include "ipc.h"
 #include "record.h"
+#include "unwrap.h"
 #include "wire.h"
 
 #define HS_RANDOM_LEN		32

@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "imsg.h"
+#include "unwrap.h"
 
 /*
  * Each child is a re-exec of the binary with a role flag; its channels
@@ -128,18 +129,7 @@ struct kh_rate {
 /* Requests the key-holder holds at once (one worked on, one waiting). */
 #define KH_WINDOW		2
 
-#define KH_ROLE_INITIATOR	1	/* the wrapper's role in the handshake */
-#define KH_ROLE_RESPONDER	2
-#define KH_BLOB_MAX		(NC_RSA_MAX_BITS / 8)
-
-struct kh_unwrap_req {
-	uint64_t	id;		/* handshake id, echoed */
-	uint8_t		role;		/* KH_ROLE_* of the side that wrapped */
-	uint8_t		pad[7];
-	uint8_t		th1[NC_SHA256_LEN];
-	/* followed by the blob: exactly the modulus size */
-};
-
+/* struct kh_unwrap_req, KH_ROLE_* and KH_BLOB_MAX are in unwrap.h. */
 struct kh_unwrap_rep {
 	uint64_t	id;
 	uint8_t		u[NC_SHA256_LEN];

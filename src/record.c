@@ -16,9 +16,9 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
-#include "conf.h"
 #include "crypto.h"
 #include "record.h"
+#include "wire.h"
 
 #define LABEL_UPD	"nc1 upd"
 #define LABEL_KEY	"nc1 key"

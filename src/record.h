@@ -43,7 +43,7 @@
 struct nc_aead {
 	EVP_CIPHER_CTX	*ctx;		/* NULL: cleared or failed */
 	int		 op;		/* NC_AEAD_SEAL or _OPEN */
-	uint8_t		 cipher_id;	/* NC_CIPHER_* of conf.h */
+	uint8_t		 cipher_id;	/* NC_CIPHER_* of wire.h */
 	size_t		 keylen;
 	uint8_t		 key[NC_AEAD_KEYMAX];
 	uint8_t		 iv[NC_AEAD_IVLEN];
