@@ -285,9 +285,9 @@ relink_poll(struct hsconn *c, struct pollfd *pfd, int peers, int port,
 {
 	unsigned int	retry = 0;
 	double		t = now_s();
-	int		i, n, left = 0;
+	int		i, left = 0;
 
-	for (i = n = 0; i < peers; i++) {
+	for (i = 0; i < peers; i++) {
 		if (c[i].done)
 			continue;
 		left++;

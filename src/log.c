@@ -31,6 +31,25 @@ static const char	*log_procname = "netcryptd";
 static log_forward_fn	 log_forward;
 static log_forward_fn	 log_capture;
 
+/*
+ * The decimal number at *sp, which is moved past it: 0, or -1 when there
+ * are no digits or the number does not fit.
+ */
+static int
+scan_decimal(const char **sp, unsigned long long *v)
+{
+	char	*end;
+
+	if (**sp < '0' || **sp > '9')
+		return -1;
+	errno = 0;
+	*v = strtoull(*sp, &end, 10);
+	if (errno != 0)
+		return -1;
+	*sp = end;
+	return 0;
+}
+
 /* Whether stderr is the stream $JOURNAL_STREAM ("device:inode") names. */
 static int
 stderr_is_journal(void)
@@ -38,9 +57,9 @@ stderr_is_journal(void)
 	const char		*js = getenv("JOURNAL_STREAM");
 	struct stat		 st;
 	unsigned long long	 dev, ino;
-	char			 end;
 
-	if (js == NULL || sscanf(js, "%llu:%llu%c", &dev, &ino, &end) != 2 ||
+	if (js == NULL || scan_decimal(&js, &dev) == -1 || *js++ != ':' ||
+	    scan_decimal(&js, &ino) == -1 || *js != '\0' ||
 	    fstat(STDERR_FILENO, &st) == -1)
 		return 0;
 	return (unsigned long long)st.st_dev == dev &&

@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -189,7 +188,7 @@ static const int sc_network[] = {
 	SCMP_SYS(epoll_pwait),
 	SCMP_SYS(epoll_ctl),
 	SCMP_SYS(poll),			/* imsgbuf_flush() of a log line */
-	SCMP_SYS(readv),
+	SCMP_SYS(readv),		/* link and session input (inbuf.c) */
 	SCMP_SYS(writev),		/* record batches */
 	SCMP_SYS(recvfrom),
 	SCMP_SYS(sendto),
@@ -235,8 +234,6 @@ static const struct sc_rule sc_network_rules[] = {
 	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_SETFL) } },
 	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_GETFD) } },
 	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_SETFD) } },
-	/* libevent asks how much is readable before a read. */
-	{ SCMP_SYS(ioctl), 1, { SCMP_A1(SCMP_CMP_EQ, FIONREAD) } },
 };
 
 static void
@@ -298,11 +295,10 @@ sc_trap(int sig, siginfo_t *info, void *ctx)
 }
 
 static uint32_t
-sc_default_action(enum proc_role role)
+sc_default_action(void)
 {
 	struct sigaction	sa;
 
-	(void)role;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = sc_trap;
 	sa.sa_flags = SA_SIGINFO;
@@ -312,9 +308,8 @@ sc_default_action(enum proc_role role)
 }
 #else
 static uint32_t
-sc_default_action(enum proc_role role)
+sc_default_action(void)
 {
-	(void)role;
 	return SCMP_ACT_KILL_PROCESS;
 }
 #endif
@@ -343,7 +338,7 @@ sandbox_lock(enum proc_role role)
 		return;
 	}
 #endif
-	if ((ctx = seccomp_init(sc_default_action(role))) == NULL)
+	if ((ctx = seccomp_init(sc_default_action())) == NULL)
 		fatalx("seccomp_init failed");
 	sc_add(ctx, sc_common, NELEM(sc_common));
 #ifdef NC_SANITIZERS

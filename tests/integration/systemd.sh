@@ -15,8 +15,10 @@
 # script reports them.
 #
 # Skipped, saying why, without root, systemd-nspawn or debootstrap, in
-# a sanitizer build, when the Debian archive cannot be reached, or when
-# the container does not boot at all.  Bounded: debootstrap 300 s (once),
+# a sanitizer build, when installed where the unit's PrivateTmp= or
+# ProtectHome= hide the files from the service (a prefix under /tmp or
+# $HOME), when the Debian archive cannot be reached, or when the
+# container does not boot at all.  Bounded: debootstrap 300 s (once),
 # the container 200 s.
 . "$top_srcdir/tests/integration/lib.sh"
 
@@ -43,6 +45,31 @@ case "$sysusersdir:$tmpfilesdir" in
 /usr/lib/sysusers.d:/usr/lib/tmpfiles.d|/lib/sysusers.d:/lib/tmpfiles.d|/usr/local/lib/sysusers.d:/usr/local/lib/tmpfiles.d) ;;
 *) skip "configured with sysusers/tmpfiles directories \"$sysusersdir\", \"$tmpfilesdir\" that systemd does not read" ;;
 esac
+
+# The unit's PrivateTmp= gives the service a /tmp and /var/tmp of its own
+# and ProtectHome= hides /home, /root and /run/user: installed under one
+# of them (./configure --prefix=$HOME/.local), the programs, configuration
+# or chroot the unit names are not there for the service.
+unit_setting() {	# the last NAME= line of the unit, as configured
+	sed -n "s/^$1=//p" "$top_srcdir/contrib/netcryptd.service.in" | tail -n 1
+}
+hidden_by() {	# directory: the unit setting that hides it, if one does
+	local v
+	case "$1/" in
+	/tmp/*|/var/tmp/*) v=$(unit_setting PrivateTmp)
+		case "$v" in yes|true|on|1) echo "PrivateTmp=$v" ;; esac ;;
+	/home/*|/root/*|/run/user/*) v=$(unit_setting ProtectHome)
+		case "$v" in yes|true|on|1|tmpfs) echo "ProtectHome=$v" ;; esac ;;
+	esac
+}
+prefix=$(make_var prefix)
+for v in sbindir bindir sysconfdir runstatedir NC_CHROOT; do
+	setting=$(hidden_by "${!v}")
+	[ -z "$setting" ] || skip "configured with the prefix \"$prefix\":" \
+	    "$v \"${!v}\" is hidden from the service by the unit's $setting" \
+	    "(configure with a prefix outside /tmp, /var/tmp, /home, /root" \
+	    "and /run/user to run this test)"
+done
 
 CACHE=${NETCRYPTD_NSPAWN_ROOT:-/var/tmp/netcryptd-nspawn-root}
 PKGS=systemd,systemd-sysv,procps,jq,libssl3,libevent-2.1-7,libseccomp2
