@@ -374,13 +374,12 @@ listen_add_one(const char *host, uint16_t port)
 {
 	struct addrinfo		 hints, *res;
 	struct listen_addr	*la, *l;
-	int			 error;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
-	if ((error = getaddrinfo(host, NULL, &hints, &res)) != 0) {
+	if (getaddrinfo(host, NULL, &hints, &res) != 0) {
 		cerror("listen on \"%s\": not an IPv4 or IPv6 address", host);
 		return -1;
 	}
