@@ -4,7 +4,10 @@
 # "doc/" or "section" allowed before the number); the section exists when
 # that document has a heading with that number.  A bare "DESIGN" and a
 # number cites the first sketch of the design, not in the tree: refused.
-# Looks at the sources, tests, benchmarks and manual pages.
+# Looks at the sources, tests, benchmarks and manual pages.  Also: every
+# path of a source file (under src/ or lib/) that the documents, the
+# README or a comment names exists, so that a file moved or split leaves
+# no reader looking for it.
 set -u
 top=${top_srcdir:-.}
 cd "$top" || exit 99
@@ -35,5 +38,14 @@ while IFS= read -r hit; do
 	bad=$((bad + 1))
 done < <(grep -noE '\bDESIGN( section| §)? ?[0-9]+' $files)
 
-echo "$n citations checked, $bad bad"
+docs=$(find doc bench -name '*.md'; echo README.md)
+while IFS=: read -r file line path; do
+	n=$((n + 1))
+	[ -e "$path" ] && continue
+	echo "$file:$line: names $path, which does not exist"
+	bad=$((bad + 1))
+done < <(grep -noE '(^|[^A-Za-z0-9_./-])(src|lib)/[A-Za-z0-9_/]+\.(c|h|y|mk)\b' \
+	$files $docs | sed -E 's/^([^:]*):([0-9]*):.*((src|lib)\/.*)$/\1:\2:\3/')
+
+echo "$n citations and paths checked, $bad bad"
 [ "$bad" -eq 0 ]

@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the configuration parser (src/parse.y).
+ * Fuzz target: the configuration parser (src/daemon/parse.y).
  *
  * The input is written to a file in a private directory and parsed with
  * CONF_F_NOKEYS, so the grammar, the lexer (quotes, macros, joins,

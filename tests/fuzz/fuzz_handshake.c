@@ -1,6 +1,6 @@
 /*
  * Fuzz target: HELLO and KEY parsing, and the handshake state machine
- * behind them (src/hsrecord.c, src/handshake.c).
+ * behind them (src/proto/hsrecord.c, src/proto/handshake.c).
  *
  * We are the responder of a known-answer case of link-v1.json (its key,
  * random, X25519 key, secret and KEY record), so the vector's initiator

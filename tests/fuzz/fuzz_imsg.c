@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the imsg reader (src/imsg.c) and the typed payload checks
+ * Fuzz target: the imsg reader (src/daemon/imsg.c) and the typed payload checks
  * of the channels' dispatch functions.
  *
  * The dispatch functions themselves (netcryptd.c master_dispatch_*,

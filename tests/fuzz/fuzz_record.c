@@ -1,6 +1,6 @@
 /*
  * Fuzz target: opening encrypted records and the record bodies of an up
- * link (src/record.c, src/link.c, src/relay.c).
+ * link (src/proto/record.c, src/daemon/link.c, src/proto/relay.c).
  *
  * The link is made by link_alloc(), the constructor of link_new(), and
  * read by link_read(), both of link_priv.h, so that the record handlers

@@ -1,10 +1,10 @@
 /*
  * Fuzz target: the session protocol as the daemon reads it from a local
- * program (src/session.c).
+ * program (src/daemon/session.c).
  *
  * Sessions are made by session_new(), as the accept callback makes
  * them, and read by session_read(), as the read callback reads them
- * (src/session_priv.h): the input is what a program writes on the
+ * (src/daemon/session_priv.h): the input is what a program writes on the
  * session socket, put into a session's input buffer and read from there
  * (framing, ATTACH, SEND, PEERS).  Another session,
  * "bob", is attached, so SENDs can be delivered locally, and one peer,

@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the SOCKS5 client (src/socks5.c) reading a proxy's
+ * Fuzz target: the SOCKS5 client (src/proto/socks5.c) reading a proxy's
  * answers, driven the way link.c drives it: everything received and not
  * yet used is offered (at most SOCKS5_IN_MAX bytes), the used bytes are
  * dropped, and the exchange goes on until DONE or ERROR.

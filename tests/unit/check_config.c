@@ -1,5 +1,5 @@
 /*
- * Unit tests of the configuration parser (src/parse.y).
+ * Unit tests of the configuration parser (src/daemon/parse.y).
  *
  * main() makes a temporary directory with RSA keys once; each test
  * writes a configuration there, parses it, and checks either the values

@@ -1,7 +1,7 @@
 /*
  * Descriptors: the accept pause and the rate-limited log line
- * (src/acceptpause.c), and the split of the descriptor limit between
- * handshakes and sessions (src/fdlimit.c).
+ * (src/daemon/acceptpause.c), and the split of the descriptor limit between
+ * handshakes and sessions (src/daemon/fdlimit.c).
  */
 #include "config.h"
 
@@ -301,7 +301,7 @@ END_TEST
 /* Fixed: base, control clients, reserve, 1 listener and 1 peer. */
 #define FIXED_1_1	(FD_NET_BASE + CTL_MAX_CLIENTS + FD_RESERVE + 1 + \
 			FD_PER_PEER)
-/* The unproven pool wanted with n peers (src/admit.c). */
+/* The unproven pool wanted with n peers (src/daemon/admit.c). */
 #define POOL(n)		(NET_MAX_PENDING + NET_PENDING_PER_PEER * (n))
 
 START_TEST(budget_64)

@@ -1,5 +1,5 @@
 /*
- * The sans-I/O handshake (src/handshake.c): known answers of
+ * The sans-I/O handshake (src/proto/handshake.c): known answers of
  * tests/vectors/link-v1.json, fresh handshakes over all ciphers, and
  * refusal of every malformed or out-of-place record.  A "fake
  * key-holder" unwraps with the private key directly, as kh_unwrap()

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the session policy (src/policy.c, src/namepat.c): name
+ * Unit tests of the session policy (src/daemon/policy.c, src/common/namepat.c): name
  * and sender patterns, the rules as the parser builds and checks them,
  * their resolution with this machine's user database (root, nobody and
  * nogroup, which every Debian system has), the encoding the master sends

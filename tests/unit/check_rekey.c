@@ -1,5 +1,5 @@
 /*
- * The rekey of an up link (src/rekey.c, nc_aead_rekey of src/record.c,
+ * The rekey of an up link (src/proto/rekey.c, nc_aead_rekey of src/proto/record.c,
  * doc/PROTOCOL.md 7.8): the known answers of tests/vectors/rekey-v2.json,
  * every value of which must be checked, and the exchange between two ends
  * whose records travel through two queues delivered in any order: either

@@ -1,6 +1,6 @@
 /*
  * Unit tests of the configuration difference a reload is made of
- * (src/confdiff.c): two files are parsed with the real parser and
+ * (src/daemon/confdiff.c): two files are parsed with the real parser and
  * compared; every reported line is collected and checked.
  */
 #include "config.h"

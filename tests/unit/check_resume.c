@@ -1,5 +1,5 @@
 /*
- * Resumption secrets and proofs (src/resume.c, doc/PROTOCOL.md 5.13):
+ * Resumption secrets and proofs (src/proto/resume.c, doc/PROTOCOL.md 5.13):
  * the known answers of tests/vectors/resume-v2.json, every one of them
  * checked; the two-secret store; the replay memory and its bound.
  */

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the SOCKS5 client state machine (src/socks5.c): the
+ * Unit tests for the SOCKS5 client state machine (src/proto/socks5.c): the
  * exact bytes of every request, every reply type read to its exact
  * length and no further, every short, malformed or oversized answer,
  * and the name of every reply code.

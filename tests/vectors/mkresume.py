@@ -3,7 +3,7 @@
 proof (doc/PROTOCOL.md 5.13), written to resume-v2.json.
 
 Computed here with Python's hashlib/hmac only, from link-v1.json's prk
-and HELLO fields, so that the C code under test (src/resume.c) is checked
+and HELLO fields, so that the C code under test (src/proto/resume.c) is checked
 against a computation that does not share its code.  Run it again only
 if the specification changes:  python3 tests/vectors/mkresume.py
 """

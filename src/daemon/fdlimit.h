@@ -26,7 +26,7 @@
 #define FD_MIN_PENDING		4	/* the fewest handshake slots */
 /*
  * Each peer: its link or our dial to it, and its two proven handshakes
- * (src/admit.c); its two slots of the unproven pool count with those.
+ * (src/daemon/admit.c); its two slots of the unproven pool count with those.
  */
 #define FD_PER_PEER		3
 #define FD_MIN_SESSIONS		4	/* the fewest sessions */

@@ -63,7 +63,7 @@ open_listener(const struct listen_addr *la, char *err, size_t errsz)
 	 * A deep backlog: while every handshake slot waits for the
 	 * key-holder the network child stops accepting, and the peers
 	 * that dial back together after a restart wait here, in order,
-	 * instead of having their SYNs dropped (src/admit.c).
+	 * instead of having their SYNs dropped (src/daemon/admit.c).
 	 */
 	if (listen(fd, NC_LISTEN_BACKLOG) == -1)
 		goto fail;

@@ -1,0 +1,18 @@
+# lib: libnetcrypt, the session API (netcrypt.h), installed with only the
+# nc_* names of netcrypt.h exported.  Its code is a convenience library,
+# libncclient.la, that check_lib and fuzz_file link to reach the
+# internals (nc__*) that the installed library hides.
+noinst_LTLIBRARIES += %D%/libncclient.la
+%C%_libncclient_la_SOURCES = %D%/netcrypt.c %D%/output.c %D%/input.c \
+	%D%/file.c %D%/filesend.c %D%/receive.c %D%/internal.h %D%/netcrypt.h
+%C%_libncclient_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/%D%
+NC_CLIENT_LIBS = %D%/libncclient.la src/common/libnccommon.la $(CRYPTO_LIBS)
+
+lib_LTLIBRARIES = libnetcrypt.la
+libnetcrypt_la_SOURCES =
+libnetcrypt_la_LIBADD = $(NC_CLIENT_LIBS)
+libnetcrypt_la_LDFLAGS = -version-info 0:0:0 \
+	-export-symbols-regex '^nc_(default_socket|status_str|open|close|session_name|daemon_name|fd|send|send_wait|next|request_peers|receive_files|receive_limits|receive_from|send_file)$$'
+include_HEADERS = %D%/netcrypt.h
+pkgconfigdir = $(libdir)/pkgconfig
+pkgconfig_DATA = %D%/netcrypt.pc

@@ -1,0 +1,12 @@
+# src/tools: the programs people run besides the daemon.
+sbin_PROGRAMS += netcryptctl
+netcryptctl_SOURCES = %D%/netcryptctl.c
+netcryptctl_LDADD = $(NC_COMMON_LIBS)
+
+bin_PROGRAMS += netcrypt-keygen netcrypt
+# keygen -A reads netcryptd.conf: it links the daemon's parser.
+netcrypt_keygen_SOURCES = %D%/keygen.c
+netcrypt_keygen_LDADD = $(NC_LIBS)
+netcrypt_SOURCES = %D%/netcrypt.c
+netcrypt_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
+netcrypt_LDADD = libnetcrypt.la $(NC_COMMON_LIBS)
