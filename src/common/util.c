@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -265,4 +267,64 @@ nc_utf8_printable_len(const uint8_t *s, size_t n)
 	size_t		len = nc_utf8_decode(s, n, &cp);
 
 	return len > 1 && nc_utf8_printable(cp) ? len : 0;
+}
+
+int
+nc_seterr(char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err != NULL && errsz > 0) {
+		va_start(ap, fmt);
+		(void)vsnprintf(err, errsz, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+void
+nc_strv_free(char **v, size_t n)
+{
+	while (n-- > 0)
+		free(v[n]);
+	free(v);
+}
+
+int
+nc_strv_has(char *const *v, size_t n, const char *s)
+{
+	while (n-- > 0)
+		if (strcmp(v[n], s) == 0)
+			return 1;
+	return 0;
+}
+
+int
+nc_strv_add(char ***v, size_t *n, const char *s)
+{
+	char	**nv, *copy;
+
+	if ((copy = strdup(s)) == NULL)
+		return -1;
+	if ((nv = reallocarray(*v, *n + 1, sizeof(*nv))) == NULL) {
+		free(copy);
+		return -1;
+	}
+	nv[*n] = copy;
+	*v = nv;
+	(*n)++;
+	return 0;
+}
+
+int
+nc_strv_equal(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	size_t	i;
+
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	return 1;
 }

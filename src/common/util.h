@@ -33,6 +33,17 @@ void	nc_hex_encode(const uint8_t *in, size_t len, char *out,
 void	nc_closefrom_except(int lowfd, const int *keep, size_t nkeep);
 /* Set or clear O_NONBLOCK; 0 or -1. */
 int	nc_set_nonblock(int fd, int on);
+/* Write a reason into err (when there is one); always -1. */
+int	nc_seterr(char *err, size_t errsz, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* Vectors of malloc'd strings, grown one at a time. */
+void	nc_strv_free(char **v, size_t n);
+int	nc_strv_has(char *const *v, size_t n, const char *s);
+/* Append a copy of s: 0, or -1 (ENOMEM) with *v and *n unchanged. */
+int	nc_strv_add(char ***v, size_t *n, const char *s);
+/* The same strings in the same order. */
+int	nc_strv_equal(char *const *a, size_t na, char *const *b, size_t nb);
 
 /*
  * Decode the UTF-8 sequence at s (n bytes left): its length, with the

@@ -24,7 +24,6 @@
 #include "conf.h"
 #include "conf_int.h"
 #include "log.h"
-#include "policy.h"
 #include "util.h"
 
 /* A macro; those from the command line (-D) win over the file's. */
@@ -119,7 +118,7 @@ config_free(struct nc_conf *c)
 		return;
 	while ((r = TAILQ_FIRST(&c->session_rules)) != NULL) {
 		TAILQ_REMOVE(&c->session_rules, r, entry);
-		policy_rule_free(r);
+		conf_rule_free(r);
 	}
 	while ((la = TAILQ_FIRST(&c->listens)) != NULL) {
 		TAILQ_REMOVE(&c->listens, la, entry);

@@ -14,10 +14,6 @@
 #include "crypto.h"
 #include "wire.h"
 
-/* Host and session names: the wire's limit, spelled as netcrypt.h does. */
-#define NC_NAME_MAX		64
-_Static_assert(NC_NAME_MAX == WIRE_NAME_MAX, "name limits differ");
-#define NC_HOST_MAX		255	/* DNS name or address literal */
 #define NC_DEFAULT_PORT		55555
 #define NC_CONF_FILE		SYSCONFDIR "/netcryptd.conf"
 
@@ -74,14 +70,14 @@ TAILQ_HEAD(peer_list, peer_conf);
 /* `unwrap rate auto`: half a core, measured by the key-holder. */
 #define NC_UNWRAP_AUTO		UINT32_MAX
 
-/* The "session default": names no rule lists (policy.c). */
+/* The "session default": names no rule lists (conf_rules.c, policy.c). */
 #define SESSION_DEFAULT_ANY	0	/* anyone who can reach the socket */
 #define SESSION_DEFAULT_OWN	1	/* a user's login name; root: any */
 
 #define SESSION_RULES_MAX	1024
 #define SESSION_RULE_ITEMS_MAX	64	/* users + groups, and patterns */
 
-/* One "session" statement or block, in file order (policy.c). */
+/* One "session" statement or block, in file order (conf_rules.c). */
 struct session_rule {
 	TAILQ_ENTRY(session_rule) entry;
 	char			 pattern[NC_NAME_MAX + 1];
@@ -149,5 +145,33 @@ void		 config_peer_proxy(const struct nc_conf *,
 		    const struct peer_conf *, struct proxy_conf *);
 const char	*cipher_name(uint8_t id);
 int		 cipher_from_name(const char *name);	/* -1 if unknown */
+
+/* conf_rules.c: the session rules as configured.  What conf_rule_add() adds: */
+enum conf_rule_item {
+	CONF_RULE_USER,
+	CONF_RULE_GROUP,
+	CONF_RULE_ACCEPT
+};
+
+/* A new rule for pattern, written at file:lineno; never NULL. */
+struct session_rule *conf_rule_new(const char *pattern, const char *file,
+	    int lineno);
+void	conf_rule_free(struct session_rule *);
+/* 0, or -1 with the reason in err: a bad session name pattern. */
+int	conf_rule_check_pattern(const char *pattern, char *err, size_t errsz);
+/* Add a user, group or sender pattern: 0, or -1 with the reason. */
+int	conf_rule_add(struct session_rule *, enum conf_rule_item,
+	    const char *value, char *err, size_t errsz);
+/*
+ * Whether rule can join list (after every rule already there): -1 with
+ * the reason when it says nothing, repeats a pattern, would never be
+ * used (an earlier pattern matches its name), or is one rule too many.
+ */
+int	conf_rule_fits(const struct session_rule_list *,
+	    const struct session_rule *, char *err, size_t errsz);
+/* The same rules in the same order. */
+int	conf_rules_equal(const struct session_rule_list *,
+	    const struct session_rule_list *);
+const char *conf_session_default_name(int);
 
 #endif

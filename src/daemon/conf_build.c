@@ -31,7 +31,6 @@
 #include "conf_int.h"
 #include "crypto.h"
 #include "log.h"
-#include "policy.h"
 #include "util.h"
 
 /* ---- values ---- */
@@ -600,7 +599,7 @@ peer_auth(const char *user, const char *password)
 	check_add(&ps.peerchecks, CHECK_AUTH, NULL, parse_lineno());
 }
 
-/* ---- session rules (built by policy.c) ---- */
+/* ---- session rules (built by conf_rules.c) ---- */
 
 /* Like a peer, a rule with errors is parsed to its end, then dropped. */
 void
@@ -608,19 +607,19 @@ rule_begin(const char *pattern, int lineno)
 {
 	char	err[256];
 
-	policy_rule_free(ps.currule);
-	ps.currule = policy_rule_new(pattern, parse_file_name(), lineno);
+	conf_rule_free(ps.currule);
+	ps.currule = conf_rule_new(pattern, parse_file_name(), lineno);
 	ps.currule_errors = ps.nerrors;
-	if (policy_rule_check_pattern(pattern, err, sizeof(err)) == -1)
+	if (conf_rule_check_pattern(pattern, err, sizeof(err)) == -1)
 		cerror_at(parse_file_name(), lineno, "%s", err);
 }
 
 void
-rule_add(enum policy_item item, const char *value)
+rule_add(enum conf_rule_item item, const char *value)
 {
 	char	err[256];
 
-	if (policy_rule_add(ps.currule, item, value, err, sizeof(err)) == -1)
+	if (conf_rule_add(ps.currule, item, value, err, sizeof(err)) == -1)
 		cerror("%s", err);
 }
 
@@ -630,13 +629,13 @@ rule_end(void)
 	char	err[512];
 
 	if (ps.nerrors == ps.currule_errors &&
-	    policy_rule_fits(&ps.conf->session_rules, ps.currule, err,
+	    conf_rule_fits(&ps.conf->session_rules, ps.currule, err,
 	    sizeof(err)) == -1)
 		cerror_at(ps.currule->file, ps.currule->lineno, "%s", err);
 	if (ps.nerrors == ps.currule_errors)
 		TAILQ_INSERT_TAIL(&ps.conf->session_rules, ps.currule, entry);
 	else
-		policy_rule_free(ps.currule);
+		conf_rule_free(ps.currule);
 	ps.currule = NULL;
 }
 

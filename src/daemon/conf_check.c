@@ -22,7 +22,6 @@
 #include "conf_int.h"
 #include "crypto.h"
 #include "log.h"
-#include "policy.h"
 #include "util.h"
 
 #define PRIVKEY_FILE_MAX	(64 * 1024)
@@ -171,7 +170,7 @@ config_finish(void)
 	peer_free(ps.curpeer);
 	ps.curpeer = NULL;
 	checks_clear(&ps.peerchecks);
-	policy_rule_free(ps.currule);
+	conf_rule_free(ps.currule);
 	ps.currule = NULL;
 	if (!ps.listen_given) {
 		listen_add_one("0.0.0.0", NC_DEFAULT_PORT);

@@ -14,7 +14,6 @@
 #include <stdint.h>
 
 #include "conf.h"
-#include "policy.h"
 
 #define STRING_MAX		8192	/* one token, or strings joined */
 #define NAME_CHARS		"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
@@ -56,7 +55,7 @@ struct parse_state {
 	int			 curpeer_key, curpeer_fp, curpeer_errors;
 	struct checks		 peerchecks;
 
-	/* The session rule being parsed (policy.c builds it). */
+	/* The session rule being parsed (conf_rules.c builds it). */
 	struct session_rule	*currule;
 	int			 currule_errors;
 
@@ -124,7 +123,7 @@ void		 peer_fingerprint(const char *);
 void		 peer_proxy(void);
 void		 peer_auth(const char *, const char *);
 void		 rule_begin(const char *, int);
-void		 rule_add(enum policy_item, const char *);
+void		 rule_add(enum conf_rule_item, const char *);
 void		 rule_end(void);
 void		 session_default(const char *);
 

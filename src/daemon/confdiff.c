@@ -29,7 +29,6 @@
 
 #include "conf.h"
 #include "confdiff.h"
-#include "policy.h"
 #include "util.h"
 
 enum cd_kind {
@@ -378,10 +377,10 @@ diff_sessions(const struct nc_conf *old, const struct nc_conf *new,
 		n++;
 		cd_report(fn, arg, 0, "session default: %s -> %s (for new "
 		    "attaches; sessions it no longer allows are detached)",
-		    policy_default_name(old->session_default),
-		    policy_default_name(new->session_default));
+		    conf_session_default_name(old->session_default),
+		    conf_session_default_name(new->session_default));
 	}
-	if (!policy_rules_equal(&old->session_rules, &new->session_rules)) {
+	if (!conf_rules_equal(&old->session_rules, &new->session_rules)) {
 		n++;
 		cd_report(fn, arg, 0, "session rules: changed (for new "
 		    "attaches and every message from now on; sessions they "

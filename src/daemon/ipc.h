@@ -12,10 +12,10 @@
 #include <limits.h>
 #include <stdint.h>
 
-#include "conf.h"
 #include "crypto.h"
 #include "imsg.h"
 #include "unwrap.h"
+#include "wire.h"
 
 /*
  * Each child is a re-exec of the binary with a role flag; its channels

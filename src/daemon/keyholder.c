@@ -25,6 +25,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "conf.h"
 #include "crypto.h"
 #include "imsg.h"
 #include "ipc.h"

@@ -7,7 +7,7 @@ noinst_LIBRARIES += %D%/libncdaemon.a
 	%D%/acceptpause.c %D%/acceptpause.h \
 	%D%/admit.c %D%/admit.h \
 	%D%/conf.c %D%/conf.h %D%/conf_int.h %D%/conf_build.c \
-	%D%/conf_check.c %D%/parse.y \
+	%D%/conf_check.c %D%/conf_rules.c %D%/parse.y \
 	%D%/confdiff.c %D%/confdiff.h \
 	%D%/control.c %D%/control.h %D%/ctlformat.c \
 	%D%/fdlimit.c %D%/fdlimit.h \

@@ -320,7 +320,7 @@ void
 log_policy(const char *when, const struct policy *pol)
 {
 	log_info("%ssession policy: default %s, %zu rules, %zu login names",
-	    when, policy_default_name(master.conf->session_default),
+	    when, conf_session_default_name(master.conf->session_default),
 	    policy_nrules(pol), policy_nusers(pol));
 }
 

@@ -29,7 +29,6 @@
 #include "conf.h"
 #include "conf_int.h"
 #include "log.h"
-#include "policy.h"
 #include "util.h"
 
 #define MAX_INCLUDE_DEPTH	8
@@ -329,22 +328,22 @@ sessopts	: sessopt
 		;
 
 sessopt		: USER string			{
-			rule_add(POLICY_USER, $2);
+			rule_add(CONF_RULE_USER, $2);
 			free($2);
 		}
 		| GROUP string			{
-			rule_add(POLICY_GROUP, $2);
+			rule_add(CONF_RULE_GROUP, $2);
 			free($2);
 		}
 		| ACCEPT FROM senders
 		;
 
 senders		: string			{
-			rule_add(POLICY_ACCEPT, $1);
+			rule_add(CONF_RULE_ACCEPT, $1);
 			free($1);
 		}
 		| senders ',' string		{
-			rule_add(POLICY_ACCEPT, $3);
+			rule_add(CONF_RULE_ACCEPT, $3);
 			free($3);
 		}
 		;

@@ -1,6 +1,6 @@
 /*
- * The session policy (policy.h): the rules as the configuration gives
- * them, their resolution to uids by the master, the encoding that
+ * The session policy (policy.h): the rules the configuration gives
+ * (conf_rules.c) resolved to uids by the master, the encoding that
  * carries them to the network child, and the two questions session.c
  * asks there.  Only policy_resolve() reads the user database; the
  * network child sees numbers and login names, never /etc/passwd.
@@ -50,220 +50,6 @@ struct policy {
 	struct policy_user	*users;		/* by uid, then name */
 	size_t			 nusers;
 };
-
-static void	seterr(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
-
-/* ---- the rules as configured ------------------------------------- */
-
-static void
-strv_free(char **v, size_t n)
-{
-	while (n-- > 0)
-		free(v[n]);
-	free(v);
-}
-
-static int
-strv_has(char *const *v, size_t n, const char *s)
-{
-	while (n-- > 0)
-		if (strcmp(v[n], s) == 0)
-			return 1;
-	return 0;
-}
-
-static void
-strv_add(char ***v, size_t *n, const char *s)
-{
-	char	**nv;
-
-	if ((nv = reallocarray(*v, *n + 1, sizeof(*nv))) == NULL ||
-	    (nv[*n] = strdup(s)) == NULL)
-		fatal("%s", __func__);
-	*v = nv;
-	(*n)++;
-}
-
-static int
-strv_equal(char *const *a, size_t na, char *const *b, size_t nb)
-{
-	size_t	i;
-
-	if (na != nb)
-		return 0;
-	for (i = 0; i < na; i++)
-		if (strcmp(a[i], b[i]) != 0)
-			return 0;
-	return 1;
-}
-
-struct session_rule *
-policy_rule_new(const char *pattern, const char *file, int lineno)
-{
-	struct session_rule	*r;
-
-	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->file = strdup(file)) == NULL)
-		fatal("%s", __func__);
-	(void)nc_strlcpy(r->pattern, pattern, sizeof(r->pattern));
-	r->lineno = lineno;
-	return r;
-}
-
-void
-policy_rule_free(struct session_rule *r)
-{
-	if (r == NULL)
-		return;
-	strv_free(r->users, r->nusers);
-	strv_free(r->groups, r->ngroups);
-	strv_free(r->accept, r->naccept);
-	free(r->file);
-	free(r);
-}
-
-int
-policy_rule_check_pattern(const char *pattern, char *err, size_t errsz)
-{
-	if (!nc__pat_valid(pattern, strlen(pattern))) {
-		seterr(err, errsz, "session \"%s\": a name pattern has 1 to "
-		    "%d letters, digits, '.', '_', '-', '*' and '?'", pattern,
-		    NC_NAME_MAX);
-		return -1;
-	}
-	if (strncmp(pattern, "anon-", 5) == 0) {
-		seterr(err, errsz, "session \"%s\": anon-* names are given to "
-		    "anonymous sessions only", pattern);
-		return -1;
-	}
-	return 0;
-}
-
-/* A user or group name: letters, digits, '.', '_', '-', maybe a final '$'. */
-static int
-account_name_valid(const char *s)
-{
-	size_t	len = strlen(s);
-
-	if (len > 1 && s[len - 1] == '$')
-		len--;
-	return s[0] != '-' && relay_name_valid(s, len, 0);
-}
-
-int
-policy_rule_add(struct session_rule *r, enum policy_item item,
-    const char *value, char *err, size_t errsz)
-{
-	const char	*what = item == POLICY_USER ? "user" : "group";
-
-	if (item == POLICY_ACCEPT) {
-		if (!nc__sender_valid(value)) {
-			seterr(err, errsz, "session \"%s\": accept from "
-			    "\"%s\": not a sender pattern (name or name@host, with "
-			    "'*' and '?')", r->pattern, value);
-			return -1;
-		}
-		if (r->naccept >= SESSION_RULE_ITEMS_MAX) {
-			seterr(err, errsz, "session \"%s\": more than %d "
-			    "senders", r->pattern, SESSION_RULE_ITEMS_MAX);
-			return -1;
-		}
-		if (!strv_has(r->accept, r->naccept, value))
-			strv_add(&r->accept, &r->naccept, value);
-		return 0;
-	}
-	if (!account_name_valid(value)) {
-		seterr(err, errsz, "session \"%s\": %s \"%s\": not a %s name",
-		    r->pattern, what, value, what);
-		return -1;
-	}
-	if (r->nusers + r->ngroups >= SESSION_RULE_ITEMS_MAX) {
-		seterr(err, errsz, "session \"%s\": more than %d users and "
-		    "groups", r->pattern, SESSION_RULE_ITEMS_MAX);
-		return -1;
-	}
-	if (item == POLICY_USER && !strv_has(r->users, r->nusers, value))
-		strv_add(&r->users, &r->nusers, value);
-	else if (item == POLICY_GROUP && !strv_has(r->groups, r->ngroups,
-	    value))
-		strv_add(&r->groups, &r->ngroups, value);
-	return 0;
-}
-
-static int
-has_wildcard(const char *s)
-{
-	return strpbrk(s, "*?") != NULL;
-}
-
-int
-policy_rule_fits(const struct session_rule_list *list,
-    const struct session_rule *r, char *err, size_t errsz)
-{
-	const struct session_rule	*q;
-	size_t				 n = 0;
-
-	if (r->nusers + r->ngroups + r->naccept == 0) {
-		seterr(err, errsz, "session \"%s\": give a user, a group or "
-		    "\"accept from\"", r->pattern);
-		return -1;
-	}
-	TAILQ_FOREACH(q, list, entry) {
-		n++;
-		if (strcmp(q->pattern, r->pattern) == 0) {
-			seterr(err, errsz, "session \"%s\" given twice (first "
-			    "at %s:%d)", r->pattern, q->file, q->lineno);
-			return -1;
-		}
-		/* The first rule that matches a name is its rule. */
-		if (!has_wildcard(r->pattern) && nc__pat_match(q->pattern,
-		    strlen(q->pattern), r->pattern, strlen(r->pattern))) {
-			seterr(err, errsz, "session \"%s\" is never used: "
-			    "\"%s\" (%s:%d) comes first and matches it",
-			    r->pattern, q->pattern, q->file, q->lineno);
-			return -1;
-		}
-	}
-	if (n >= SESSION_RULES_MAX) {
-		seterr(err, errsz, "more than %d session rules",
-		    SESSION_RULES_MAX);
-		return -1;
-	}
-	return 0;
-}
-
-int
-policy_rules_equal(const struct session_rule_list *a,
-    const struct session_rule_list *b)
-{
-	const struct session_rule	*x, *y;
-
-	for (x = TAILQ_FIRST(a), y = TAILQ_FIRST(b); x != NULL && y != NULL;
-	    x = TAILQ_NEXT(x, entry), y = TAILQ_NEXT(y, entry))
-		if (strcmp(x->pattern, y->pattern) != 0 ||
-		    !strv_equal(x->users, x->nusers, y->users, y->nusers) ||
-		    !strv_equal(x->groups, x->ngroups, y->groups, y->ngroups) ||
-		    !strv_equal(x->accept, x->naccept, y->accept, y->naccept))
-			return 0;
-	return x == NULL && y == NULL;
-}
-
-const char *
-policy_default_name(int def)
-{
-	return def == SESSION_DEFAULT_ANY ? "any" : "own";
-}
 
 /* ---- resolution with the user database (master) ------------------- */
 
@@ -395,7 +181,7 @@ rule_resolve(const struct session_rule *r, const struct userdb *db,
 	pr->restricted = r->nusers + r->ngroups > 0;
 	for (i = 0; i < r->nusers; i++) {
 		if ((pw = getpwnam(r->users[i])) == NULL) {
-			seterr(err, errsz, "%s:%d: session \"%s\": no user "
+			nc_seterr(err, errsz, "%s:%d: session \"%s\": no user "
 			    "\"%s\"", r->file, r->lineno, r->pattern,
 			    r->users[i]);
 			return -1;
@@ -405,7 +191,7 @@ rule_resolve(const struct session_rule *r, const struct userdb *db,
 	}
 	for (i = 0; i < r->ngroups; i++) {
 		if ((gr = getgrnam(r->groups[i])) == NULL) {
-			seterr(err, errsz, "%s:%d: session \"%s\": no group "
+			nc_seterr(err, errsz, "%s:%d: session \"%s\": no group "
 			    "\"%s\"", r->file, r->lineno, r->pattern,
 			    r->groups[i]);
 			return -1;
@@ -416,10 +202,11 @@ rule_resolve(const struct session_rule *r, const struct userdb *db,
 	pr->nuids = sort_unique(pr->uids, pr->nuids, sizeof(*pr->uids),
 	    uid_cmp);
 	for (i = 0; i < r->naccept; i++)
-		strv_add(&pr->accept, &pr->naccept, r->accept[i]);
+		if (nc_strv_add(&pr->accept, &pr->naccept, r->accept[i]) == -1)
+			fatal("%s", __func__);
 	return 0;
 toomany:
-	seterr(err, errsz, "%s:%d: session \"%s\": more than %d users",
+	nc_seterr(err, errsz, "%s:%d: session \"%s\": more than %d users",
 	    r->file, r->lineno, r->pattern, POLICY_UIDS_MAX);
 	return -1;
 }
@@ -489,7 +276,7 @@ policy_free(struct policy *pol)
 		return;
 	for (i = 0; i < pol->nrules; i++) {
 		free(pol->rules[i].uids);
-		strv_free(pol->rules[i].accept, pol->rules[i].naccept);
+		nc_strv_free(pol->rules[i].accept, pol->rules[i].naccept);
 	}
 	free(pol->rules);
 	free(pol->users);
@@ -614,7 +401,7 @@ decode_rule(struct reader *r, struct policy_rule *pr)
 	size_t		i;
 
 	if (rd_str(r, pr->pattern, sizeof(pr->pattern)) == -1 ||
-	    policy_rule_check_pattern(pr->pattern, pat, sizeof(pat)) == -1)
+	    conf_rule_check_pattern(pr->pattern, pat, sizeof(pat)) == -1)
 		return -1;
 	flags = rd_u8(r);
 	n = rd_u32(r);
@@ -636,7 +423,8 @@ decode_rule(struct reader *r, struct policy_rule *pr)
 	for (i = 0; i < na; i++) {
 		if (rd_str(r, pat, sizeof(pat)) == -1 || !nc__sender_valid(pat))
 			return -1;
-		strv_add(&pr->accept, &pr->naccept, pat);
+		if (nc_strv_add(&pr->accept, &pr->naccept, pat) == -1)
+			fatal("%s", __func__);
 	}
 	return r->err ? -1 : 0;
 }
@@ -827,7 +615,7 @@ policy_commit(void)
 	policy_free(net.cur);
 	net.cur = pol;
 	log_debug("session policy: default %s, %zu rules, %zu login names",
-	    policy_default_name(pol->def), pol->nrules, pol->nusers);
+	    conf_session_default_name(pol->def), pol->nrules, pol->nusers);
 }
 
 const struct policy *

@@ -28,36 +28,6 @@
 #define POLICY_UIDS_MAX		65536	/* uids allowed by one rule */
 #define POLICY_BLOB_MAX		(8 * 1024 * 1024)	/* master -> network */
 
-/* What policy_rule_add() adds. */
-enum policy_item {
-	POLICY_USER,
-	POLICY_GROUP,
-	POLICY_ACCEPT
-};
-
-/* ---- configuration (parse.y, confdiff.c) ---- */
-
-/* A new rule for pattern, written at file:lineno; never NULL. */
-struct session_rule *policy_rule_new(const char *pattern, const char *file,
-	    int lineno);
-void	policy_rule_free(struct session_rule *);
-/* 0, or -1 with the reason in err: a bad session name pattern. */
-int	policy_rule_check_pattern(const char *pattern, char *err, size_t errsz);
-/* Add a user, group or sender pattern: 0, or -1 with the reason. */
-int	policy_rule_add(struct session_rule *, enum policy_item,
-	    const char *value, char *err, size_t errsz);
-/*
- * Whether rule can join list (after every rule already there): -1 with
- * the reason when it says nothing, repeats a pattern, would never be
- * used (an earlier pattern matches its name), or is one rule too many.
- */
-int	policy_rule_fits(const struct session_rule_list *,
-	    const struct session_rule *, char *err, size_t errsz);
-/* The same rules in the same order. */
-int	policy_rules_equal(const struct session_rule_list *,
-	    const struct session_rule_list *);
-const char *policy_default_name(int);
-
 /* ---- the resolved policy ---- */
 
 struct policy;

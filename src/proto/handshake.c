@@ -22,6 +22,7 @@
 #include "hs_int.h"
 #include "resume.h"
 #include "unwrap.h"
+#include "util.h"
 #include "wire.h"
 
 /* The key-holder and the wire number roles alike; keep it so. */
@@ -103,13 +104,13 @@ hs_expect(struct handshake *hs, enum hs_state want, const char *call,
     char *err, size_t errsz)
 {
 	if (hs == NULL)
-		return hs_seterr(err, errsz, "%s: no handshake", call);
+		return nc_seterr(err, errsz, "%s: no handshake", call);
 	if (hs->state == want)
 		return 0;
 	if (hs->state == HS_FAILED)
-		hs_seterr(err, errsz, "%s: the handshake has failed", call);
+		nc_seterr(err, errsz, "%s: the handshake has failed", call);
 	else
-		hs_seterr(err, errsz, "%s: out of order (state: %s; needs: %s)",
+		nc_seterr(err, errsz, "%s: out of order (state: %s; needs: %s)",
 		    call, state_names[hs->state], state_names[want]);
 	return hs_dead(hs);
 }
@@ -270,21 +271,21 @@ hs_recv_hello(struct handshake *hs, const uint8_t *rec, size_t len,
 		return hs_dead(hs);
 	hs->peerkey = pk;	/* freed with hs, whatever happens next */
 	if (out->version != hs->version) {
-		hs_seterr(err, errsz, "HELLO: link protocol version %u (%s); this "
+		nc_seterr(err, errsz, "HELLO: link protocol version %u (%s); this "
 		    "daemon speaks version %u only", out->version,
 		    out->version < hs->version ? "an older netcryptd: upgrade "
 		    "it" : "a newer netcryptd", hs->version);
 		return hs_dead(hs);
 	}
 	if (out->role == hs->role) {
-		hs_seterr(err, errsz, "HELLO: the peer claims our role (%s)",
+		nc_seterr(err, errsz, "HELLO: the peer claims our role (%s)",
 		    hs->role == WIRE_ROLE_INITIATOR ? "initiator" :
 		    "responder");
 		return hs_dead(hs);
 	}
 	/* Our own HELLO sent back to us, or a peer holding our key. */
 	if (EVP_PKEY_eq(hs->ourkey, pk) == 1) {
-		hs_seterr(err, errsz, "HELLO: the peer presents our own key");
+		nc_seterr(err, errsz, "HELLO: the peer presents our own key");
 		return hs_dead(hs);
 	}
 	if (hs->role == WIRE_ROLE_INITIATOR)
@@ -294,13 +295,13 @@ hs_recv_hello(struct handshake *hs, const uint8_t *rec, size_t len,
 		cipher = nc_cipher_select(out->ciphers, out->nciphers,
 		    hs->ciphers, hs->nciphers);
 	if (cipher == 0) {
-		hs_seterr(err, errsz, "HELLO: no cipher in common");
+		nc_seterr(err, errsz, "HELLO: no cipher in common");
 		return hs_dead(hs);
 	}
 
 	/* Kept as received: the transcript covers the bytes on the wire. */
 	if (len > sizeof(hs->hello[0])) {	/* the parser saw to it */
-		hs_seterr(err, errsz, "HELLO: record of %zu bytes", len);
+		nc_seterr(err, errsz, "HELLO: record of %zu bytes", len);
 		return hs_dead(hs);
 	}
 	memcpy(hs->hello[peer_ix(hs)], rec, len);
@@ -311,7 +312,7 @@ hs_recv_hello(struct handshake *hs, const uint8_t *rec, size_t len,
 	bufs[1] = hs->hello[IX_R];
 	lens[1] = hs->hellolen[IX_R];
 	if (nc_sha256v(bufs, lens, 2, hs->th1) == -1) {
-		hs_seterr(err, errsz, "HELLO: SHA-256 failed");
+		nc_seterr(err, errsz, "HELLO: SHA-256 failed");
 		return hs_dead(hs);
 	}
 	hs->have_th1 = 1;
@@ -334,7 +335,7 @@ wrap_secret(struct handshake *hs, char *err, size_t errsz)
 	    nc_oaep_wrap(hs->peerkey, label, labellen, hs->secret,
 	    NC_SECRET_LEN, rec + KEY_HDRLEN, HS_KEY_MAX - KEY_HDRLEN,
 	    &bloblen) == -1 || size <= 0 || bloblen != (size_t)size)
-		return hs_seterr(err, errsz, "KEY: RSA-OAEP wrap failed");
+		return nc_seterr(err, errsz, "KEY: RSA-OAEP wrap failed");
 	put_u32(rec, (uint32_t)(1 + bloblen));
 	rec[NC_REC_HDRLEN] = REC_KEY;
 	hs->keylen[own_ix(hs)] = KEY_HDRLEN + bloblen;
@@ -352,11 +353,11 @@ hs_make_key(struct handshake *hs, const uint8_t **rec, size_t *len,
 		return -1;
 	if (!hs->fixed_secret &&
 	    RAND_priv_bytes(hs->secret, NC_SECRET_LEN) != 1) {
-		hs_seterr(err, errsz, "KEY: no random bytes");
+		nc_seterr(err, errsz, "KEY: no random bytes");
 		return hs_dead(hs);
 	}
 	if (nc_derive_u(hs->secret, hs->th1, hs->role, hs->u_own) == -1)
-		rv = hs_seterr(err, errsz, "KEY: HKDF failed");
+		rv = nc_seterr(err, errsz, "KEY: HKDF failed");
 	else if (hs->fixed_key)
 		rv = hs_parse_key(hs->key[own_ix(hs)], hs->keylen[own_ix(hs)],
 		    (size_t)EVP_PKEY_get_size(hs->peerkey), &blob, err, errsz);
@@ -431,13 +432,13 @@ use_schedule(struct handshake *hs, const struct nc_keysched *ks, char *err,
 	    initiator ? NC_DIR_I2R : NC_DIR_R2I) == -1 ||
 	    nc_aead_init_ks(&hs->recv, NC_AEAD_OPEN, ks,
 	    initiator ? NC_DIR_R2I : NC_DIR_I2R) == -1)
-		return hs_seterr(err, errsz, "FINISHED: cipher setup failed");
+		return nc_seterr(err, errsz, "FINISHED: cipher setup failed");
 	memcpy(hs->fin_peer, initiator ? ks->fin_r : ks->fin_i, NC_FIN_LEN);
 	if (nc_finished_mac(initiator ? ks->fin_i : ks->fin_r, hs->th2,
 	    mac) == -1 ||
 	    nc_record_seal(&hs->send, REC_FINISHED, mac, sizeof(mac),
 	    hs->finished, sizeof(hs->finished), &hs->finishedlen) == -1)
-		hs_seterr(err, errsz, "FINISHED: sealing failed");
+		nc_seterr(err, errsz, "FINISHED: sealing failed");
 	else
 		rv = 0;
 	OPENSSL_cleanse(mac, sizeof(mac));
@@ -458,12 +459,12 @@ hs_unwrapped(struct handshake *hs, const uint8_t u_peer[NC_SHA256_LEN],
 	memset(&ks, 0, sizeof(ks));
 	/* nc_x25519() refuses an all-zero result (a low-order share). */
 	if (nc_x25519_derive(hs->xkey, hs->xpeer, dh) == -1) {
-		hs_seterr(err, errsz, "X25519 with the peer's share failed "
+		nc_seterr(err, errsz, "X25519 with the peer's share failed "
 		    "(a low-order point?)");
 		goto out;
 	}
 	if (transcript2(hs) == -1) {
-		hs_seterr(err, errsz, "SHA-256 failed");
+		nc_seterr(err, errsz, "SHA-256 failed");
 		goto out;
 	}
 	/* u_I comes from the initiator's secret, whoever unwrapped it. */
@@ -471,7 +472,7 @@ hs_unwrapped(struct handshake *hs, const uint8_t u_peer[NC_SHA256_LEN],
 	u_r = hs->role == WIRE_ROLE_INITIATOR ? u_peer : hs->u_own;
 	if (nc_key_schedule(hs->cipher, hs->th2, u_i, u_r, dh, &ks,
 	    prk) == -1 || resume_secret(prk, hs->resume) == -1) {
-		hs_seterr(err, errsz, "key schedule failed");
+		nc_seterr(err, errsz, "key schedule failed");
 		goto out;
 	}
 	hs->have_resume = 1;
@@ -505,20 +506,20 @@ hs_recv_finished(struct handshake *hs, const uint8_t *rec, size_t len,
 	if (hs_expect(hs, HS_WAIT_FINISHED, "FINISHED", err, errsz) == -1)
 		return -1;
 	if (rec == NULL || len != HS_FINISHED_LEN) {
-		hs_seterr(err, errsz, "FINISHED: record of %zu bytes, expected %d",
+		nc_seterr(err, errsz, "FINISHED: record of %zu bytes, expected %d",
 		    len, HS_FINISHED_LEN);
 		return hs_dead(hs);
 	}
 	if (nc_record_open(&hs->recv, rec, len, &type, body, sizeof(body),
 	    &bodylen) == -1)
-		hs_seterr(err, errsz, "FINISHED: record does not authenticate "
+		nc_seterr(err, errsz, "FINISHED: record does not authenticate "
 		    "(bad KEY, wrong key pair, or tampering)");
 	else if (type != REC_FINISHED)
-		hs_seterr(err, errsz, "FINISHED: record type %u, expected %d",
+		nc_seterr(err, errsz, "FINISHED: record type %u, expected %d",
 		    type, REC_FINISHED);
 	else if (nc_finished_verify(hs->fin_peer, hs->th2, body,
 	    bodylen) == -1)
-		hs_seterr(err, errsz, "FINISHED: MAC does not verify");
+		nc_seterr(err, errsz, "FINISHED: MAC does not verify");
 	else
 		rv = 0;
 	OPENSSL_cleanse(body, sizeof(body));

@@ -1,7 +1,7 @@
 /*
  * What the files of the handshake share and nothing else uses: the field
- * checks, the HELLO parser and the error helper (hsrecord.c), for the
- * state machine (handshake.c).
+ * checks and the HELLO parser (hsrecord.c), for the state machine
+ * (handshake.c).
  */
 #ifndef NC_HS_INT_H
 #define NC_HS_INT_H
@@ -18,9 +18,6 @@
 			NC_X25519_LEN)
 #define KEY_HDRLEN	(NC_REC_HDRLEN + 1)
 
-/* Write a reason into err (when there is one); always -1. */
-int	hs_seterr(char *err, size_t errsz, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
 int	hs_check_name(const uint8_t *name, size_t len, char *err,
 	    size_t errsz);
 int	hs_check_ciphers(const uint8_t *ids, size_t n, int all_known,

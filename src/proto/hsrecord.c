@@ -6,8 +6,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -18,21 +16,8 @@
 #include "crypto.h"
 #include "handshake.h"
 #include "hs_int.h"
+#include "util.h"
 #include "wire.h"
-
-/* Write a reason into err (when there is one); always -1. */
-int
-hs_seterr(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err != NULL && errsz > 0) {
-		va_start(ap, fmt);
-		(void)vsnprintf(err, errsz, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* ---- Field checks shared by the parser, the builder and hs_new ----- */
 
@@ -44,14 +29,14 @@ hs_check_name(const uint8_t *name, size_t len, char *err, size_t errsz)
 	uint8_t	c;
 
 	if (len == 0 || len > WIRE_NAME_MAX)
-		return hs_seterr(err, errsz, "name of %zu bytes, 1 to %d allowed",
+		return nc_seterr(err, errsz, "name of %zu bytes, 1 to %d allowed",
 		    len, WIRE_NAME_MAX);
 	for (i = 0; i < len; i++) {
 		c = name[i];
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
 			continue;
-		return hs_seterr(err, errsz, "name has byte 0x%02x at offset %zu, "
+		return nc_seterr(err, errsz, "name has byte 0x%02x at offset %zu, "
 		    "only [A-Za-z0-9._-] allowed", c, i);
 	}
 	return 0;
@@ -69,21 +54,21 @@ hs_check_ciphers(const uint8_t *ids, size_t n, int all_known, char *err,
 	size_t	i, j, known = 0;
 
 	if (n == 0 || n > HS_NCIPHER_MAX)
-		return hs_seterr(err, errsz, "%zu cipher ids, 1 to %d allowed",
+		return nc_seterr(err, errsz, "%zu cipher ids, 1 to %d allowed",
 		    n, HS_NCIPHER_MAX);
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < i; j++)
 			if (ids[j] == ids[i])
-				return hs_seterr(err, errsz, "cipher id %u listed "
+				return nc_seterr(err, errsz, "cipher id %u listed "
 				    "twice", ids[i]);
 		if (nc_cipher_keylen(ids[i]) != 0)
 			known++;
 		else if (all_known)
-			return hs_seterr(err, errsz, "unknown cipher id %u",
+			return nc_seterr(err, errsz, "unknown cipher id %u",
 			    ids[i]);
 	}
 	if (known == 0)
-		return hs_seterr(err, errsz, "no known cipher among %zu ids", n);
+		return nc_seterr(err, errsz, "no known cipher among %zu ids", n);
 	return 0;
 }
 
@@ -94,11 +79,11 @@ hs_check_rsa(EVP_PKEY *pk, size_t *modlen, char *err, size_t errsz)
 	int	bits = nc_rsa_bits(pk), size;
 
 	if (bits < NC_RSA_MIN_BITS || bits > NC_RSA_MAX_BITS)
-		return hs_seterr(err, errsz, "RSA key of %d bits, %d to %d "
+		return nc_seterr(err, errsz, "RSA key of %d bits, %d to %d "
 		    "allowed", bits, NC_RSA_MIN_BITS, NC_RSA_MAX_BITS);
 	size = EVP_PKEY_get_size(pk);
 	if (size <= 0 || (size_t)size > KH_BLOB_MAX)
-		return hs_seterr(err, errsz, "RSA key of %d bytes", size);
+		return nc_seterr(err, errsz, "RSA key of %d bytes", size);
 	*modlen = (size_t)size;
 	return 0;
 }
@@ -117,7 +102,7 @@ parse_spki_der(const uint8_t *spki, size_t len, char *err, size_t errsz)
 
 	if ((pk = nc_pkey_from_spki(spki, len)) == NULL) {
 		ERR_clear_error();
-		hs_seterr(err, errsz, "key is not an RSA public key in SPKI DER");
+		nc_seterr(err, errsz, "key is not an RSA public key in SPKI DER");
 		return NULL;
 	}
 	n = i2d_PUBKEY(pk, &der);
@@ -125,7 +110,7 @@ parse_spki_der(const uint8_t *spki, size_t len, char *err, size_t errsz)
 		OPENSSL_free(der);
 		EVP_PKEY_free(pk);
 		ERR_clear_error();
-		hs_seterr(err, errsz, "key is not in canonical DER");
+		nc_seterr(err, errsz, "key is not in canonical DER");
 		return NULL;
 	}
 	OPENSSL_free(der);
@@ -183,7 +168,7 @@ take(struct reader *r, size_t n, const char *what, char *err, size_t errsz)
 	const uint8_t	*p;
 
 	if ((p = rd_bytes(r, n)) == NULL)
-		hs_seterr(err, errsz, "HELLO: %s of %zu bytes runs past the end "
+		nc_seterr(err, errsz, "HELLO: %s of %zu bytes runs past the end "
 		    "(%zu left)", what, n, left);
 	return p;
 }
@@ -202,18 +187,18 @@ plain_frame(struct reader *r, const uint8_t *rec, size_t len, uint8_t type,
 
 	rd_init(r, NULL, 0);	/* never left unset, whatever the outcome */
 	if (rec == NULL || len < NC_REC_HDRLEN + 1)
-		return hs_seterr(err, errsz, "%s: record of %zu bytes is too "
+		return nc_seterr(err, errsz, "%s: record of %zu bytes is too "
 		    "short", what, len);
 	rd_init(r, rec, len);
 	reclen = rd_u32(r);
 	if (reclen > WIRE_PLAIN_MAX)
-		return hs_seterr(err, errsz, "%s: length %u over the limit of %d",
+		return nc_seterr(err, errsz, "%s: length %u over the limit of %d",
 		    what, reclen, WIRE_PLAIN_MAX);
 	if (reclen != len - NC_REC_HDRLEN)
-		return hs_seterr(err, errsz, "%s: length field %u, but %zu bytes "
+		return nc_seterr(err, errsz, "%s: length field %u, but %zu bytes "
 		    "follow it", what, reclen, len - NC_REC_HDRLEN);
 	if ((t = rd_u8(r)) != type)
-		return hs_seterr(err, errsz, "%s: record type %u, expected %u",
+		return nc_seterr(err, errsz, "%s: record type %u, expected %u",
 		    what, t, type);
 	return 0;
 }
@@ -230,16 +215,16 @@ hello_fields(struct reader *r, struct hs_hello_info *h, char *err,
 	if ((p = take(r, HELLO_FIXED, "fixed part", err, errsz)) == NULL)
 		return -1;
 	if (memcmp(p, WIRE_MAGIC, 4) != 0)
-		return hs_seterr(err, errsz, "HELLO: bad magic %02x%02x%02x%02x",
+		return nc_seterr(err, errsz, "HELLO: bad magic %02x%02x%02x%02x",
 		    p[0], p[1], p[2], p[3]);
 	version = p[4];
 	if (version < WIRE_VERSION_MIN || version > WIRE_VERSION)
-		return hs_seterr(err, errsz, "HELLO: protocol version %u, we "
+		return nc_seterr(err, errsz, "HELLO: protocol version %u, we "
 		    "speak %d", version, WIRE_VERSION);
 	h->version = version;
 	h->role = p[5];
 	if (h->role != WIRE_ROLE_INITIATOR && h->role != WIRE_ROLE_RESPONDER)
-		return hs_seterr(err, errsz, "HELLO: role %u", h->role);
+		return nc_seterr(err, errsz, "HELLO: role %u", h->role);
 	p += 6;
 	memcpy(h->random, p, HS_RANDOM_LEN);
 	memcpy(h->epoch, p + HS_RANDOM_LEN, HS_EPOCH_LEN);
@@ -249,13 +234,13 @@ hello_fields(struct reader *r, struct hs_hello_info *h, char *err,
 		return -1;
 	h->nciphers = p[0];
 	if (h->nciphers > HS_NCIPHER_MAX)
-		return hs_seterr(err, errsz, "HELLO: %u cipher ids, 1 to %d "
+		return nc_seterr(err, errsz, "HELLO: %u cipher ids, 1 to %d "
 		    "allowed", h->nciphers, HS_NCIPHER_MAX);
 	if ((p = take(r, h->nciphers, "cipher list", err, errsz)) == NULL)
 		return -1;
 	memcpy(h->ciphers, p, h->nciphers);
 	if (hs_check_ciphers(h->ciphers, h->nciphers, 0, why, sizeof(why)) == -1)
-		return hs_seterr(err, errsz, "HELLO: %s", why);
+		return nc_seterr(err, errsz, "HELLO: %s", why);
 
 	if ((p = take(r, 1, "name length", err, errsz)) == NULL)
 		return -1;
@@ -263,7 +248,7 @@ hello_fields(struct reader *r, struct hs_hello_info *h, char *err,
 	if ((p = take(r, namelen, "name", err, errsz)) == NULL)
 		return -1;
 	if (hs_check_name(p, namelen, why, sizeof(why)) == -1)
-		return hs_seterr(err, errsz, "HELLO: %s", why);
+		return nc_seterr(err, errsz, "HELLO: %s", why);
 	memcpy(h->name, p, namelen);
 	h->name[namelen] = '\0';
 	return 0;
@@ -292,25 +277,25 @@ hs_hello_parse(const uint8_t *rec, size_t len, struct hs_hello_info *h,
 		return -1;
 	keylen = (uint16_t)(p[0] << 8 | p[1]);
 	if (keylen == 0 || keylen > NC_SPKI_MAX)
-		return hs_seterr(err, errsz, "HELLO: key of %u bytes, 1 to %d "
+		return nc_seterr(err, errsz, "HELLO: key of %u bytes, 1 to %d "
 		    "allowed", keylen, NC_SPKI_MAX);
 	if ((p = take(&r, keylen, "key", err, errsz)) == NULL)
 		return -1;
 	if (r.left != 0)
-		return hs_seterr(err, errsz, "HELLO: %zu byte(s) after the key",
+		return nc_seterr(err, errsz, "HELLO: %zu byte(s) after the key",
 		    r.left);
 	/* Set before the key is looked at, so that a refusal can log it. */
 	memcpy(h->spki, p, keylen);
 	h->spkilen = keylen;
 	if (nc_sha256(h->spki, h->spkilen, h->fp) == -1)
-		return hs_seterr(err, errsz, "HELLO: SHA-256 failed");
+		return nc_seterr(err, errsz, "HELLO: SHA-256 failed");
 
 	if ((pk = hs_parse_spki(h->spki, h->spkilen, why, sizeof(why))) == NULL)
-		return hs_seterr(err, errsz, "HELLO: %s", why);
+		return nc_seterr(err, errsz, "HELLO: %s", why);
 	h->rsa_bits = nc_rsa_bits(pk);
 	if (hs_check_rsa(pk, &modlen, why, sizeof(why)) == -1) {
 		EVP_PKEY_free(pk);
-		return hs_seterr(err, errsz, "HELLO: %s", why);
+		return nc_seterr(err, errsz, "HELLO: %s", why);
 	}
 	if (keyp != NULL)
 		*keyp = pk;
@@ -336,21 +321,21 @@ hs_build_hello(const struct hs_hello_info *in, uint8_t *out, size_t outsz,
 
 	namelen = strnlen(in->name, sizeof(in->name));
 	if (in->role != WIRE_ROLE_INITIATOR && in->role != WIRE_ROLE_RESPONDER)
-		return hs_seterr(err, errsz, "HELLO: role %u", in->role);
+		return nc_seterr(err, errsz, "HELLO: role %u", in->role);
 	if (in->version > WIRE_VERSION)
-		return hs_seterr(err, errsz, "HELLO: version %u", in->version);
+		return nc_seterr(err, errsz, "HELLO: version %u", in->version);
 	if (hs_check_ciphers(in->ciphers, in->nciphers, 0, why,
 	    sizeof(why)) == -1 ||
 	    hs_check_name((const uint8_t *)in->name, namelen, why,
 	    sizeof(why)) == -1)
-		return hs_seterr(err, errsz, "HELLO: %s", why);
+		return nc_seterr(err, errsz, "HELLO: %s", why);
 	if (in->spkilen == 0 || in->spkilen > NC_SPKI_MAX)
-		return hs_seterr(err, errsz, "HELLO: key of %zu bytes, 1 to %d "
+		return nc_seterr(err, errsz, "HELLO: key of %zu bytes, 1 to %d "
 		    "allowed", in->spkilen, NC_SPKI_MAX);
 	total = NC_REC_HDRLEN + 1 + HELLO_FIXED + 1 + in->nciphers + 1 +
 	    namelen + 2 + in->spkilen;
 	if (total > outsz)
-		return hs_seterr(err, errsz, "HELLO: %zu bytes do not fit in %zu",
+		return nc_seterr(err, errsz, "HELLO: %zu bytes do not fit in %zu",
 		    total, outsz);
 
 	p = out;
@@ -389,11 +374,11 @@ hs_parse_key(const uint8_t *rec, size_t len, size_t modlen,
 	struct reader	r;
 
 	if (modlen == 0 || modlen > KH_BLOB_MAX)
-		return hs_seterr(err, errsz, "KEY: bad modulus size %zu", modlen);
+		return nc_seterr(err, errsz, "KEY: bad modulus size %zu", modlen);
 	if (plain_frame(&r, rec, len, REC_KEY, "KEY", err, errsz) == -1)
 		return -1;
 	if (r.left != modlen)
-		return hs_seterr(err, errsz, "KEY: blob of %zu bytes, the modulus "
+		return nc_seterr(err, errsz, "KEY: blob of %zu bytes, the modulus "
 		    "has %zu", r.left, modlen);
 	*blob = r.p;
 	return 0;

@@ -48,6 +48,11 @@
 /* MSG payload limit, and names (host names in HELLO, session names). */
 #define WIRE_PAYLOAD_MAX	65280
 #define WIRE_NAME_MAX		64
+/* The same limit as the code and netcrypt.h spell it. */
+#define NC_NAME_MAX		64
+_Static_assert(NC_NAME_MAX == WIRE_NAME_MAX, "name limits differ");
+/* A host: DNS name or address literal, as SOCKS5 carries it (RFC 1928). */
+#define NC_HOST_MAX		255
 
 /* Cipher ids, offered in HELLO (doc/PROTOCOL.md 5.2, 5.5). */
 #define NC_CIPHER_AES256GCM	1

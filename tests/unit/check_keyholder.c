@@ -22,6 +22,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include "conf.h"
 #include "crypto.h"
 #include "imsg.h"
 #include "log.h"

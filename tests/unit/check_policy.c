@@ -138,6 +138,38 @@ START_TEST(t_sender_patterns)
 }
 END_TEST
 
+/* The string vectors the rules are made of (util.c). */
+START_TEST(t_string_vectors)
+{
+	char	**a = NULL, **b = NULL, err[16];
+	size_t	  na = 0, nb = 0;
+
+	ck_assert_int_eq(nc_strv_add(&a, &na, "alice"), 0);
+	ck_assert_int_eq(nc_strv_add(&a, &na, "bob"), 0);
+	ck_assert_uint_eq(na, 2);
+	ck_assert(nc_strv_has(a, na, "bob"));
+	ck_assert(!nc_strv_has(a, na, "bo"));
+	ck_assert_int_eq(nc_strv_add(&b, &nb, "bob"), 0);
+	ck_assert(!nc_strv_equal(a, na, b, nb));
+	ck_assert_int_eq(nc_strv_add(&b, &nb, "alice"), 0);
+	/* The same strings in another order are another list. */
+	ck_assert(!nc_strv_equal(a, na, b, nb));
+	nc_strv_free(b, nb);
+	b = NULL;
+	nb = 0;
+	ck_assert_int_eq(nc_strv_add(&b, &nb, "alice"), 0);
+	ck_assert_int_eq(nc_strv_add(&b, &nb, "bob"), 0);
+	ck_assert(nc_strv_equal(a, na, b, nb));
+	nc_strv_free(a, na);
+	nc_strv_free(b, nb);
+	/* nc_seterr: always -1, truncates, and takes no buffer at all. */
+	ck_assert_int_eq(nc_seterr(err, sizeof(err), "%s %d", "a long reason",
+	    12345), -1);
+	ck_assert_str_eq(err, "a long reason 1");
+	ck_assert_int_eq(nc_seterr(NULL, 0, "%s", "nowhere"), -1);
+}
+END_TEST
+
 START_TEST(t_rules_parsed)
 {
 	struct nc_conf		*c;
@@ -421,6 +453,7 @@ main(void)
 	tc = tcase_create("policy");
 	tcase_add_test(tc, t_name_patterns);
 	tcase_add_test(tc, t_sender_patterns);
+	tcase_add_test(tc, t_string_vectors);
 	tcase_add_test(tc, t_rules_parsed);
 	tcase_add_test(tc, t_rules_refused);
 	tcase_add_test(tc, t_resolve);
