@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "internal.h"
+#include "util.h"
 
 enum { TX_OFFER, TX_DATA, TX_END };
 enum { CTL_SEND, CTL_FLIGHT, CTL_DONE };
@@ -273,12 +274,12 @@ tx_run(struct nc_session *s, struct nc__tx *tx, int timeout_ms, char *err,
 	for (;;) {
 		if (tx->result >= 0) {
 			if (tx->result != NC_OK)
-				nc__seterr(err, errsz, "%s: %s", tx->to,
+				nc_seterr(err, errsz, "%s: %s", tx->to,
 				    nc_status_str(tx->result));
 			return tx->result;
 		}
 		if (tx->fail != 0) {
-			nc__seterr(err, errsz, "%s: %s", tx->to,
+			nc_seterr(err, errsz, "%s: %s", tx->to,
 			    nc_status_str(tx->fail));
 			return tx->fail;
 		}
@@ -289,12 +290,12 @@ tx_run(struct nc_session *s, struct nc__tx *tx, int timeout_ms, char *err,
 				deadline = now + timeout_ms;
 		}
 		if (deadline >= 0 && now >= deadline) {
-			nc__seterr(err, errsz, "%s: %s", tx->to,
+			nc_seterr(err, errsz, "%s: %s", tx->to,
 			    nc_status_str(NC_TIMEOUT));
 			return NC_TIMEOUT;
 		}
 		if (tx_step(s, tx) == -1) {
-			nc__seterr(err, errsz, "%s", strerror(errno));
+			nc_seterr(err, errsz, "%s", strerror(errno));
 			return -1;
 		}
 		wait = 1000;
@@ -303,13 +304,13 @@ tx_run(struct nc_session *s, struct nc__tx *tx, int timeout_ms, char *err,
 		if (tx->retry_at > now && tx->retry_at - now < wait)
 			wait = tx->retry_at - now;
 		if (nc__pump(s, (int)wait) == -1) {
-			nc__seterr(err, errsz, "netcryptd: %s",
+			nc_seterr(err, errsz, "netcryptd: %s",
 			    errno == EPIPE ? "connection closed" :
 			    strerror(errno));
 			return -1;
 		}
 		if (tx->result < 0 && nc__drained(s)) {
-			nc__seterr(err, errsz, "netcryptd: connection closed");
+			nc_seterr(err, errsz, "netcryptd: connection closed");
 			errno = EPIPE;
 			return -1;
 		}
@@ -374,29 +375,29 @@ tx_open(struct nc__tx *tx, const char *path, char *err, size_t errsz)
 	/* O_NONBLOCK: a FIFO must not hang us before the check below. */
 	tx->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (tx->fd == -1) {
-		nc__seterr(err, errsz, "%s: %s", path, strerror(errno));
+		nc_seterr(err, errsz, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(tx->fd, &st) == -1) {
-		nc__seterr(err, errsz, "%s: %s", path, strerror(errno));
+		nc_seterr(err, errsz, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		nc__seterr(err, errsz, "%s: not a regular file", path);
+		nc_seterr(err, errsz, "%s: not a regular file", path);
 		errno = EINVAL;
 		return -1;
 	}
 	if ((tx->buf = malloc(1 + NC__DATA_HDR + NC__CHUNK)) == NULL) {
-		nc__seterr(err, errsz, "%s", strerror(errno));
+		nc_seterr(err, errsz, "%s", strerror(errno));
 		return -1;
 	}
 	errno = 0;
 	if (tx_hash(tx) == -1) {
-		nc__seterr(err, errsz, "%s: %s", path, strerror(errno));
+		nc_seterr(err, errsz, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (nc__random(&tx->xfer, sizeof(tx->xfer)) == -1) {
-		nc__seterr(err, errsz, "getrandom: %s", strerror(errno));
+		nc_seterr(err, errsz, "getrandom: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -412,19 +413,19 @@ nc_send_file(struct nc_session *s, const char *to, const char *path,
 
 	if (s == NULL || to == NULL || path == NULL || s->tx != NULL) {
 		errno = s != NULL && s->tx != NULL ? EBUSY : EINVAL;
-		nc__seterr(err, errsz, "%s", strerror(errno));
+		nc_seterr(err, errsz, "%s", strerror(errno));
 		return -1;
 	}
 	/* The receiver's verdict could never reach an anonymous session. */
 	if (s->anonymous) {
-		nc__seterr(err, errsz, "an anonymous session cannot send "
+		nc_seterr(err, errsz, "an anonymous session cannot send "
 		    "files: attach under a name");
 		errno = EINVAL;
 		return -1;
 	}
 	/* A file goes to one session: a broadcast cannot be go-back-N. */
 	if (!nc__valid_to(to, strnlen(to, 256), 0)) {
-		nc__seterr(err, errsz, "%s: %s", to,
+		nc_seterr(err, errsz, "%s: %s", to,
 		    nc_status_str(NC_BAD_NAME));
 		return NC_BAD_NAME;
 	}
@@ -438,7 +439,7 @@ nc_send_file(struct nc_session *s, const char *to, const char *path,
 	tx.ctl = CTL_SEND;
 	tx.name = base_name(path, &tx.namelen);
 	if (!nc__valid_file_name((const uint8_t *)tx.name, tx.namelen)) {
-		nc__seterr(err, errsz, "%s: a file name the receiver would "
+		nc_seterr(err, errsz, "%s: a file name the receiver would "
 		    "refuse", path);
 		errno = EINVAL;
 		return -1;

@@ -130,8 +130,6 @@ int	 nc__valid_to(const char *, size_t, int);
 uint64_t nc__cid(struct nc_session *, int);
 int	 nc__cid_internal(uint64_t);
 int	 nc__usable(struct nc_session *);
-void	 nc__seterr(char *, size_t, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
 int	 nc__random(void *, size_t);
 
 /* output.c */

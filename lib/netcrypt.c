@@ -88,18 +88,6 @@ nc_status_str(int status)
 	}
 }
 
-void
-nc__seterr(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
-
 /* The project's one clock, signed for the library's deadline arithmetic. */
 int64_t
 nc__now_ms(void)
@@ -269,14 +257,14 @@ connect_unix(const char *path, int64_t deadline, char *err, size_t errsz)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (len >= sizeof(sun.sun_path)) {
-		nc__seterr(err, errsz, "%s: socket path too long", path);
+		nc_seterr(err, errsz, "%s: socket path too long", path);
 		errno = ENAMETOOLONG;
 		return -1;
 	}
 	memcpy(sun.sun_path, path, len);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
-		nc__seterr(err, errsz, "socket: %s", strerror(errno));
+		nc_seterr(err, errsz, "socket: %s", strerror(errno));
 		return -1;
 	}
 	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
@@ -291,7 +279,7 @@ connect_unix(const char *path, int64_t deadline, char *err, size_t errsz)
 			break;
 		if (e == EINPROGRESS || e == EINTR || e == EALREADY)
 			e = errno;
-		nc__seterr(err, errsz, "%s: %s%s", path, strerror(e),
+		nc_seterr(err, errsz, "%s: %s%s", path, strerror(e),
 		    e == ENOENT || e == ECONNREFUSED ?
 		    " (is netcryptd running?)" :
 		    e == EACCES || e == EPERM ?
@@ -322,14 +310,14 @@ nc__attach(struct nc_session **sp, int fd, const char *name, char *err,
 	nlen = strnlen(name, NC_NAME_MAX + 1);
 	if (nlen > 0 && !nc__valid_name(name, nlen)) {
 		(void)close(fd);
-		nc__seterr(err, errsz, "bad session name");
+		nc_seterr(err, errsz, "bad session name");
 		return NC_BAD_NAME;
 	}
 	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
 	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
 	    (s = session_new(fd)) == NULL) {
-		nc__seterr(err, errsz, "%s", strerror(errno));
+		nc_seterr(err, errsz, "%s", strerror(errno));
 		(void)close(fd);
 		return -1;
 	}
@@ -352,7 +340,7 @@ nc__attach(struct nc_session **sp, int fd, const char *name, char *err,
 			goto fail;
 	}
 	if ((st = s->attach_status) != NC_OK) {
-		nc__seterr(err, errsz, "%s", nc_status_str(st));
+		nc_seterr(err, errsz, "%s", nc_status_str(st));
 		nc_close(s);
 		return st;
 	}
@@ -361,13 +349,13 @@ nc__attach(struct nc_session **sp, int fd, const char *name, char *err,
 fail:
 	fl = errno;
 	if (fl == EPIPE)
-		nc__seterr(err, errsz, "netcryptd closed the connection");
+		nc_seterr(err, errsz, "netcryptd closed the connection");
 	else if (fl == ETIMEDOUT)
-		nc__seterr(err, errsz, "no answer from netcryptd");
+		nc_seterr(err, errsz, "no answer from netcryptd");
 	else if (fl == EPROTO)
-		nc__seterr(err, errsz, "netcryptd sent a malformed answer");
+		nc_seterr(err, errsz, "netcryptd sent a malformed answer");
 	else
-		nc__seterr(err, errsz, "%s", strerror(fl));
+		nc_seterr(err, errsz, "%s", strerror(fl));
 	nc_close(s);
 	errno = fl;
 	return -1;
@@ -390,7 +378,7 @@ nc_open(struct nc_session **sp, const char *socket_path, const char *name,
 	/* Refused here, before any I/O: the daemon would refuse it too. */
 	nlen = strnlen(name, NC_NAME_MAX + 1);
 	if (nlen > 0 && !nc__valid_name(name, nlen)) {
-		nc__seterr(err, errsz, "bad session name");
+		nc_seterr(err, errsz, "bad session name");
 		return NC_BAD_NAME;
 	}
 	if (socket_path == NULL)
