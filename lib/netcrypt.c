@@ -550,7 +550,11 @@ nc_next(struct nc_session *s, struct nc_event *ev, int timeout_ms)
 	} else
 		free(s->evdata);
 	s->evdata = NULL;
-	deadline = timeout_ms < 0 ? -1 : nc__now_ms() + timeout_ms;
+	/*
+	 * The clock is read only when there is nothing to hand over: a
+	 * reader taking a burst of events one call at a time never waits.
+	 */
+	deadline = -2;
 	for (first = 1;; first = 0) {
 		if (s->qcount == 0 && nc__parse_in(s) == -1)
 			return -1;
@@ -558,6 +562,8 @@ nc_next(struct nc_session *s, struct nc_event *ev, int timeout_ms)
 			nc__pop_event(s, ev);
 			return 1;
 		}
+		if (deadline == -2)
+			deadline = timeout_ms < 0 ? -1 : nc__now_ms() + timeout_ms;
 		if (s->error != 0) {
 			errno = s->error;
 			return -1;

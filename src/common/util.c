@@ -24,6 +24,21 @@ now_ms(void)
 	return now_us() / 1000;
 }
 
+void
+monotime_coarse(struct timespec *ts)
+{
+	(void)clock_gettime(CLOCK_MONOTONIC_COARSE, ts);
+}
+
+uint64_t
+now_ms_coarse(void)
+{
+	struct timespec	ts;
+
+	monotime_coarse(&ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 uint64_t
 now_us(void)
 {

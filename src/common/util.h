@@ -12,6 +12,15 @@
 void		monotime(struct timespec *);
 uint64_t	now_ms(void);
 uint64_t	now_us(void);
+/*
+ * The same clock as of the kernel's last tick, a few ms behind at most,
+ * read without the clock hardware: for the stamps the per-message path
+ * takes (keepalive, key update, rekey, queue timeout), whose limits are
+ * seconds.  Reading the precise clock there cost a fifth of the sending
+ * daemon's time (bench/ANALYSIS.md).
+ */
+void		monotime_coarse(struct timespec *);
+uint64_t	now_ms_coarse(void);
 /* a - b, in seconds. */
 double		timespec_diff(const struct timespec *a,
 		    const struct timespec *b);

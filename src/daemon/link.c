@@ -327,7 +327,7 @@ handle_record(struct link *l, const uint8_t *rec, size_t len)
 {
 	l->records_in++;
 	l->bytes_in += len;
-	monotime(&l->last_rx);
+	monotime_coarse(&l->last_rx);
 	switch (l->state) {
 	case LINK_HELLO:
 	case LINK_KEY:

@@ -62,7 +62,7 @@ link_send2(struct link *l, uint8_t type, const uint8_t *b1, size_t l1,
 		return -1;
 	l->bytes_out += reclen;
 	l->records_out++;
-	monotime(&l->last_tx);
+	monotime_coarse(&l->last_tx);
 	return 0;
 }
 
@@ -74,7 +74,7 @@ link_maybe_update_keys(struct link *l)
 	uint64_t	limit = netctx->ns.test_keyupdate_records;
 	int		due;
 
-	monotime(&now);
+	monotime_coarse(&now);
 	due = nc_aead_should_update(&l->send) ||
 	    (limit != 0 && l->send.seq >= limit) ||
 	    timespec_diff(&now, &l->last_update) >= LINK_UPDATE_SECONDS;

@@ -70,7 +70,7 @@ link_rekey_check(struct link *l)
 
 	if (l->state != LINK_UP || l->ev_rekey == NULL)
 		return;
-	now = now_ms();
+	now = now_ms_coarse();
 	if (!rekey_due(&l->rk, now, link_bytes(l), interval_ms(),
 	    netctx->ns.rekey_bytes))
 		return;

@@ -24,7 +24,7 @@ noinst_LIBRARIES += %D%/libncdaemon.a
 	%D%/proc.c %D%/proc.h \
 	%D%/proctitle.c \
 	%D%/sandbox.c %D%/sandbox.h \
-	%D%/session.c %D%/session.h %D%/session_priv.h
+	%D%/session.c %D%/session.h %D%/session_priv.h %D%/sessindex.c
 
 sbin_PROGRAMS += netcryptd
 netcryptd_SOURCES = %D%/netcryptd.c %D%/netcryptd.h %D%/masterconf.c \

@@ -38,6 +38,9 @@ struct session {
 	int			 full;		/* a MSG waits for room */
 	struct timespec		 full_since;
 	int			 congested;	/* waited too long: refuse */
+	struct session		*id_next;	/* sessindex.c's chains */
+	struct session		*name_next;
+	int			 indexed_name;
 };
 TAILQ_HEAD(session_list, session);
 
@@ -47,9 +50,15 @@ void		 session_setup(struct event_base *);
 struct session	*session_new(int fd);
 /* Take the records its input buffer holds: 0, or -1: it was freed. */
 int		 session_read(struct session *);
+void		 session_free(struct session *, const char *why);
+
+/* sessindex.c: sessions by id and, once attached with a name, by name */
+void		 sessindex_init(void);
+void		 sessindex_add_id(struct session *);
+void		 sessindex_add_name(struct session *);
+void		 sessindex_remove(struct session *);
 /* Attached under this name (not anonymous), or NULL. */
 struct session	*session_by_name(const char *, size_t);
 struct session	*session_by_id(uint64_t);
-void		 session_free(struct session *, const char *why);
 
 #endif
