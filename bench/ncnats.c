@@ -29,6 +29,8 @@
 #include "config.h"
 
 #include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,9 +61,14 @@ struct nmsg {
 	size_t		 len;
 };
 
+/* What the receivers counted, and the CPU time their process has used. */
+struct ntally {
+	long long	 msgs, bytes, cpu_us;
+};
+
 /* An answer to a request, found by the number ending its reply subject. */
 struct nanswer {
-	long long	 msgs, bytes;	/* a receiver's counts, -1 if none */
+	struct ntally	 t;		/* a receiver's: -1 if none */
 	size_t		 len;
 	int		 have;
 };
@@ -352,8 +359,8 @@ static void
 on_answer(struct nconn *c, const struct nmsg *m)
 {
 	struct nanswer	*a;
-	const char	*tok[2];
-	size_t		 tlen[2], pl = strlen(inbox);
+	const char	*tok[3];
+	size_t		 tlen[3], pl = strlen(inbox);
 	long long	 seq;
 
 	if (m->slen <= pl + 1 || memcmp(m->subj, inbox, pl) != 0 ||
@@ -367,10 +374,11 @@ on_answer(struct nconn *c, const struct nmsg *m)
 		return;
 	a->have = 1;
 	a->len = m->len;
-	a->msgs = a->bytes = -1;
-	if (nats_args((const char *)m->data, m->len, tok, tlen, 2) == 2) {
-		a->msgs = nats_num(tok[0], tlen[0], LLONG_MAX / 2);
-		a->bytes = nats_num(tok[1], tlen[1], LLONG_MAX / 2);
+	a->t.msgs = a->t.bytes = a->t.cpu_us = -1;
+	if (nats_args((const char *)m->data, m->len, tok, tlen, 3) == 3) {
+		a->t.msgs = nats_num(tok[0], tlen[0], LLONG_MAX / 2);
+		a->t.bytes = nats_num(tok[1], tlen[1], LLONG_MAX / 2);
+		a->t.cpu_us = nats_num(tok[2], tlen[2], LLONG_MAX / 2);
 	}
 	c->answered++;
 }
@@ -419,12 +427,12 @@ nats_request(struct nconn *c, const char *subj, long seq, const void *data,
  * once.  0 if not all answered within secs.
  */
 static int
-ask_counts(struct nconn *c, int nrx, double secs, long long *msgs,
-    long long *bytes)
+ask_counts(struct nconn *c, int nrx, double secs, struct ntally *sum)
 {
-	char	subj[64];
-	long	lo = nats_expect(c, nrx);
-	int	j;
+	const struct ntally	*t;
+	char			 subj[64];
+	long			 lo = nats_expect(c, nrx);
+	int			 j;
 
 	for (j = 0; j < nrx; j++) {
 		(void)snprintf(subj, sizeof(subj), "bench.count.%d", j);
@@ -432,12 +440,16 @@ ask_counts(struct nconn *c, int nrx, double secs, long long *msgs,
 	}
 	if (!nats_wait(c, &c->answered, nrx, secs))
 		return 0;
-	*msgs = *bytes = 0;
+	memset(sum, 0, sizeof(*sum));
 	for (j = 0; j < nrx; j++) {
-		if (c->ans[j].msgs < 0 || c->ans[j].bytes < 0)
+		t = &c->ans[j].t;
+		if (t->msgs < 0 || t->bytes < 0 || t->cpu_us < 0)
 			die("receiver %d: a count that is not one", j);
-		*msgs += c->ans[j].msgs;
-		*bytes += c->ans[j].bytes;
+		sum->msgs += t->msgs;
+		sum->bytes += t->bytes;
+		/* One process: the last answer has its latest time. */
+		if (t->cpu_us > sum->cpu_us)
+			sum->cpu_us = t->cpu_us;
 	}
 	return 1;
 }
@@ -448,15 +460,26 @@ ask_counts(struct nconn *c, int nrx, double secs, long long *msgs,
  * tries, 100 ms each.
  */
 static void
-ask_counts_first(struct nconn *c, int nrx, long long *msgs,
-    long long *bytes)
+ask_counts_first(struct nconn *c, int nrx, struct ntally *sum)
 {
 	int	try;
 
 	for (try = 0; try < 100; try++)
-		if (ask_counts(c, nrx, 0.1, msgs, bytes))
+		if (ask_counts(c, nrx, 0.1, sum))
 			return;
 	die("the receivers did not answer in 10 s");
+}
+
+/* This process's CPU time, user and system. */
+static long long
+own_cpu_us(void)
+{
+	struct rusage	ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) == -1)
+		die("getrusage: %s", strerror(errno));
+	return ((long long)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
+	    1000000 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
 }
 
 /* ---- the receivers ------------------------------------------------------ */
@@ -468,8 +491,8 @@ on_sink(struct nconn *c, const struct nmsg *m)
 	int	n;
 
 	if (m->reply != NULL && starts(m->subj, m->slen, "bench.count.")) {
-		n = snprintf(text, sizeof(text), "%lld %lld", c->msgs,
-		    c->bytes);
+		n = snprintf(text, sizeof(text), "%lld %lld %lld", c->msgs,
+		    c->bytes, own_cpu_us());
 		nats_pub(c, m->reply, m->rlen, NULL, 0, text, (size_t)n);
 	} else if (m->reply != NULL && equals(m->subj, m->slen, "bench.echo"))
 		nats_pub(c, m->reply, m->rlen, NULL, 0, m->data, m->len);
@@ -632,36 +655,55 @@ pub_all(struct npub *x, int nsend)
 	}
 }
 
+/*
+ * Besides the figure: how much of its core the load generator used
+ * (publishers, receivers), which shows whether it could be what bounds
+ * the figure.
+ */
+static void
+print_load(const struct ntally *t0, const struct ntally *t1, double t,
+    long long me_us, long long sent, size_t len)
+{
+	long long	got = t1->msgs - t0->msgs;
+
+	if (got > sent || t1->bytes - t0->bytes > sent * (long long)len)
+		die("the receivers counted more than was sent: another "
+		    "publisher?");
+	if (len == MSG_LEN)
+		printf("msgs_per_s %.0f\n", (double)got / t);
+	else
+		printf("bulk_mbs %.1f\n", (double)(t1->bytes - t0->bytes) / t /
+		    1e6);
+	printf("lost %lld\n", sent - got);
+	printf("senders_cpu_pct %.0f\n", (double)me_us / 1e4 / t);
+	printf("receivers_cpu_pct %.0f\n",
+	    (double)(t1->cpu_us - t0->cpu_us) / 1e4 / t);
+}
+
 static int
 nats_load(int port, int nsend, int nrx, long count, size_t len)
 {
 	static struct npub	x[NATS_CONN_MAX];
-	long long		m0, b0, m1, b1, sent;
-	double			t0, t;
+	struct ntally		t0, t1;
+	long long		cpu0;
+	double			start;
 	int			i, used = nsend < nrx ? nsend : nrx;
 
 	for (i = 0; i < nsend; i++)
 		pub_open(&x[i], port, i % nrx, count, len);
 	nats_requester(&x[0].c);
-	ask_counts_first(&x[0].c, used, &m0, &b0);
+	ask_counts_first(&x[0].c, used, &t0);
 	for (i = 0; i < nsend; i++)
 		set_blocking(x[i].c.fd, 0);
-	t0 = now_s();
+	start = now_s();
+	cpu0 = own_cpu_us();
 	pub_all(x, nsend);
 	for (i = 0; i < nsend; i++)
 		set_blocking(x[i].c.fd, 1);
-	if (!ask_counts(&x[0].c, used, 60, &m1, &b1))
+	if (!ask_counts(&x[0].c, used, 60, &t1))
 		die("the receivers did not answer in 60 s");
-	t = now_s() - t0;
-	sent = (long long)nsend * count;
-	if (m1 - m0 > sent || b1 - b0 > sent * (long long)len)
-		die("the receivers counted more than was sent: another "
-		    "publisher?");
-	if (len == MSG_LEN)
-		printf("msgs_per_s %.0f\n", (double)(m1 - m0) / t);
-	else
-		printf("bulk_mbs %.1f\n", (double)(b1 - b0) / t / 1e6);
-	printf("lost %lld\n", sent - (m1 - m0));
+	print_load(&t0, &t1, now_s() - start, own_cpu_us() - cpu0,
+	    (long long)nsend * count, len);
 	for (i = 0; i < nsend; i++) {
 		nats_hang_up(&x[i].c);
 		free(x[i].rec);
