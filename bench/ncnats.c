@@ -6,7 +6,8 @@
  *	nats-sink PORT N	receivers rx0..rxN-1, one connection each,
  *				count what arrives on bench.d.I; receiver I
  *				answers a request on bench.count.I with its
- *				counts ("messages bytes"); one more connection
+ *				counts and the process's CPU time ("messages
+ *				bytes microseconds"); one more connection
  *				answers bench.echo with the payload it got
  *	nats-msgs PORT S R N	S connections publish N 64-byte messages
  *				each, sender I to receiver I % R, waiting for
@@ -21,7 +22,9 @@
  * sent after its last message (the server it talks to has handled them
  * all), and messages of one connection stay in order through both
  * servers and the link, so each receiver answers after everything sent
- * to it that was not lost; what was lost is printed as "lost N".
+ * to it that was not lost; what was lost is printed as "lost N", and
+ * the share of a core that the publishers and the receivers used as
+ * "senders_cpu_pct" and "receivers_cpu_pct".
  * Publishers buffer their PUBs as NATS's client libraries do (nats.go:
  * 32 KiB, written when full or when nothing more is queued).  Every wait
  * has a deadline; only loopback is used.
