@@ -12,7 +12,8 @@
  * to do: 'S' sink (read to EOF, then send the byte count as u64) or 'E'
  * echo.  The clients connect to 127.0.0.1:PORT (the first relay).
  * netcryptd: "nc-server SOCK N" attaches sessions rx0..rxN-1 (counting
- * sinks) and "echo" (sends every message back to its sender).
+ * sinks) and "echo" (sends every message back to its sender).  NATS: the
+ * same over nats-server's client protocol (ncnats.c).
  */
 #include "config.h"
 
@@ -51,10 +52,8 @@
 #include "ipc.h"
 #include "wire.h"
 
-#define MSG_LEN		64
 #define MAX_CONN	12000
 #define BULK_CHUNK	(256 * 1024)
-#define PING_MAX	1000000
 
 static volatile sig_atomic_t	stop;
 
@@ -77,6 +76,12 @@ on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+int
+stopping(void)
+{
+	return stop != 0;
 }
 
 double
@@ -110,6 +115,33 @@ raise_nofile(void)
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
+
+/* Watches fd for reading in epoll set ep; idx comes back in its events. */
+void
+watch_fd(int ep, int fd, int idx)
+{
+	struct epoll_event	ee;
+
+	memset(&ee, 0, sizeof(ee));
+	ee.events = EPOLLIN;
+	ee.data.u32 = (uint32_t)idx;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ee) == -1)
+		die("epoll_ctl: %s", strerror(errno));
+}
+
+/* At most max ready events, after a second at most; 0 on a signal. */
+int
+wait_ready(int ep, struct epoll_event *ready, int max)
+{
+	int	n;
+
+	if ((n = epoll_wait(ep, ready, max, 1000)) == -1) {
+		if (errno != EINTR)
+			die("epoll_wait: %s", strerror(errno));
+		n = 0;
+	}
+	return n;
 }
 
 /* ---- TCP ------------------------------------------------------------- */
@@ -404,7 +436,7 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void
+void
 print_latency(double *rtt, long n)
 {
 	qsort(rtt, (size_t)n, sizeof(rtt[0]), cmp_double);
@@ -496,7 +528,7 @@ static int
 nc_server(const char *sock, int nrx)
 {
 	static struct nc_session	*s[1001];
-	struct epoll_event		 ee, ready[64];
+	struct epoll_event		 ready[64];
 	struct nc_event			 ev;
 	char				 name[32];
 	int				 i, j, n = nrx + 1, r, ep, nready;
@@ -510,20 +542,12 @@ nc_server(const char *sock, int nrx)
 		else
 			(void)snprintf(name, sizeof(name), "echo");
 		s[i] = nc_attach(sock, name);
-		memset(&ee, 0, sizeof(ee));
-		ee.events = EPOLLIN;
-		ee.data.u32 = (uint32_t)i;
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, nc_fd(s[i]), &ee) == -1)
-			die("epoll_ctl: %s", strerror(errno));
+		watch_fd(ep, nc_fd(s[i]), i);
 	}
 	printf("ready\n");
 	fflush(stdout);
 	while (!stop) {
-		if ((nready = epoll_wait(ep, ready, 64, 1000)) == -1) {
-			if (errno == EINTR)
-				continue;
-			die("epoll_wait: %s", strerror(errno));
-		}
+		nready = wait_ready(ep, ready, 64);
 		for (j = 0; j < nready; j++) {
 			i = (int)ready[j].data.u32;
 			while ((r = nc_next(s[i], &ev, 0)) == 1)
@@ -725,7 +749,11 @@ usage(void)
 	    "       ncload nc-ping socket peer count\n"
 	    "       ncload nc-idle socket sessions seconds\n"
 	    "       ncload nc-handshakes port keyfile concurrency seconds\n"
-	    "       ncload nc-relink port keydir peers\n");
+	    "       ncload nc-relink port keydir peers\n"
+	    "       ncload nats-sink port receivers\n"
+	    "       ncload nats-bulk port bytes\n"
+	    "       ncload nats-msgs port senders receivers count\n"
+	    "       ncload nats-ping port count\n");
 	exit(2);
 }
 
@@ -736,6 +764,7 @@ main(int argc, char *argv[])
 	const char		*m, *win;
 	long long		bytes;
 	long			chunks;
+	int			r;
 
 	if (argc < 2)
 		usage();
@@ -747,6 +776,8 @@ main(int argc, char *argv[])
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	raise_nofile();
 	m = argv[1];
+	if (strncmp(m, "nats-", 5) == 0 && (r = nats_mode(argc, argv)) != -1)
+		return r;
 	if (strcmp(m, "tcp-server") == 0 && argc == 3)
 		return tcp_server((int)num(argv[2], 1, 65535));
 	if (strcmp(m, "tcp-bulk") == 0 && argc == 4)
