@@ -49,6 +49,8 @@ extern struct network	net;
 struct peer	*peer_by_id(uint32_t id);
 void		 set_peer_proxy(struct peer *, const struct proxy_msg *);
 void		 add_peer(const struct peer_msg *);
+/* CONF_PEER into *pm; the message's copy is wiped (a proxy password). */
+void		 take_peer_msg(struct imsg *, struct peer_msg *);
 void		 add_connect(const struct connect_msg *);
 void		 take_settings(struct imsg *);		/* CONF_NET */
 void		 listener_add(struct imsg *);		/* NET_LISTEN_FD */

@@ -75,11 +75,7 @@ reconf_peer(struct imsg *imsg)
 {
 	struct peer_msg	 pm;
 
-	if (imsg_get_data(imsg, &pm, sizeof(pm)) == -1)
-		fatalx("%s: bad CONF_PEER", __func__);
-	/* Both copies may hold a proxy password. */
-	OPENSSL_cleanse(imsg->data, imsg->datalen);
-	pm.name[NC_NAME_MAX] = '\0';
+	take_peer_msg(imsg, &pm);
 	reconf_peer_apply(&pm);
 	OPENSSL_cleanse(&pm, sizeof(pm));
 }

@@ -116,6 +116,15 @@ set_peer_proxy(struct peer *p, const struct proxy_msg *px)
 }
 
 void
+take_peer_msg(struct imsg *imsg, struct peer_msg *pm)
+{
+	if (imsg_get_data(imsg, pm, sizeof(*pm)) == -1)
+		fatalx("%s: bad CONF_PEER", __func__);
+	OPENSSL_cleanse(imsg->data, imsg->datalen);
+	pm->name[NC_NAME_MAX] = '\0';
+}
+
+void
 add_peer(const struct peer_msg *pm)
 {
 	struct peer	*p;
@@ -251,14 +260,11 @@ net_dispatch_master_conf(void *arg, struct imsg *imsg)
 		n->have_settings = 1;
 		return 0;
 	case IMSG_CONF_PEER:
-		if (!n->have_settings ||
-		    imsg_get_data(imsg, &pm, sizeof(pm)) == -1)
-			fatalx("%s: bad CONF_PEER", __func__);
-		pm.name[NC_NAME_MAX] = '\0';
+		if (!n->have_settings)
+			fatalx("%s: CONF_PEER before CONF_NET", __func__);
+		take_peer_msg(imsg, &pm);
 		add_peer(&pm);
-		/* It may hold a proxy password. */
 		OPENSSL_cleanse(&pm, sizeof(pm));
-		OPENSSL_cleanse(imsg->data, imsg->datalen);
 		return 0;
 	case IMSG_CONF_CONNECT:
 		if (imsg_get_data(imsg, &cm, sizeof(cm)) == -1)
