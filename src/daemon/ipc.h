@@ -154,6 +154,8 @@ struct net_settings {
 	uint64_t	rekey_bytes;		/* both directions together */
 	/* test builds only: force key updates sooner (0 = protocol limits) */
 	uint64_t	test_keyupdate_records;
+	/* extensions announced and accepted (PROTOCOL.md 7.9) */
+	uint32_t	features;
 };
 
 /*

@@ -156,8 +156,9 @@ link_alloc(int fd, int outbound, struct peer *peer, const struct sockaddr *sa,
 	l->ev_timer = evtimer_new(netctx->base, link_timer_cb, l);
 	l->ev_ack = evtimer_new(netctx->base, link_ack_cb, l);
 	l->ev_hold = evtimer_new(netctx->base, link_hold_cb, l);
+	l->ev_kick = event_new(netctx->base, -1, 0, link_kick_cb, l);
 	if (l->bev == NULL || l->ev_timer == NULL || l->ev_ack == NULL ||
-	    l->ev_hold == NULL)
+	    l->ev_hold == NULL || l->ev_kick == NULL)
 		fatalx("%s: out of memory", __func__);
 	outbuf_init(&l->ob, netctx->base, l->bev, link_drained, l);
 	inbuf_init(&l->ib, netctx->base, l->bev, LINK_READ_HIGH, link_input,
@@ -243,6 +244,8 @@ link_free(struct link *l)
 	event_free(l->ev_ack);
 	if (l->ev_hold != NULL)
 		event_free(l->ev_hold);
+	if (l->ev_kick != NULL)
+		event_free(l->ev_kick);
 	outbuf_clear(&l->ob);
 	inbuf_clear(&l->ib);
 	bufferevent_free(l->bev);
@@ -264,6 +267,8 @@ link_schedule_free(struct link *l)
 	evtimer_del(l->ev_timer);
 	if (l->ev_hold != NULL)
 		evtimer_del(l->ev_hold);
+	if (l->ev_kick != NULL)
+		event_del(l->ev_kick);
 	link_rekey_stop(l);
 	l->held_session = 0;
 	/* The CLOSE goes now, or is left to the bufferevent to finish. */

@@ -49,6 +49,8 @@ int	link_up_record(struct link *, const uint8_t *rec, size_t len);
 void	link_maybe_update_keys(struct link *);	/* KEYUPDATE when due */
 void	link_ack_cb(int, short, void *);	/* the delayed ACK */
 void	link_hold_cb(int, short, void *);	/* a held MSG waited enough */
+void	link_kick_cb(int, short, void *);	/* link_kick_soon()'s turn */
+void	link_announce(struct link *);		/* our extensions, 7.9 */
 void	link_drained(void *);			/* output under the low mark */
 
 /*

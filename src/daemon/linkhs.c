@@ -147,6 +147,7 @@ link_is_up(struct link *l)
 	netctx->handshakes_ok++;
 	l->was_up = 1;
 	l->state = LINK_UP;
+	link_announce(l);	/* the first record after FINISHED */
 	monotime(&l->since);
 	l->last_update = l->since;
 	evtimer_del(l->ev_timer);

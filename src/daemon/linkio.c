@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -30,10 +31,19 @@
 #define LINK_UPDATE_SECONDS	3600	/* key update at least hourly */
 #define LINK_OUT_HIGH		(1024 * 1024)	/* stop feeding the link */
 #define LINK_RBUF_LEN		NC_REC_MAXBODY	/* an opened record body */
+/*
+ * MSGS (PROTOCOL.md 7.9): small MSGs queued together share one record,
+ * so that the AEAD's per-record cost is paid once for many.  A bigger
+ * MSG goes alone: its sealing costs far more than the record does.
+ */
+#define LINK_BATCH_BODY		(16 * 1024)
+#define LINK_BATCH_MSG_MAX	2048
 
 static int	link_send2(struct link *, uint8_t type, const uint8_t *b1,
 		    size_t l1, const uint8_t *b2, size_t l2);
-static int	handle_msg(struct link *, const uint8_t *, size_t);
+static int	handle_msg(struct link *, size_t off, size_t len,
+		    size_t batch_len);
+static int	handle_msgs(struct link *, size_t off, size_t len);
 
 /* Seal one record into the output buffer, without a copy. */
 int
@@ -95,29 +105,118 @@ link_output_full(const struct link *l)
 	return outbuf_length(&l->ob) >= LINK_OUT_HIGH;
 }
 
+/* Our extensions, in the first record after FINISHED (7.9). */
+void
+link_announce(struct link *l)
+{
+	uint8_t	body[8];
+
+	if (netctx->ns.features == 0)
+		return;		/* a test playing a daemon without them */
+	memcpy(body, WIRE_FEATURES_MAGIC, 4);
+	put_u32(body + 4, netctx->ns.features);
+	(void)link_send(l, REC_PING, body, sizeof(body));
+}
+
+static int
+batchable(const struct relay_msg *m)
+{
+	return m != NULL && relay_msg_bodylen(m) <= LINK_BATCH_MSG_MAX;
+}
+
+/* One MSG in its own record; the payload is sealed from the queue. */
+static int
+send_one_msg(struct link *l, const struct relay_msg *m)
+{
+	uint8_t	head[RELAY_MSG_HEAD_MAX];
+	size_t	len;
+
+	if (relay_encode_msg_head(m, head, sizeof(head), &len) == -1)
+		fatalx("%s: cannot encode a message", __func__);
+	return link_send2(l, REC_MSG, head, len, m->payload, m->len);
+}
+
+/*
+ * The small MSGs at the head of the queue in one MSGS record, built in
+ * the output buffer's own space and sealed where it lies.
+ */
+static int
+send_msgs(struct link *l)
+{
+	struct evbuffer		*out = outbuf_queue(&l->ob);
+	struct evbuffer_iovec	 vec;
+	struct relay_out	*ro = &l->peer->out;
+	const struct relay_msg	*m;
+	uint8_t			*body;
+	size_t			 used = 0, n, reclen;
+
+	if (evbuffer_reserve_space(out,
+	    (ev_ssize_t)(REC_HDR + 1 + LINK_BATCH_BODY + 16), &vec, 1) != 1)
+		return -1;
+	body = (uint8_t *)vec.iov_base + REC_HDR + 1;
+	while (batchable(m = relay_out_peek(ro)) &&
+	    (n = relay_batch_put(m, body + used, LINK_BATCH_BODY - used)) > 0) {
+		(void)relay_out_next(ro);
+		used += n;
+	}
+	if (nc_record_seal2(&l->send, REC_MSGS, body, used, NULL, 0,
+	    vec.iov_base, vec.iov_len, &reclen) == -1)
+		fatalx("%s: cannot seal a record", __func__);
+	vec.iov_len = reclen;
+	if (evbuffer_commit_space(out, &vec, 1) == -1)
+		return -1;
+	l->bytes_out += reclen;
+	l->records_out++;
+	monotime_coarse(&l->last_tx);
+	return 0;
+}
+
 /* Send what the peer's queue has for the wire, up to the high mark. */
 void
 link_kick(struct link *l)
 {
 	const struct relay_msg	*m;
-	uint8_t			 head[RELAY_MSG_HEAD_MAX];
-	size_t			 len;
+	int			 rv;
 
 	if (l->state != LINK_UP)
 		return;
 	while (!link_output_full(l) &&
-	    (m = relay_out_next(&l->peer->out)) != NULL) {
-		/* The payload is sealed from the queue, not copied first. */
-		if (relay_encode_msg_head(m, head, sizeof(head), &len) == -1)
-			fatalx("%s: cannot encode a message", __func__);
-		if (link_send2(l, REC_MSG, head, len, m->payload,
-		    m->len) == -1) {
+	    (m = relay_out_peek(&l->peer->out)) != NULL) {
+		/* Two or more small ones, to a peer that opens MSGS. */
+		if ((l->peer_features & WIRE_FEAT_MSGS) && batchable(m) &&
+		    batchable(TAILQ_NEXT(m, entry)))
+			rv = send_msgs(l);
+		else
+			rv = send_one_msg(l, relay_out_next(&l->peer->out));
+		if (rv == -1) {
 			link_close(l, CLOSE_PROTOCOL, "output failed");
 			return;
 		}
 		link_maybe_update_keys(l);
 		link_rekey_check(l);
 	}
+}
+
+void
+link_kick_cb(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	link_kick(arg);
+}
+
+/*
+ * Messages were queued: send them once this turn of the event loop has
+ * read what every session sent, so that they share records.  Past one
+ * record's worth, at once: what waits unsent stays small.
+ */
+void
+link_kick_soon(struct link *l)
+{
+	if (l->peer->out.unsent_bytes >= LINK_BATCH_BODY)
+		link_kick(l);
+	else
+		event_active(l->ev_kick, EV_TIMEOUT, 0);
 }
 
 static void
@@ -160,27 +259,40 @@ schedule_ack(struct link *l, int now)
  * record touches meanwhile (see session_hold_for()).
  */
 static int
-link_hold(struct link *l, uint64_t session, size_t len)
+link_hold(struct link *l, uint64_t session, size_t off, size_t len,
+    int batch)
 {
 	struct timeval	tv = { 0, SESSION_HOLD_MS * 1000 };
 
 	l->held_session = session;
+	l->held_off = off;
 	l->held_len = len;
+	l->held_batch = batch;
 	(void)evtimer_add(l->ev_hold, &tv);
 	return 1;
 }
 
-/* Deliver the held MSG again, then the records read behind it. */
+/*
+ * Deliver the held MSG again (and the rest of its MSGS), then the
+ * records read behind it.
+ */
 void
 link_resume(struct link *l)
 {
+	int	rv;
+
 	if (l->held_session == 0)
 		return;
 	l->held_session = 0;
 	evtimer_del(l->ev_hold);
-	if (l->state != LINK_UP || handle_msg(l, l->rbuf, l->held_len) != 0)
+	if (l->state != LINK_UP)
 		return;
-	inbuf_again(&l->ib);
+	if (l->held_batch)
+		rv = handle_msgs(l, l->held_off, l->held_len);
+	else
+		rv = handle_msg(l, 0, l->held_len, 0);
+	if (rv == 0)
+		inbuf_again(&l->ib);
 }
 
 void
@@ -194,24 +306,35 @@ link_hold_cb(int fd, short ev, void *arg)
 	link_resume(l);
 }
 
-/* 0, 1: held (link_hold()), or -1: the link is closing. */
+/*
+ * One MSG body in rbuf at off: a MSG record's, or with batch_len, one
+ * entry of the MSGS body of that length.  0, 1: held (link_hold()), or
+ * -1: the link is closing.
+ */
 static int
-handle_msg(struct link *l, const uint8_t *body, size_t len)
+handle_msg(struct link *l, size_t off, size_t len, size_t batch_len)
 {
 	struct relay_view	v;
 	uint8_t			nak[RELAY_NAK_LEN];
-	uint8_t			status;
+	uint8_t			status, *none = NULL;
 	uint64_t		session;
 
-	if (relay_in_parse_msg(body, len, &v) == -1) {
+	if (relay_in_parse_msg(l->rbuf + off, len, &v) == -1) {
 		link_close(l, CLOSE_PROTOCOL, "malformed MSG");
 		return -1;
 	}
+	/* A MSGS resumes at the entry's length. */
 	if ((session = session_hold_for(&v)) != 0)
-		return link_hold(l, session, len);
+		return batch_len == 0 ? link_hold(l, session, 0, len, 0) :
+		    link_hold(l, session, off - RELAY_BATCH_ENTRY_HDR,
+		    batch_len, 1);
 	if (relay_in_accept(&l->peer->in, v.id) == RELAY_NEW) {
-		/* A large payload may take rbuf with it (session.c). */
-		status = session_deliver_remote(l->peer, &v, &l->rbuf);
+		/*
+		 * A large payload may take rbuf with it (session.c), unless
+		 * more of a MSGS follows in it.
+		 */
+		status = session_deliver_remote(l->peer, &v,
+		    batch_len > 0 ? &none : &l->rbuf);
 		if (l->rbuf == NULL)
 			l->rbuf_dirty = 0;
 		if (status != ST_OK) {
@@ -254,6 +377,43 @@ handle_ack_nak(struct link *l, uint8_t type, const uint8_t *body, size_t len)
 	return 0;
 }
 
+/* The bits of an announcement, "NCFT" | u32 bits. */
+static uint32_t
+features_of(const uint8_t body[8])
+{
+	struct reader	r;
+
+	rd_init(&r, body + 4, 4);
+	return rd_u32(&r);
+}
+
+/*
+ * The MSGS body of len bytes in rbuf, from the entry at off on.  An
+ * empty MSGS, or an entry whose length passes the body's end, is a
+ * protocol error.
+ */
+static int
+handle_msgs(struct link *l, size_t off, size_t len)
+{
+	const uint8_t	*msg;
+	size_t		 mlen;
+	int		 r, rv;
+
+	if (len == 0) {
+		link_close(l, CLOSE_PROTOCOL, "empty MSGS");
+		return -1;
+	}
+	while ((r = relay_batch_next(l->rbuf, len, &off, &msg, &mlen)) == 1)
+		if ((rv = handle_msg(l, (size_t)(msg - l->rbuf), mlen,
+		    len)) != 0)
+			return rv;
+	if (r == -1) {
+		link_close(l, CLOSE_PROTOCOL, "malformed MSGS");
+		return -1;
+	}
+	return 0;
+}
+
 /* One opened record of an up link.  -1: the link is closing, 1: held. */
 static int
 handle_up_record(struct link *l, uint8_t type, const uint8_t *body,
@@ -265,12 +425,19 @@ handle_up_record(struct link *l, uint8_t type, const uint8_t *body,
 			link_close(l, CLOSE_PROTOCOL, "bad PING");
 			return -1;
 		}
+		if (l->up_records == 1 &&
+		    memcmp(body, WIRE_FEATURES_MAGIC, 4) == 0)
+			l->peer_features = features_of(body);
 		return link_send(l, REC_PONG, body, len);
 	case REC_PONG:
 		return len == 8 ? 0 : (link_close(l, CLOSE_PROTOCOL,
 		    "bad PONG"), -1);
 	case REC_MSG:
-		return handle_msg(l, body, len);
+		return handle_msg(l, 0, len, 0);
+	case REC_MSGS:
+		if (!(netctx->ns.features & WIRE_FEAT_MSGS))
+			break;
+		return handle_msgs(l, 0, len);
 	case REC_ACK:
 	case REC_NAK:
 		return handle_ack_nak(l, type, body, len);
@@ -290,9 +457,10 @@ handle_up_record(struct link *l, uint8_t type, const uint8_t *body,
 		link_schedule_free(l);	/* no CLOSE back, nothing after it */
 		return -1;
 	default:
-		link_close(l, CLOSE_PROTOCOL, "unexpected record type");
-		return -1;
+		break;
 	}
+	link_close(l, CLOSE_PROTOCOL, "unexpected record type");
+	return -1;
 }
 
 /* Under the low mark: more from the queue, then from sessions. */
@@ -327,6 +495,7 @@ link_up_record(struct link *l, const uint8_t *rec, size_t len)
 		link_close(l, CLOSE_PROTOCOL, "record did not verify");
 		return -1;
 	}
+	l->up_records += l->up_records < 2;	/* only the first counts */
 	rv = handle_up_record(l, type, l->rbuf, bodylen);
 	if (rv == 0)
 		link_rekey_check(l);	/* the bytes received count */

@@ -194,10 +194,14 @@ send_net_settings(const struct nc_conf *conf, const struct fd_budget *b)
 	ns.session_timeout = conf->session_timeout;
 	ns.rekey_interval = conf->rekey_interval;
 	ns.rekey_bytes = conf->rekey_bytes;
+	ns.features = WIRE_FEATURES_OURS;
 #ifdef NC_SANDBOX_TESTS
 	/* Test builds: let tests force many key updates quickly. */
 	if ((ku = getenv("NETCRYPTD_TEST_KEYUPDATE_RECORDS")) != NULL)
 		ns.test_keyupdate_records = strtoull(ku, NULL, 10);
+	/* ... and play a daemon without the extensions of 7.9 ("0"). */
+	if ((ku = getenv("NETCRYPTD_TEST_FEATURES")) != NULL)
+		ns.features = (uint32_t)strtoul(ku, NULL, 0);
 #else
 	(void)ku;
 #endif

@@ -405,7 +405,7 @@ void
 net_peer_send(struct peer *p)
 {
 	if (p->link != NULL)
-		link_kick(p->link);
+		link_kick_soon(p->link);
 }
 
 /*

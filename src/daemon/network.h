@@ -80,7 +80,12 @@ struct link {
 	struct event		*ev_ack;	/* delayed cumulative ACK */
 	struct event		*ev_hold;	/* bound on held_session */
 	uint64_t		 held_session;	/* a MSG in rbuf waits for it */
-	size_t			 held_len;
+	size_t			 held_len;	/* the record body's length */
+	size_t			 held_off;	/* of the held MSG in a MSGS */
+	int			 held_batch;	/* rbuf holds a MSGS */
+	struct event		*ev_kick;	/* send what sessions queued */
+	uint32_t		 peer_features;	/* announced, PROTOCOL.md 7.9 */
+	int			 up_records;	/* opened since FINISHED */
 	size_t			 unacked_bytes;	/* MSG bodies since the ACK */
 	struct handshake	*hs;
 	struct socks5		*socks;		/* until the tunnel is open */
@@ -186,6 +191,7 @@ void		 link_refuse(struct link *, unsigned int retry_ms,
 		    const char *why);
 void		 link_free(struct link *);
 void		 link_kick(struct link *);	/* send queued MSGs */
+void		 link_kick_soon(struct link *);	/* the same, batched */
 void		 link_resume(struct link *);	/* a held MSG, again */
 int		 link_output_full(const struct link *);
 const char	*link_state_name(enum link_state);

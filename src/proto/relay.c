@@ -129,6 +129,7 @@ relay_out_push(struct relay_out *ro, const struct relay_view *v,
 		ro->unsent = m;
 	ro->nqueued++;
 	ro->nbytes += m->cost;
+	ro->unsent_bytes += m->cost;
 	if (idp != NULL)
 		*idp = m->id;
 	return ST_OK;
@@ -142,10 +143,17 @@ relay_out_next(struct relay_out *ro)
 	if ((m = ro->unsent) == NULL)
 		return NULL;
 	m->sent = 1;
+	ro->unsent_bytes -= m->cost;
 	if (m->id > ro->max_sent)
 		ro->max_sent = m->id;
 	ro->unsent = TAILQ_NEXT(m, entry);
 	return m;
+}
+
+const struct relay_msg *
+relay_out_peek(const struct relay_out *ro)
+{
+	return ro->unsent;
 }
 
 int
@@ -195,6 +203,19 @@ relay_encode_msg_head(const struct relay_msg *m, uint8_t *out, size_t outsz,
 	return 0;
 }
 
+size_t
+relay_batch_put(const struct relay_msg *m, uint8_t *out, size_t room)
+{
+	size_t	n = relay_msg_bodylen(m), head;
+
+	if (n > UINT16_MAX || room < RELAY_BATCH_ENTRY_HDR + n)
+		return 0;
+	put_u16(out, (uint16_t)n);
+	if (relay_encode_msg(m, out + RELAY_BATCH_ENTRY_HDR, n, &head) == -1)
+		return 0;
+	return RELAY_BATCH_ENTRY_HDR + n;
+}
+
 /* Take m out of the queue and the counters; the caller frees it. */
 static void
 unlink_msg(struct relay_out *ro, struct relay_msg *m)
@@ -204,6 +225,8 @@ unlink_msg(struct relay_out *ro, struct relay_msg *m)
 	TAILQ_REMOVE(&ro->q, m, entry);
 	ro->nqueued--;
 	ro->nbytes -= m->cost;
+	if (!m->sent)
+		ro->unsent_bytes -= m->cost;
 }
 
 /* Unlink, report and free: the callback never sees a queued message. */
@@ -271,6 +294,7 @@ relay_out_link_down(struct relay_out *ro, uint64_t now_ms)
 			break;
 		/* Its wait for the queue timeout starts now. */
 		m->sent = 0;
+		ro->unsent_bytes += m->cost;
 		m->wait_ms = now_ms;
 	}
 	ro->unsent = TAILQ_FIRST(&ro->q);
@@ -315,6 +339,7 @@ relay_out_clear(struct relay_out *ro, int notify)
 	ro->unsent = NULL;
 	ro->nqueued = 0;
 	ro->nbytes = 0;
+	ro->unsent_bytes = 0;
 	while ((m = TAILQ_FIRST(&q)) != NULL) {
 		TAILQ_REMOVE(&q, m, entry);
 		cookie = m->cookie;
@@ -393,6 +418,25 @@ relay_in_parse_msg(const uint8_t *body, size_t len, struct relay_view *v)
  bad:
 	memset(v, 0, sizeof(*v));
 	return -1;
+}
+
+int
+relay_batch_next(const uint8_t *body, size_t len, size_t *off,
+    const uint8_t **msg, size_t *msglen)
+{
+	size_t	n;
+
+	if (*off == len)
+		return 0;
+	if (*off > len || len - *off < RELAY_BATCH_ENTRY_HDR)
+		return -1;
+	n = ((size_t)body[*off] << 8) | body[*off + 1];
+	if (n > len - *off - RELAY_BATCH_ENTRY_HDR)
+		return -1;
+	*msg = body + *off + RELAY_BATCH_ENTRY_HDR;
+	*msglen = n;
+	*off += RELAY_BATCH_ENTRY_HDR + n;
+	return 1;
 }
 
 /* Forget the NAKed ids below id. */

@@ -90,6 +90,7 @@ struct relay_out {
 	/* For "show". */
 	size_t			 nqueued;	/* messages */
 	size_t			 nbytes;	/* payload + overhead */
+	size_t			 unsent_bytes;	/* of nbytes, not on the wire */
 };
 
 /*
@@ -123,6 +124,8 @@ int	relay_out_push(struct relay_out *, const struct relay_view *v,
 	    uint64_t cookie, uint64_t now_ms, uint64_t *idp);
 /* The next message not on the wire, now marked sent; NULL when none. */
 const struct relay_msg *relay_out_next(struct relay_out *);
+/* The same without taking it; NULL when none. */
+const struct relay_msg *relay_out_peek(const struct relay_out *);
 int	relay_out_has_unsent(const struct relay_out *);
 /* Bytes relay_encode_msg() writes for m. */
 size_t	relay_msg_bodylen(const struct relay_msg *m);
@@ -136,6 +139,20 @@ int	relay_encode_msg(const struct relay_msg *m, uint8_t *out,
 #define RELAY_MSG_HEAD_MAX	(8 + 1 + 1 + WIRE_NAME_MAX + 1 + WIRE_NAME_MAX)
 int	relay_encode_msg_head(const struct relay_msg *m, uint8_t *out,
 	    size_t outsz, size_t *outlen);
+/*
+ * MSGS (PROTOCOL.md 7.9): MSG bodies back to back, each after a u16
+ * length.  relay_batch_put() adds m; 0 when it does not fit in room.
+ */
+#define RELAY_BATCH_ENTRY_HDR	2
+size_t	relay_batch_put(const struct relay_msg *m, uint8_t *out,
+	    size_t room);
+/*
+ * The next entry of a MSGS body at *off: 1 and the MSG body in *msg
+ * and *msglen (*off moves past it), 0 at the end, -1 when the entry's
+ * length does not fit.  The MSG itself is checked by relay_in_parse_msg().
+ */
+int	relay_batch_next(const uint8_t *body, size_t len, size_t *off,
+	    const uint8_t **msg, size_t *msglen);
 /* Peer's ACK: 0, or -1 (protocol error) when upto was never sent. */
 int	relay_out_ack(struct relay_out *, uint64_t upto);
 /* Peer's NAK: 0, or -1 when id is not on the wire (or status is ok). */

@@ -45,6 +45,15 @@
 #define REC_REKEY_ACK		13	/* the answerer's; it switches sending */
 #define REC_REKEY_DONE		14	/* empty: the starter switches sending */
 
+/*
+ * Extensions of version 2 (doc/PROTOCOL.md 7.9), announced by a daemon
+ * in a PING that is its first record after FINISHED: "NCFT" | u32 bits.
+ */
+#define WIRE_FEATURES_MAGIC	"NCFT"
+#define WIRE_FEAT_MSGS		0x00000001u	/* the peer opens MSGS */
+#define WIRE_FEATURES_OURS	WIRE_FEAT_MSGS
+#define REC_MSGS		15	/* MSG bodies, each after a u16 length */
+
 /* MSG payload limit, and names (host names in HELLO, session names). */
 #define WIRE_PAYLOAD_MAX	65280
 #define WIRE_NAME_MAX		64

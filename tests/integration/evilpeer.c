@@ -19,6 +19,8 @@
  *			  len:N		a record header with length N
  *			  afterclose:TO	CLOSE(normal), then a MSG to TO
  *			  msg:FROM:TO	a MSG from FROM to TO, then CLOSE
+ *			  msgs:HEX	a MSGS record with this body
+ *					(hex, may be empty), then CLOSE
  *			  rekey:ignore	answer PINGs, never a REKEY
  *			  rekey:lowack	answer a REKEY with REKEY_ACK of
  *					a low-order point (all zero)
@@ -360,6 +362,18 @@ send_msg(int fd, struct nc_aead *send, const char *from, const char *to,
 	return seal_send(fd, send, REC_MSG, body, o + xl);
 }
 
+/* A record of this type whose body is given in hex. */
+static int
+send_hex(int fd, struct nc_aead *send, uint8_t type, const char *hex)
+{
+	static uint8_t	body[NC_REC_MAXBODY];
+	size_t		n = 0;
+
+	if (*hex != '\0' && nc_hex_decode(hex, body, sizeof(body), &n) == -1)
+		die("bad hex");
+	return seal_send(fd, send, type, body, n);
+}
+
 /*
  * Rekeys gone wrong (doc/PROTOCOL.md 7.8): the daemon's REKEY is ignored
  * or answered with a low-order point, or ours carries one.  PINGs are
@@ -410,7 +424,8 @@ mode_up(void)
 	struct handshake	*hs;
 	struct nc_aead		 send, recv;
 	uint8_t			 hdr[4 + 64], closebody[2] = { CLOSE_NORMAL, 0 };
-	char			 buf[160], *to, *from;
+	static char		 buf[4096];
+	char			*to, *from;
 	long long		 len;
 	int			 fd;
 
@@ -446,6 +461,12 @@ mode_up(void)
 		*to++ = '\0';
 		from = buf + 4;
 		if (send_msg(fd, &send, from, to, "hello from evil") == -1)
+			die("write");
+		(void)sleep(1);
+		if (seal_send(fd, &send, REC_CLOSE, closebody, 2) == -1)
+			die("write");
+	} else if (strncmp(buf, "msgs:", 5) == 0) {
+		if (send_hex(fd, &send, REC_MSGS, buf + 5) == -1)
 			die("write");
 		(void)sleep(1);
 		if (seal_send(fd, &send, REC_CLOSE, closebody, 2) == -1)

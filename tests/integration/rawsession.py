@@ -23,14 +23,18 @@ without libnetcrypt's own checks, to play a hostile or broken program.
                                                 receipts; prints "delivered
                                                 N" or "failed N STATUS" or
                                                 "unanswered N" for each
-  rawsession.py SOCKET burst NAME TO COUNT BYTES
-                                                COUNT messages of BYTES, at
-                                                most 32 without a receipt, as
-                                                fast as they go; prints "ok N
+  rawsession.py SOCKET burst NAME TO COUNT BYTES [WINDOW]
+                                                COUNT numbered messages of
+                                                BYTES, at most WINDOW (32)
+                                                without a receipt, each window
+                                                in one write; prints "ok N
                                                 busy M other K"
   rawsession.py SOCKET pauser NAME COUNT MS     read COUNT DELIVERs, stopping
                                                 MS milliseconds after every
-                                                16; prints "got N"
+                                                16, until 3 s pass without
+                                                one; prints "got N", then "in
+                                                order" if the numbers of
+                                                burst's messages increased
   rawsession.py SOCKET anonsink SECONDS         attach anonymously, print the
                                                 name given, read for SECONDS;
                                                 prints "got N" DELIVERs
@@ -163,7 +167,8 @@ def main():
     elif cmd == "stream":
         stream(path, sys.argv[3], sys.argv[4], float(sys.argv[5]), sys.argv[6])
     elif cmd == "burst":
-        burst(path, sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
+        burst(path, sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]),
+              int(sys.argv[7]) if len(sys.argv) > 7 else 32)
     elif cmd == "pauser":
         pauser(path, sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
     elif cmd == "anonsink":
@@ -237,17 +242,28 @@ def stream(path, name, to, seconds, prefix):
         report("unanswered %d" % cid)
     report("sent %d" % n)
 
-def burst(path, name, to, count, size):
+def numbered(n, size):
+    """A text payload that starts with its number, for order checks."""
+    head = bytes([0]) + b"%08d" % n
+    return head + b"b" * max(0, size - len(head))
+
+def burst(path, name, to, count, size, window=32):
     s = attach(path, name)
-    payload = bytes([0]) + b"b" * (size - 1)
     sent = answered = 0
     status = {}
     deadline = time.time() + 60
     s.settimeout(10)
     while answered < count and time.time() < deadline:
-        while sent < count and sent - answered < 32:
+        # One write for all that the window allows: the daemon gets
+        # them together, as a program using nc_send_more() sends them.
+        batch = []
+        while sent < count and sent - answered < window:
             sent += 1
-            send(s, sent, to, payload)
+            p = numbered(sent, size)
+            batch.append(rec(3, struct.pack(">QBB", sent, 1, len(to)) +
+                             to.encode() + p))
+        if batch:
+            s.sendall(b"".join(batch))
         t, b = read_rec(s)
         if t == 4:
             st = b[8]
@@ -260,17 +276,27 @@ def burst(path, name, to, count, size):
 def pauser(path, name, count, ms):
     s = attach(path, name)
     got = 0
+    last = 0
+    inorder = True
     deadline = time.time() + 60
+    s.settimeout(3)     # 3 s without a DELIVER: all have come
     try:
         while got < count and time.time() < deadline:
             t, b = read_rec(s)
             if t == 5:
                 got += 1
+                # DELIVER: u8 n, from[n], payload (numbered by burst)
+                p = b[1 + b[0]:]
+                num = int(p[1:9]) if p[1:9].isdigit() else -1
+                if num <= last:
+                    inorder = False
+                last = num
                 if got % 16 == 0:
                     time.sleep(ms / 1000.0)
     except (OSError, EOFError):
         pass
     print("got %d" % got)
+    print("in order" if inorder else "out of order")
 
 def attaches(path, taken, count):
     s = socket.socket(socket.AF_UNIX)

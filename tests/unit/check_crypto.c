@@ -38,28 +38,6 @@ unhex(const char *hex, uint8_t *out, size_t len)
 	    "bad hex literal %.16s...", hex);
 }
 
-/* got must equal the hex member key of obj, length included. */
-static void
-expect_hex(struct vec *obj, const char *key, const uint8_t *got,
-    size_t gotlen)
-{
-	char	 path[256], hw[513], hg[513];
-	uint8_t	*want;
-	size_t	 wantlen;
-	int	 ok;
-
-	want = vec_hex_alloc(obj, key, &wantlen);
-	ok = wantlen == gotlen && memcmp(want, got, gotlen) == 0;
-	if (!ok) {
-		vec_path(vec_get(obj, key), path, sizeof(path));
-		nc_hex_encode(want, wantlen, hw, sizeof(hw));
-		nc_hex_encode(got, gotlen, hg, sizeof(hg));
-		free(want);
-		ck_abort_msg("%s: want %zu bytes %s, got %zu bytes %s", path,
-		    wantlen, hw, gotlen, hg);
-	}
-	free(want);
-}
 
 /* Our name of each cipher id, as the vector file spells them. */
 static const char *
@@ -419,7 +397,7 @@ step_identity(struct tv *tv, EVP_PKEY *pkey, const char *spkikey,
 	EVP_PKEY	*pub;
 
 	ck_assert_int_eq(nc_pkey_spki(pkey, &der, &derlen), 0);
-	expect_hex(tv->root, spkikey, der, derlen);
+	vec_expect_hex(tv->root, spkikey, der, derlen);
 	OPENSSL_free(der);
 
 	want = vec_hex_alloc(tv->root, spkikey, &wantlen);
@@ -503,7 +481,7 @@ step_hello(struct tv *tv, struct vec *c)
 	bufs[1] = recr;
 	lens[1] = lenr;
 	ck_assert_int_eq(nc_sha256v(bufs, lens, 2, th1), 0);
-	expect_hex(c, "th1", th1, sizeof(th1));
+	vec_expect_hex(c, "th1", th1, sizeof(th1));
 	free(reci);
 	free(recr);
 }
@@ -520,7 +498,7 @@ check_unwrap(struct vec *c, EVP_PKEY *priv, EVP_PKEY *wrongpriv,
 
 	ck_assert_int_eq(nc_oaep_label(role, th1, label, sizeof(label),
 	    &labellen), 0);
-	expect_hex(c, role == 1 ? "oaep_label_i" : "oaep_label_r", label,
+	vec_expect_hex(c, role == 1 ? "oaep_label_i" : "oaep_label_r", label,
 	    labellen);
 	ck_assert_int_eq(nc_oaep_label(3 - role, th1, wrong, sizeof(wrong),
 	    &wronglen), 0);
@@ -529,10 +507,10 @@ check_unwrap(struct vec *c, EVP_PKEY *priv, EVP_PKEY *wrongpriv,
 	ck_assert_int_eq(parse_key(rec, reclen, &blob, &bloblen), 0);
 	ck_assert_int_eq(nc_oaep_unwrap(priv, label, labellen, blob, bloblen,
 	    secret, sizeof(secret), &slen), 0);
-	expect_hex(c, role == 1 ? "secret_i" : "secret_r", secret, slen);
+	vec_expect_hex(c, role == 1 ? "secret_i" : "secret_r", secret, slen);
 	ck_assert_uint_eq(slen, NC_SECRET_LEN);
 	ck_assert_int_eq(nc_derive_u(secret, th1, role, u), 0);
-	expect_hex(c, role == 1 ? "u_i" : "u_r", u, sizeof(u));
+	vec_expect_hex(c, role == 1 ? "u_i" : "u_r", u, sizeof(u));
 
 	/* The label binds role and th1; the key binds the recipient. */
 	ck_assert_int_eq(nc_oaep_unwrap(priv, wrong, wronglen, blob, bloblen,
@@ -569,7 +547,7 @@ step_keys(struct tv *tv, struct vec *c)
 	ck_assert_int_eq(nc_oaep_unwrap(tv->priv_r, label, labellen, blob,
 	    bloblen, out, sizeof(out), &outlen), -1);
 	ck_assert_int_eq(nc_reject_u(seed, th1, blob, bloblen, u), 0);
-	expect_hex(ir, "u", u, sizeof(u));
+	vec_expect_hex(ir, "u", u, sizeof(u));
 	vec_touch(vec_get(ir, "note"));		/* prose */
 	free(blob);
 
@@ -578,7 +556,7 @@ step_keys(struct tv *tv, struct vec *c)
 		bufs[i] = recs[i];
 	}
 	ck_assert_int_eq(nc_sha256v(bufs, lens, 4, th2), 0);
-	expect_hex(c, "th2", th2, sizeof(th2));
+	vec_expect_hex(c, "th2", th2, sizeof(th2));
 	for (i = 0; i < 4; i++)
 		free(recs[i]);
 }
@@ -640,17 +618,17 @@ step_schedule(struct tv *tv, struct vec *c)
 	hello_xpub(c, "hello_i_record", pub_i);
 	hello_xpub(c, "hello_r_record", pub_r);
 	ck_assert_int_eq(nc_x25519(tv->xpriv_i, pub_r, dh), 0);
-	expect_hex(c, "dh", dh, sizeof(dh));
+	vec_expect_hex(c, "dh", dh, sizeof(dh));
 	ck_assert_int_eq(nc_x25519(tv->xpriv_r, pub_i, dh), 0);
-	expect_hex(c, "dh", dh, sizeof(dh));
+	vec_expect_hex(c, "dh", dh, sizeof(dh));
 
 	case_schedule(c, &ks, prk, th2);
-	expect_hex(c, "prk", prk, sizeof(prk));
+	vec_expect_hex(c, "prk", prk, sizeof(prk));
 	ck_assert_int_eq(ks.cipher_id, cipher);
 	ck_assert_uint_eq(ks.keylen, cipher == NC_CIPHER_AES128GCM ? 16 : 32);
 	ck_assert_uint_eq(vec_len(exp), nitems(fields));
 	for (i = 0; i < nitems(fields); i++)
-		expect_hex(exp, fields[i].label, fields[i].p,
+		vec_expect_hex(exp, fields[i].label, fields[i].p,
 		    fields[i].len ? fields[i].len : ks.keylen);
 	/* And every label in the file, through the bare expansion. */
 	for (i = 0; i < vec_len(exp); i++) {
@@ -658,18 +636,18 @@ step_schedule(struct tv *tv, struct vec *c)
 		n = strlen(vec_as_str(m)) / 2;
 		ck_assert_uint_le(n, sizeof(buf));
 		ck_assert_int_eq(nc_hkdf_expand(prk, vec_key(m), buf, n), 0);
-		expect_hex(exp, vec_key(m), buf, n);
+		vec_expect_hex(exp, vec_key(m), buf, n);
 	}
 
 	ck_assert_int_eq(nc_finished_mac(ks.fin_i, th2, mac), 0);
-	expect_hex(c, "finished_i_mac", mac, sizeof(mac));
+	vec_expect_hex(c, "finished_i_mac", mac, sizeof(mac));
 	ck_assert_int_eq(nc_finished_verify(ks.fin_i, th2, mac, 32), 0);
 	ck_assert_int_eq(nc_finished_verify(ks.fin_r, th2, mac, 32), -1);
 	ck_assert_int_eq(nc_finished_verify(ks.fin_i, th2, mac, 31), -1);
 	mac[31] ^= 0x01;
 	ck_assert_int_eq(nc_finished_verify(ks.fin_i, th2, mac, 32), -1);
 	ck_assert_int_eq(nc_finished_mac(ks.fin_r, th2, mac), 0);
-	expect_hex(c, "finished_r_mac", mac, sizeof(mac));
+	vec_expect_hex(c, "finished_r_mac", mac, sizeof(mac));
 	ck_assert_int_eq(nc_finished_verify(ks.fin_r, th2, mac, 32), 0);
 	nc_keysched_clear(&ks);
 	OPENSSL_cleanse(prk, sizeof(prk));
@@ -687,7 +665,7 @@ check_record(struct nc_aead *seal, struct nc_aead *open, struct vec *obj,
 	ck_assert_uint_eq(seal->seq, open->seq);
 	ck_assert_int_eq(nc_record_seal(seal, type, body, bodylen, rec,
 	    sizeof(rec), &reclen), 0);
-	expect_hex(obj, key, rec, reclen);
+	vec_expect_hex(obj, key, rec, reclen);
 	ck_assert_uint_eq(seal->seq, seq + 1);
 
 	want = vec_hex_alloc(obj, key, &wantlen);
@@ -748,12 +726,12 @@ step_records(struct tv *tv, struct vec *c)
 	ck_assert_uint_eq(n, 0);
 	ck_assert_int_eq(nc_aead_update(&si), 0);
 	ck_assert_int_eq(nc_aead_update(&oi), 0);
-	expect_hex(ku, "ts1", si.ts, sizeof(si.ts));
-	expect_hex(ku, "key1", si.key, si.keylen);
-	expect_hex(ku, "iv1", si.iv, sizeof(si.iv));
-	expect_hex(ku, "ts1", oi.ts, sizeof(oi.ts));
-	expect_hex(ku, "key1", oi.key, oi.keylen);
-	expect_hex(ku, "iv1", oi.iv, sizeof(oi.iv));
+	vec_expect_hex(ku, "ts1", si.ts, sizeof(si.ts));
+	vec_expect_hex(ku, "key1", si.key, si.keylen);
+	vec_expect_hex(ku, "iv1", si.iv, sizeof(si.iv));
+	vec_expect_hex(ku, "ts1", oi.ts, sizeof(oi.ts));
+	vec_expect_hex(ku, "key1", oi.key, oi.keylen);
+	vec_expect_hex(ku, "iv1", oi.iv, sizeof(oi.iv));
 	ck_assert_uint_eq(si.seq, 0);
 	ck_assert_uint_eq(oi.seq, 0);
 	put_u64(ping, 7);

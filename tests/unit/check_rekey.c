@@ -284,23 +284,6 @@ all_zero(const uint8_t *p, size_t n)
 
 /* ---- known answers: rekey-v2.json ---------------------------------- */
 
-static void
-expect_hex(struct vec *obj, const char *key, const uint8_t *got, size_t n)
-{
-	char	 path[256], hw[513], hg[513];
-	uint8_t	*want;
-	size_t	 wantlen;
-
-	want = vec_hex_alloc(obj, key, &wantlen);
-	if (wantlen != n || memcmp(want, got, n) != 0) {
-		vec_path(vec_get(obj, key), path, sizeof(path));
-		nc_hex_encode(want, wantlen, hw, sizeof(hw));
-		nc_hex_encode(got, n, hg, sizeof(hg));
-		free(want);
-		ck_abort_msg("%s: want %s, got %s", path, hw, hg);
-	}
-	free(want);
-}
 
 struct kat {
 	struct vec	*root;		/* rekey-v2.json */
@@ -326,10 +309,10 @@ kat_open(struct kat *k)
 	    NULL);
 	ck_assert_int_eq(nc_x25519_public(k->priv_a, pub_a), 0);
 	ck_assert_int_eq(nc_x25519_public(k->priv_b, pub_b), 0);
-	expect_hex(k->root, "x25519_public_a", pub_a, sizeof(pub_a));
-	expect_hex(k->root, "x25519_public_b", pub_b, sizeof(pub_b));
+	vec_expect_hex(k->root, "x25519_public_a", pub_a, sizeof(pub_a));
+	vec_expect_hex(k->root, "x25519_public_b", pub_b, sizeof(pub_b));
 	ck_assert_int_eq(nc_x25519(k->priv_a, pub_b, k->dh), 0);
-	expect_hex(k->root, "dh", k->dh, sizeof(k->dh));
+	vec_expect_hex(k->root, "dh", k->dh, sizeof(k->dh));
 }
 
 static void
@@ -388,13 +371,13 @@ kat_switch(struct kat *k, struct vec *d, const uint8_t salt[NC_TS_LEN],
 {
 	uint8_t	prk[NC_SHA256_LEN];
 
-	expect_hex(d, "salt", salt, NC_TS_LEN);
+	vec_expect_hex(d, "salt", salt, NC_TS_LEN);
 	ck_assert_int_eq(nc_hkdf_extract(salt, NC_TS_LEN, k->dh,
 	    sizeof(k->dh), prk), 0);
-	expect_hex(d, "prk", prk, sizeof(prk));
-	expect_hex(d, "ts", a->ts, NC_TS_LEN);
-	expect_hex(d, "key", a->key, a->keylen);
-	expect_hex(d, "iv", a->iv, NC_AEAD_IVLEN);
+	vec_expect_hex(d, "prk", prk, sizeof(prk));
+	vec_expect_hex(d, "ts", a->ts, NC_TS_LEN);
+	vec_expect_hex(d, "key", a->key, a->keylen);
+	vec_expect_hex(d, "iv", a->iv, NC_AEAD_IVLEN);
 	ck_assert_uint_eq(a->seq, 0);
 }
 
@@ -444,7 +427,7 @@ kat_step(struct kat *k, struct vec *c, struct vec *s, struct end *i,
 		ck_assert_uint_eq(n, sizeof(pub));
 		ck_assert_mem_eq(body, pub, sizeof(pub));
 	}
-	expect_hex(s, "record", w->rec[before], w->len[before]);
+	vec_expect_hex(s, "record", w->rec[before], w->len[before]);
 }
 
 static void

@@ -738,3 +738,25 @@ vec_path(const struct vec *v, char *buf, size_t bufsz)
 		off += (size_t)w;
 	}
 }
+
+void
+vec_expect_hex(struct vec *obj, const char *key, const uint8_t *got,
+    size_t gotlen)
+{
+	char	 path[256], hw[513], hg[513];
+	uint8_t	*want;
+	size_t	 wantlen;
+	int	 ok;
+
+	want = vec_hex_alloc(obj, key, &wantlen);
+	ok = wantlen == gotlen && memcmp(want, got, gotlen) == 0;
+	if (!ok) {
+		vec_path(vec_get(obj, key), path, sizeof(path));
+		nc_hex_encode(want, wantlen, hw, sizeof(hw));
+		nc_hex_encode(got, gotlen, hg, sizeof(hg));
+		free(want);
+		ck_abort_msg("%s: want %zu bytes %s, got %zu bytes %s", path,
+		    wantlen, hw, gotlen, hg);
+	}
+	free(want);
+}

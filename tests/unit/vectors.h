@@ -79,6 +79,9 @@ void		 vec_hex(struct vec *obj, const char *key, uint8_t *buf,
 uint8_t		*vec_hex_alloc(struct vec *obj, const char *key,
 		    size_t *len);
 
+/* got must equal the hex member key of obj, length included. */
+void		 vec_expect_hex(struct vec *obj, const char *key,
+		    const uint8_t *got, size_t gotlen);
 /* Mark a value (and all below it) as read without checking it. */
 void		 vec_touch(struct vec *);
 /* Number of leaves read, and of leaves not read (listed on stderr). */
