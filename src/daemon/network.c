@@ -704,5 +704,6 @@ network_main(void)
 
 	if (event_base_dispatch(netctx->base) == -1)
 		fatalx("event loop failed");
+	relay_out_release();
 	exit(0);
 }

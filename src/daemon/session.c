@@ -43,14 +43,8 @@
 #define SESSION_READ_HIGH	(4 * SP_MAX_LEN)	/* bytes read ahead */
 #define SESSION_ADDR_MAX	(2 * NC_NAME_MAX + 2)	/* "name@peer" */
 #define SESSION_HANDOVER_MIN	(16 * 1024)	/* see session_write_ref() */
+#define SESSION_SMALL_RECORD	512	/* written in one piece */
 #define SESSION_REFUSAL_LOGS	10	/* refused attaches logged per second */
-
-/* Where a relayed message's receipt goes (the relay "cookie"). */
-struct pending {
-	uint64_t	session;
-	uint64_t	cid;
-	uint8_t		flags;
-};
 
 static struct {
 	struct event_base	*base;
@@ -121,11 +115,21 @@ session_write_ref(struct session *s, uint8_t type, const void *a,
 {
 	struct evbuffer	*out = outbuf_queue(&s->ob);
 	uint8_t		 hdr[SP_HDR_LEN];
+	uint8_t		 small[SESSION_SMALL_RECORD];
 
 	if (1 + alen + blen > SP_MAX_LEN)
 		return -1;
 	put_u32(hdr, (uint32_t)(1 + alen + blen));
 	hdr[4] = type;
+	/* A small record in one piece: each add wakes the buffer's hooks. */
+	if (SP_HDR_LEN + alen + blen <= sizeof(small)) {
+		memcpy(small, hdr, SP_HDR_LEN);
+		if (alen > 0)
+			memcpy(small + SP_HDR_LEN, a, alen);
+		if (blen > 0)
+			memcpy(small + SP_HDR_LEN + alen, b, blen);
+		return evbuffer_add(out, small, SP_HDR_LEN + alen + blen);
+	}
 	if (evbuffer_add(out, hdr, sizeof(hdr)) == -1 ||
 	    (alen > 0 && evbuffer_add(out, a, alen) == -1))
 		return -1;
@@ -256,23 +260,18 @@ session_deliver_remote(struct peer *p, const struct relay_view *v,
 
 /*
  * The relay's completion callback (relay_done_fn) for every peer's queue.
- * A session knows its message by the cookie, its struct pending; the
- * relay's own id is for the relay's tests and is not needed here.
+ * The message's cookie is the sending session's id (it may have gone),
+ * its tag the session's own id for it, its flags the SEND's.
  */
 void
-session_completed(void *arg, uint64_t cookie, uint64_t id, uint8_t status)
+session_completed(void *arg, const struct relay_msg *m, uint8_t status)
 {
-	struct pending	*pd = (struct pending *)(uintptr_t)cookie;
 	struct session	*s;
 
 	(void)arg;
-	(void)id;
-	if (pd == NULL)
-		return;
-	if ((s = session_by_id(pd->session)) != NULL &&
-	    (status != ST_OK || (pd->flags & SP_F_RECEIPT)))
-		send_receipt(s, pd->cid, status);
-	free(pd);
+	if ((status != ST_OK || (m->flags & SP_F_RECEIPT)) &&
+	    (s = session_by_id(m->cookie)) != NULL)
+		send_receipt(s, m->tag, status);
 }
 
 /* Pause a session until the peer's link drains. */
@@ -319,15 +318,9 @@ send_remote(struct session *s, struct peer *p, uint64_t cid, uint8_t flags,
     const char *to, size_t tolen, const uint8_t *payload, size_t len)
 {
 	struct relay_view	 v;
-	struct pending		*pd;
 	uint64_t		 id;
 	int			 st;
 
-	if ((pd = malloc(sizeof(*pd))) == NULL)
-		return ST_BUSY;
-	pd->session = s->id;
-	pd->cid = cid;
-	pd->flags = flags;
 	memset(&v, 0, sizeof(v));
 	v.flags = flags;
 	v.from = s->name;
@@ -336,12 +329,9 @@ send_remote(struct session *s, struct peer *p, uint64_t cid, uint8_t flags,
 	v.tolen = tolen;
 	v.payload = payload;
 	v.len = len;
-	st = relay_out_push(&p->out, &v, (uint64_t)(uintptr_t)pd,
-	    now_ms_coarse(), &id);
-	if (st != ST_OK) {
-		free(pd);
+	st = relay_out_push(&p->out, &v, s->id, cid, now_ms_coarse(), &id);
+	if (st != ST_OK)
 		return (uint8_t)st;
-	}
 	net_peer_send(p);
 	/* Backpressure: stop reading this session while the link is full. */
 	if (net_peer_full(p))
@@ -530,34 +520,85 @@ handle_record(struct session *s, uint8_t type, const uint8_t *body,
 	}
 }
 
-/* What the session sent: 0, or -1 when the session was freed. */
+/*
+ * The length of the record at p, of which have bytes are here: 1 and
+ * *reclen when it is whole, 0 when more must come, -1 when its length
+ * is out of range.
+ */
+static int
+record_at(const uint8_t *p, size_t have, size_t *reclen)
+{
+	uint32_t	len;
+
+	if (have < SP_HDR_LEN)
+		return 0;
+	len = ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+	    ((uint32_t)p[2] << 8) | p[3];
+	if (len < 1 || len > SP_MAX_LEN)
+		return -1;
+	*reclen = 4 + (size_t)len;
+	return have >= *reclen;
+}
+
+/*
+ * The whole records at the start of the input buffer's first chain,
+ * handled where they lie, at most *budget; then drained at once.  1 when
+ * the next record is not wholly in that chain (see session_read()), 0
+ * when done, -1 when the session was freed.
+ */
+static int
+read_in_place(struct session *s, struct evbuffer *in, int *budget)
+{
+	struct evbuffer_iovec	 v;
+	const uint8_t		*p;
+	size_t			 used = 0, reclen = 0;
+	int			 r = 0;
+
+	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+		return 0;
+	p = v.iov_base;
+	while (*budget > 0 && s->waiting == NULL &&
+	    (r = record_at(p + used, v.iov_len - used, &reclen)) == 1) {
+		if (handle_record(s, p[used + 4], p + used + SP_HDR_LEN,
+		    reclen - SP_HDR_LEN) == -1) {
+			session_free(s, "protocol error");
+			return -1;
+		}
+		used += reclen;
+		(*budget)--;
+	}
+	if (r == -1) {
+		session_free(s, "record length out of range");
+		return -1;
+	}
+	(void)evbuffer_drain(in, used);
+	return r == 0 && used == 0 && *budget > 0 && s->waiting == NULL;
+}
+
+/*
+ * What the session sent: 0, or -1 when the session was freed.  Records
+ * are handled in the input buffer, without a copy each; one that spans
+ * two chains is made contiguous first.
+ */
 int
 session_read(struct session *s)
 {
 	struct evbuffer	*in = bufferevent_get_input(s->bev);
 	uint8_t		 hdr[SP_HDR_LEN];
-	const uint8_t	*rec;
-	uint32_t	 len;
-	int		 i;
+	size_t		 reclen;
+	int		 budget = SESSION_READ_BURST, r;
 
-	for (i = 0; i < SESSION_READ_BURST && s->waiting == NULL; i++) {
+	while ((r = read_in_place(s, in, &budget)) == 1) {
 		if (evbuffer_copyout(in, hdr, SP_HDR_LEN) < SP_HDR_LEN)
 			return 0;
-		len = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) |
-		    ((uint32_t)hdr[2] << 8) | hdr[3];
-		if (len < 1 || len > SP_MAX_LEN) {
-			session_free(s, "record length out of range");
-			return -1;
-		}
-		if (evbuffer_get_length(in) < 4 + (size_t)len)
+		/* Whole only across chains; its length was checked. */
+		if (record_at(hdr, SP_HDR_LEN, &reclen) == -1 ||
+		    evbuffer_get_length(in) < reclen ||
+		    evbuffer_pullup(in, (ev_ssize_t)reclen) == NULL)
 			return 0;
-		rec = evbuffer_pullup(in, 4 + len);
-		if (handle_record(s, rec[4], rec + SP_HDR_LEN, len - 1) == -1) {
-			session_free(s, "protocol error");
-			return -1;
-		}
-		(void)evbuffer_drain(in, 4 + len);
 	}
+	if (r == -1)
+		return -1;
 	/* More buffered: come back after other events. */
 	if (s->waiting == NULL && evbuffer_get_length(in) >= SP_HDR_LEN)
 		inbuf_again(&s->ib);

@@ -20,10 +20,10 @@ void	session_init(struct event_base *, int listen_fd);
 uint8_t	session_deliver_remote(struct peer *, const struct relay_view *,
 	    uint8_t **block);
 /*
- * A relayed message completed: cookie is what session.c gave relay (the
- * relay's completion callback; arg and id are not needed).
+ * A relayed message completed: its cookie and tag are what session.c
+ * gave relay (the relay's completion callback; arg is not needed).
  */
-void	session_completed(void *arg, uint64_t cookie, uint64_t id,
+void	session_completed(void *arg, const struct relay_msg *,
 	    uint8_t status);
 /* A MSG for a full session: the id to wait for (session.c), or 0. */
 uint64_t session_hold_for(const struct relay_view *);

@@ -22,26 +22,42 @@
 #include "buf.h"
 #include "relay.h"
 
-static int
-name_char_ok(unsigned char c)
+/*
+ * [A-Za-z0-9._-], as a table filled on first use: every MSG's two names
+ * are checked, and a table costs one load a character.
+ */
+static const uint8_t *
+name_chars(void)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+	static const char	 ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "abcdefghijklmnopqrstuvwxyz0123456789._-";
+	static uint8_t		 table[256];
+	static int		 filled;
+	size_t			 i;
+
+	if (!filled) {
+		for (i = 0; ok[i] != '\0'; i++)
+			table[(unsigned char)ok[i]] = 1;
+		filled = 1;
+	}
+	return table;
 }
 
 int
 relay_name_valid(const char *name, size_t len, int allow_star)
 {
-	size_t	i;
+	const unsigned char	*p = (const unsigned char *)name;
+	const uint8_t		*table = name_chars();
+	size_t			 i;
+	uint8_t			 ok = 1;
 
 	if (name == NULL || len == 0 || len > WIRE_NAME_MAX)
 		return 0;
 	if (allow_star && len == 1 && name[0] == '*')
 		return 1;
 	for (i = 0; i < len; i++)
-		if (!name_char_ok((unsigned char)name[i]))
-			return 0;
-	return 1;
+		ok &= table[p[i]];
+	return ok;
 }
 
 /* The statuses a NAK may carry (PROTOCOL.md 7.5). */
@@ -77,16 +93,83 @@ relay_out_init(struct relay_out *ro, size_t limit, relay_done_fn done,
 }
 
 /* A copy of v, with the id left to the caller. */
+/*
+ * Small messages come and go by the thousand a second, 64 at a time with
+ * each ACK, which is the allocator's slow path; so their blocks, all of
+ * one size, are kept for reuse, at most RELAY_SPARE_MAX of them.
+ */
+#define RELAY_SMALL_PAYLOAD	256
+#define RELAY_SMALL_BLOCK	(sizeof(struct relay_msg) + RELAY_SMALL_PAYLOAD)
+#define RELAY_SPARE_MAX		256
+
+static struct {
+	struct relay_msg	*first;		/* linked through entry */
+	size_t			 count;
+} spare;
+
+/* What a message of len payload bytes takes, its block's whole size. */
+static size_t
+msg_cost(size_t len)
+{
+	return len <= RELAY_SMALL_PAYLOAD ? RELAY_SMALL_BLOCK :
+	    sizeof(struct relay_msg) + len;
+}
+
 static struct relay_msg *
-msg_new(const struct relay_view *v, uint64_t cookie, uint64_t now_ms)
+msg_alloc(size_t cost)
 {
 	struct relay_msg	*m;
-	size_t			 cost = sizeof(*m) + v->len;
 
-	if ((m = malloc(cost)) == NULL)
+	if (cost == RELAY_SMALL_BLOCK && (m = spare.first) != NULL) {
+		spare.first = TAILQ_NEXT(m, entry);
+		spare.count--;
+		return m;
+	}
+	return malloc(cost);
+}
+
+static void
+msg_free(struct relay_msg *m)
+{
+	if (m->cost == RELAY_SMALL_BLOCK && spare.count < RELAY_SPARE_MAX) {
+		TAILQ_NEXT(m, entry) = spare.first;
+		spare.first = m;
+		spare.count++;
+		return;
+	}
+	free(m);
+}
+
+size_t
+relay_out_spares(void)
+{
+	return spare.count;
+}
+
+void
+relay_out_release(void)
+{
+	struct relay_msg	*m;
+
+	while ((m = spare.first) != NULL) {
+		spare.first = TAILQ_NEXT(m, entry);
+		free(m);
+	}
+	spare.count = 0;
+}
+
+static struct relay_msg *
+msg_new(const struct relay_view *v, uint64_t cookie, uint64_t tag,
+    uint64_t now_ms)
+{
+	struct relay_msg	*m;
+	size_t			 cost = msg_cost(v->len);
+
+	if ((m = msg_alloc(cost)) == NULL)
 		return NULL;
 	memset(m, 0, sizeof(*m));
 	m->cookie = cookie;
+	m->tag = tag;
 	m->enq_ms = m->wait_ms = now_ms;
 	m->cost = cost;
 	m->flags = v->flags;
@@ -102,7 +185,7 @@ msg_new(const struct relay_view *v, uint64_t cookie, uint64_t now_ms)
 
 int
 relay_out_push(struct relay_out *ro, const struct relay_view *v,
-    uint64_t cookie, uint64_t now_ms, uint64_t *idp)
+    uint64_t cookie, uint64_t tag, uint64_t now_ms, uint64_t *idp)
 {
 	struct relay_msg	*m;
 	size_t			 cost;
@@ -118,10 +201,10 @@ relay_out_push(struct relay_out *ro, const struct relay_view *v,
 	if (ro->next_id == UINT64_MAX)
 		return ST_QUEUE_FULL;
 	/* The whole allocation counts, so tiny messages cannot cheat. */
-	cost = sizeof(*m) + v->len;
+	cost = msg_cost(v->len);
 	if (ro->nbytes > ro->limit || cost > ro->limit - ro->nbytes)
 		return ST_QUEUE_FULL;
-	if ((m = msg_new(v, cookie, now_ms)) == NULL)
+	if ((m = msg_new(v, cookie, tag, now_ms)) == NULL)
 		return ST_QUEUE_FULL;
 	m->id = ro->next_id++;
 	TAILQ_INSERT_TAIL(&ro->q, m, entry);
@@ -233,12 +316,10 @@ unlink_msg(struct relay_out *ro, struct relay_msg *m)
 static void
 complete(struct relay_out *ro, struct relay_msg *m, uint8_t status)
 {
-	uint64_t	cookie = m->cookie, id = m->id;
-
 	unlink_msg(ro, m);
-	free(m);
 	if (ro->done != NULL)
-		ro->done(ro->arg, cookie, id, status);
+		ro->done(ro->arg, m, status);
+	msg_free(m);
 }
 
 int
@@ -328,7 +409,6 @@ relay_out_clear(struct relay_out *ro, int notify)
 {
 	struct relay_msgq	 q;
 	struct relay_msg	*m;
-	uint64_t		 cookie, id;
 
 	/*
 	 * Detach the whole queue first, so that a callback pushing onto it
@@ -342,11 +422,9 @@ relay_out_clear(struct relay_out *ro, int notify)
 	ro->unsent_bytes = 0;
 	while ((m = TAILQ_FIRST(&q)) != NULL) {
 		TAILQ_REMOVE(&q, m, entry);
-		cookie = m->cookie;
-		id = m->id;
-		free(m);
 		if (notify && ro->done != NULL)
-			ro->done(ro->arg, cookie, id, ST_UNREACHABLE);
+			ro->done(ro->arg, m, ST_UNREACHABLE);
+		msg_free(m);
 	}
 }
 

@@ -55,6 +55,7 @@ struct relay_msg {
 	TAILQ_ENTRY(relay_msg)	 entry;
 	uint64_t		 id;
 	uint64_t		 cookie;	/* routes the receipt */
+	uint64_t		 tag;		/* the sender's own id for it */
 	uint64_t		 enq_ms;	/* when it was pushed */
 	uint64_t		 wait_ms;	/* off the wire since */
 	size_t			 cost;		/* counted against the limit */
@@ -69,12 +70,12 @@ struct relay_msg {
 };
 
 /*
- * Completion of a queued message: ST_OK (ACKed), the peer's NAK status,
- * or ST_UNREACHABLE (expired, or cleared with notification).  The
- * message is already out of the queue; the callback may push onto the
- * same queue but must not call anything else on it.
+ * Completion of a queued message m: ST_OK (ACKed), the peer's NAK
+ * status, or ST_UNREACHABLE (expired, or cleared with notification).  m
+ * is already out of the queue and freed after the callback; the callback
+ * may push onto the same queue but must not call anything else on it.
  */
-typedef void (*relay_done_fn)(void *arg, uint64_t cookie, uint64_t id,
+typedef void (*relay_done_fn)(void *arg, const struct relay_msg *m,
     uint8_t status);
 
 TAILQ_HEAD(relay_msgq, relay_msg);
@@ -117,11 +118,15 @@ int	relay_name_valid(const char *name, size_t len, int allow_star);
 void	relay_out_init(struct relay_out *, size_t limit, relay_done_fn,
 	    void *arg);
 /*
- * Queue a copy of v (v->id is ignored).  Returns ST_OK and sets *idp, or
- * ST_TOO_LARGE, ST_QUEUE_FULL or ST_BAD_NAME; nothing is queued then.
+ * Queue a copy of v (v->id is ignored), with cookie and tag for the
+ * completion.  Returns ST_OK and sets *idp, or ST_TOO_LARGE,
+ * ST_QUEUE_FULL or ST_BAD_NAME; nothing is queued then.
  */
 int	relay_out_push(struct relay_out *, const struct relay_view *v,
-	    uint64_t cookie, uint64_t now_ms, uint64_t *idp);
+	    uint64_t cookie, uint64_t tag, uint64_t now_ms, uint64_t *idp);
+/* Blocks of small messages kept for reuse; free them (at exit). */
+size_t	relay_out_spares(void);
+void	relay_out_release(void);
 /* The next message not on the wire, now marked sent; NULL when none. */
 const struct relay_msg *relay_out_next(struct relay_out *);
 /* The same without taking it; NULL when none. */

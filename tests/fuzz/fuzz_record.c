@@ -6,8 +6,8 @@
  * read by link_read(), both of link_priv.h, so that the record handlers
  * run exactly as in the daemon: the input goes into the input buffer of
  * a link in state UP and link_read() takes it from there (length
- * check, nc_record_open, then PING, PONG, MSG, ACK, NAK, KEYUPDATE,
- * REKEY, REKEY_ACK, REKEY_DONE, CLOSE).  The link is keyed with a
+ * check, nc_record_open, then PING (and the announcement), PONG, MSG,
+ * MSGS, ACK, NAK, KEYUPDATE, REKEY, REKEY_ACK, REKEY_DONE, CLOSE).  The link is keyed with a
  * known-answer case of link-v1.json (i2r direction), and its peer has
  * three messages on the wire, so that ACKs and NAKs can match.  The
  * link's rekey key is a fixed scalar, so the sealer can follow a rekey
@@ -110,6 +110,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	netctx->ns.handshake_timeout = 10;
 	netctx->ns.queue_size = 1 << 20;
 	netctx->ns.session_queue = 1 << 20;
+	netctx->ns.features = WIRE_FEATURES_OURS;	/* MSGS opened too */
 	(void)snprintf(fpeer.name, sizeof(fpeer.name), "hosta");
 	relay_out_init(&fpeer.out, netctx->ns.queue_size, session_completed,
 	    &fpeer);
@@ -251,7 +252,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	v.payload = payload;
 	v.len = sizeof(payload) - 1;
 	for (i = 0; i < NMSG; i++)
-		if (relay_out_push(&fpeer.out, &v, 0, now_ms(), &id) != ST_OK)
+		if (relay_out_push(&fpeer.out, &v, 0, 0, now_ms(), &id) != ST_OK)
 			fuzz_fail("relay_out_push");
 	link_kick(l);
 	if ((mode & 0x20) && rekey_start(&l->rk, now_ms()) == -1)

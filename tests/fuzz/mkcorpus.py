@@ -114,6 +114,19 @@ put('record', 'rekey-start', bytes([4]) + sealed([
 put('record', 'rekey-bad', bytes([4]) + sealed([
     (12, pub[:31]), (13, pub), (14, b'x'), (12, bytes(32))]))
 
+# MSGS (PROTOCOL 7.9): the announcement first, then batches, good and bad;
+# and msgs-v2.json's two records as they are on the wire, from seq 1
+mv = json.load(open(os.path.join(here, '..', 'vectors', 'msgs-v2.json')))
+for c in mv['cases']:
+    put('record', 'msgs-case%d-raw' % c['from_case'],
+        bytes([c['from_case'] | (1 << 3)]) +
+        bytes.fromhex(c['ping_record (i2r seq 1)']) +
+        bytes.fromhex(c['msgs_record (i2r seq 2)']))
+msgs_body = bytes.fromhex(mv['cases'][0]['msgs_body'])
+put('record', 'msgs-sealed', bytes([4]) + sealed([
+    (4, b'NCFT\x00\x00\x00\x01'), (15, msgs_body), (7, struct.pack('>Q', 1)),
+    (15, msgs_body[:20]), (15, b'')]))
+
 # ---- session ---------------------------------------------------------
 def sp(t, body):
     return struct.pack('>IB', 1 + len(body), t) + body

@@ -27,14 +27,14 @@ static struct done {
 static size_t	ndone;
 
 static void
-on_done(void *arg, uint64_t cookie, uint64_t id, uint8_t status)
+on_done(void *arg, const struct relay_msg *m, uint8_t status)
 {
 	(void)arg;
 	/* Not ck_assert(): see SIM_CHECK below. */
 	if (ndone >= MAXDONE)
 		ck_abort_msg("too many completions");
-	dones[ndone].cookie = cookie;
-	dones[ndone].id = id;
+	dones[ndone].cookie = m->cookie;
+	dones[ndone].id = m->id;
 	dones[ndone].status = status;
 	ndone++;
 }
@@ -68,7 +68,7 @@ push(struct relay_out *ro, const char *text, uint64_t cookie, uint64_t now,
 {
 	struct relay_view	v = mkview("alice", "bob", text, strlen(text));
 
-	return relay_out_push(ro, &v, cookie, now, idp);
+	return relay_out_push(ro, &v, cookie, 0, now, idp);
 }
 
 static void
@@ -174,7 +174,7 @@ START_TEST(test_empty_payload)
 
 	relay_out_init(&ro, 1 << 20, on_done, NULL);
 	v.flags = 0x01;
-	ck_assert_int_eq(relay_out_push(&ro, &v, 7, 0, NULL), ST_OK);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 7, 0, 0, NULL), ST_OK);
 	m = relay_out_next(&ro);
 	ck_assert_int_eq(relay_encode_msg(m, body, sizeof(body), &len), 0);
 	ck_assert_uint_eq(len, RELAY_MSG_HDRLEN + 2);
@@ -395,18 +395,18 @@ START_TEST(test_queue_full)
 	relay_out_init(&ro, 3 * cost, on_done, NULL);
 	v = mkview("a", "b", big, sizeof(big));
 	for (i = 0; i < 3; i++)
-		ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_OK);
+		ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, 0, NULL), ST_OK);
 	ck_assert_uint_eq(ro.nbytes, 3 * cost);
-	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_QUEUE_FULL);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, 0, NULL), ST_QUEUE_FULL);
 	/* Even an empty payload costs its overhead. */
 	v.len = 0;
-	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_QUEUE_FULL);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, 0, NULL), ST_QUEUE_FULL);
 	ck_assert_uint_eq(ro.nqueued, 3);
 	/* Room again once one is acknowledged; no id was used up. */
 	(void)next_id(&ro);
 	ck_assert_int_eq(relay_out_ack(&ro, 1), 0);
 	v.len = sizeof(big);
-	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_OK);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, 0, NULL), ST_OK);
 	ck_assert_uint_eq(ro.next_id, 5);
 	relay_out_clear(&ro, 0);
 
@@ -418,7 +418,7 @@ START_TEST(test_queue_full)
 		ck_assert_ptr_nonnull(p);
 		v = mkview("a", "b", p, WIRE_PAYLOAD_MAX);
 		for (i = 0; i < 1000; i++)
-			if (relay_out_push(&ro, &v, 0, 0, NULL) != ST_OK)
+			if (relay_out_push(&ro, &v, 0, 0, 0, NULL) != ST_OK)
 				break;
 		free(p);
 	}
@@ -439,26 +439,26 @@ START_TEST(test_too_large_and_bad_names)
 	ck_assert_ptr_nonnull(p);
 	relay_out_init(&ro, 1 << 20, on_done, NULL);
 	v = mkview("a", "b", p, WIRE_PAYLOAD_MAX + 1);
-	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_TOO_LARGE);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, 0, NULL), ST_TOO_LARGE);
 	v.len = WIRE_PAYLOAD_MAX;
-	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_OK);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, 0, NULL), ST_OK);
 	free(p);
 
 	memset(n65, 'n', sizeof(n65));
 	n65[65] = '\0';
 	v = mkview(n65, "b", "x", 1);
-	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_BAD_NAME);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, 0, NULL), ST_BAD_NAME);
 	v = mkview("a", n65, "x", 1);
-	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_BAD_NAME);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, 0, NULL), ST_BAD_NAME);
 	n65[64] = '\0';
 	v = mkview(n65, n65, "x", 1);
-	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_OK);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, 0, NULL), ST_OK);
 	v = mkview("", "b", "x", 1);
-	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_BAD_NAME);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, 0, NULL), ST_BAD_NAME);
 	v = mkview("*", "b", "x", 1);
-	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_BAD_NAME);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, 0, NULL), ST_BAD_NAME);
 	v = mkview("a", "b@c", "x", 1);
-	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, NULL), ST_BAD_NAME);
+	ck_assert_int_eq(relay_out_push(&ro, &v, 0, 0, 0, NULL), ST_BAD_NAME);
 	ck_assert_uint_eq(ro.nqueued, 2);
 	relay_out_clear(&ro, 0);
 }
@@ -530,10 +530,10 @@ END_TEST
 static struct relay_out	*repush_ro;
 
 static void
-on_done_repush(void *arg, uint64_t cookie, uint64_t id, uint8_t status)
+on_done_repush(void *arg, const struct relay_msg *m, uint8_t status)
 {
-	on_done(arg, cookie, id, status);
-	ck_assert_int_eq(push(repush_ro, "again", id, 0, NULL), ST_OK);
+	on_done(arg, m, status);
+	ck_assert_int_eq(push(repush_ro, "again", m->id, 0, NULL), ST_OK);
 }
 
 START_TEST(test_callback_pushes)
@@ -818,7 +818,7 @@ sim_sender(struct sim *s)
 	for (k = (int)(rnd(&s->rng) % 8); k > 0 && s->pushed < SIM_N; k--) {
 		put_u32(p, s->pushed);
 		v = mkview("src", "dst", p, sizeof(p));
-		SIM_CHECK(relay_out_push(&s->ro, &v, s->pushed, 0, NULL) ==
+		SIM_CHECK(relay_out_push(&s->ro, &v, s->pushed, 0, 0, NULL) ==
 		    ST_OK);
 		s->pushed++;
 	}
