@@ -572,6 +572,8 @@ nc_server(const char *sock, int nrx)
 /*
  * Messages with receipts from nsend sessions, at most window unanswered
  * each, until every one got an ok receipt (a busy one is sent again).
+ * A window goes out with nc_send_more() and one nc_flush(): a write per
+ * 32 KiB, not per message, as a program sending a burst would do.
  */
 struct sender {
 	struct nc_session	*s;
@@ -580,20 +582,103 @@ struct sender {
 	long			 inflight;
 	long			 done;		/* ok receipts */
 	long			 failed;
+	int			 unwritten;	/* the socket was full */
 };
+
+/* The receipts that came, waiting at most timeout_ms for the first. */
+static void
+take_receipts(struct sender *x, int timeout_ms)
+{
+	struct nc_event	ev;
+	int		r;
+
+	for (r = nc_next(x->s, &ev, timeout_ms); r == 1;
+	    r = nc_next(x->s, &ev, 0)) {
+		if (ev.type != NC_EV_RECEIPT)
+			continue;
+		x->inflight--;
+		if (ev.status == NC_OK)
+			x->done++;
+		else {
+			x->failed++;
+			x->todo++;	/* again */
+		}
+	}
+	if (r == -1)
+		die("session: %s", strerror(errno));
+}
+
+/* Fills the window, then writes it (what the socket takes now). */
+static void
+send_window(struct sender *x, const uint8_t *msg, size_t len, long window)
+{
+	int	queued = 0, r;
+
+	for (; x->todo > 0 && x->inflight < window; queued = 1) {
+		if (nc_send_more(x->s, x->to, msg, len, 1, NULL) != NC_OK)
+			die("send: %s", strerror(errno));
+		x->todo--;
+		x->inflight++;
+	}
+	if (!queued && !x->unwritten)
+		return;
+	if ((r = nc_flush(x->s)) == -1)
+		die("flush: %s", strerror(errno));
+	x->unwritten = r == 1;
+}
+
+/*
+ * Many senders: a session is read only when poll() says so, so that a
+ * pass costs no system call for the sessions with nothing to say.
+ * Nothing waits unread inside the library meanwhile: take_receipts()
+ * reads until nc_next() returns 0, and nc_send_more() reads only while
+ * it waits for room in the library's 1 MiB output queue, which these
+ * windows (8192 small messages in all) never fill.
+ */
+static void
+run_senders(struct sender *snd, struct pollfd *pfd, int nsend, long count,
+    const uint8_t *msg, size_t len, long window)
+{
+	double	t0 = now_s();
+	int	i, active = nsend;
+
+	for (i = 0; i < nsend; i++) {
+		pfd[i].fd = nc_fd(snd[i].s);
+		pfd[i].revents = 0;
+	}
+	while (active > 0 && now_s() - t0 < 300) {
+		for (i = 0; i < nsend; i++) {
+			struct sender *x = &snd[i];
+
+			if (pfd[i].fd == -1)
+				continue;
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+				take_receipts(x, 0);
+			if (x->done >= count) {
+				pfd[i].fd = -1;
+				active--;
+				continue;
+			}
+			send_window(x, msg, len, window);
+			pfd[i].events = POLLIN | (x->unwritten ? POLLOUT : 0);
+		}
+		if (active > 0 && poll(pfd, (nfds_t)nsend, 1000) == -1 &&
+		    errno != EINTR)
+			die("poll: %s", strerror(errno));
+	}
+}
 
 static int
 nc_load(const char *sock, const char *peer, int nsend, int nrx, long count,
     size_t len, long window)
 {
 	static struct sender	 snd[1000];
-	struct pollfd		 pfd[1000];
-	struct nc_event		 ev;
+	static struct pollfd	 pfd[1000];
 	uint8_t			*msg;
 	char			 name[32];
 	long			 total = 0, failed = 0;
 	double			 t0, t;
-	int			 i, r, active;
+	int			 i;
 
 	/* 0: 8192 small messages in flight in all, spread over the senders */
 	if (window == 0)
@@ -609,46 +694,14 @@ nc_load(const char *sock, const char *peer, int nsend, int nrx, long count,
 		snd[i].todo = count;
 	}
 	t0 = now_s();
-	for (active = nsend; active > 0 && now_s() - t0 < 300;) {
-		for (i = 0; i < nsend; i++) {
-			struct sender *x = &snd[i];
-
-			if (x->done >= count)
-				continue;
-			while (x->todo > 0 && x->inflight < window) {
-				if (nc_send(x->s, x->to, msg, len, 1, NULL) !=
-				    NC_OK)
-					die("send: %s", strerror(errno));
-				x->todo--;
-				x->inflight++;
-			}
-			/*
-			 * With timeout 0 nc_next() also writes what the
-			 * library still holds.  One sender may wait in it;
-			 * many are polled below.
-			 */
-			r = nc_next(x->s, &ev, nsend == 1 ? 1000 : 0);
-			for (; r == 1; r = nc_next(x->s, &ev, 0)) {
-				if (ev.type != NC_EV_RECEIPT)
-					continue;
-				x->inflight--;
-				if (ev.status == NC_OK)
-					x->done++;
-				else {
-					x->failed++;
-					x->todo++;	/* again */
-				}
-			}
-			if (r == -1)
-				die("session: %s", strerror(errno));
-			if (x->done >= count)
-				active--;
-			pfd[i].fd = nc_fd(x->s);
-			pfd[i].events = x->done < count ? POLLIN : 0;
+	if (nsend > 1)
+		run_senders(snd, pfd, nsend, count, msg, len, window);
+	else {
+		/* One sender waits in nc_next(), which writes the rest. */
+		while (snd[0].done < count && now_s() - t0 < 300) {
+			send_window(&snd[0], msg, len, window);
+			take_receipts(&snd[0], 1000);
 		}
-		if (nsend > 1 && poll(pfd, (nfds_t)nsend, 1) == -1 &&
-		    errno != EINTR)
-			die("poll: %s", strerror(errno));
 	}
 	t = now_s() - t0;
 	for (i = 0; i < nsend; i++) {

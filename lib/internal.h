@@ -21,6 +21,7 @@
 #define NC__QMAX	128		/* events kept for nc_next() */
 #define NC__QBYTES	(2 * 1024 * 1024)	/* their data */
 #define NC__OUT_MAX	(1024 * 1024)	/* output queued for the daemon */
+#define NC__BATCH	(32 * 1024)	/* nc_send_more(): bytes that make a write */
 #define NC__IN_SIZE	(4 + SP_MAX_LEN)	/* one whole record */
 #define NC__RX_MAX	16		/* files received at once */
 #define NC__RX_IDLE_MS	60000		/* an idle incoming file is dropped */
@@ -90,6 +91,7 @@ struct nc_session {
 
 	uint8_t		*out;
 	size_t		 outoff, outlen, outcap;
+	size_t		 held;		/* queued since the last write attempt */
 
 	struct nc__queued q[NC__QMAX + NC__RX_MAX];
 	size_t		 qhead, qcount, qbytes;
@@ -134,6 +136,8 @@ int	 nc__random(void *, size_t);
 
 /* output.c */
 int	 nc__queue_rec(struct nc_session *, uint8_t, const void *, size_t);
+int	 nc__put_send(struct nc_session *, uint64_t, int, const char *, size_t,
+	    const void *, size_t, const void *, size_t);
 int	 nc__send_rec(struct nc_session *, uint64_t, int, const char *,
 	    const void *, size_t, const void *, size_t);
 int	 nc__flush_out(struct nc_session *);

@@ -8,11 +8,13 @@ noinst_LTLIBRARIES += %D%/libncclient.la
 %C%_libncclient_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/%D%
 NC_CLIENT_LIBS = %D%/libncclient.la src/common/libnccommon.la $(CRYPTO_LIBS)
 
+# -version-info current:revision:age, by libtool's rules: 1:0:1 added
+# nc_send_more and nc_flush (new interfaces, none removed: soname .so.0).
 lib_LTLIBRARIES = libnetcrypt.la
 libnetcrypt_la_SOURCES =
 libnetcrypt_la_LIBADD = $(NC_CLIENT_LIBS)
-libnetcrypt_la_LDFLAGS = -version-info 0:0:0 \
-	-export-symbols-regex '^nc_(default_socket|status_str|open|close|session_name|daemon_name|fd|send|send_wait|next|request_peers|receive_files|receive_limits|receive_from|send_file)$$'
+libnetcrypt_la_LDFLAGS = -version-info 1:0:1 \
+	-export-symbols-regex '^nc_(default_socket|status_str|open|close|session_name|daemon_name|fd|send|send_wait|send_more|flush|next|request_peers|receive_files|receive_limits|receive_from|send_file)$$'
 include_HEADERS = %D%/netcrypt.h
 pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = %D%/netcrypt.pc

@@ -402,16 +402,17 @@ nc_close(struct nc_session *s)
 	/* Senders of files being received learn of it now. */
 	if (s->error == 0)
 		nc__rx_fail_all(s);
-	/* What was queued should still reach the daemon: a bit. */
+	/*
+	 * What was queued (nc_send_more() included) should still reach the
+	 * daemon: as much as the socket takes within NC__CLOSE_MS.
+	 */
 	deadline = nc__now_ms() + NC__CLOSE_MS;
-	while (s->outlen > 0 && !s->wdead && s->error == 0 &&
-	    nc__now_ms() < deadline) {
+	while (s->error == 0 && nc__flush_out(s) == 0 && s->outlen > 0 &&
+	    !s->wdead && nc__now_ms() < deadline) {
 		pfd.fd = s->fd;
 		pfd.events = POLLOUT;
 		if (poll(&pfd, 1, nc__ms_left(deadline, -1)) == -1 &&
 		    errno != EINTR)
-			break;
-		if (nc__flush_out(s) == -1)
 			break;
 	}
 	nc__rx_free_all(s);
@@ -449,8 +450,12 @@ nc_fd(const struct nc_session *s)
 
 /* ---- messages --------------------------------------------------------- */
 
-int
-nc_send(struct nc_session *s, const char *to, const void *msg, size_t len,
+/*
+ * What nc_send() and nc_send_more() share: the checks, room in the
+ * output, an id, and the record queued (not yet written).
+ */
+static int
+queue_text(struct nc_session *s, const char *to, const void *msg, size_t len,
     int want_receipt, uint64_t *id)
 {
 	const uint8_t	ct = SP_CT_TEXT;
@@ -470,12 +475,57 @@ nc_send(struct nc_session *s, const char *to, const void *msg, size_t len,
 	    NC__ROOM_MS) == -1)
 		return -1;
 	cid = nc__cid(s, 0);
-	if (nc__send_rec(s, cid, want_receipt ? SP_F_RECEIPT : 0, to, &ct, 1,
-	    msg, len) == -1)
+	if (nc__put_send(s, cid, want_receipt ? SP_F_RECEIPT : 0, to, tolen,
+	    &ct, 1, msg, len) == -1)
 		return -1;
 	if (id != NULL)
 		*id = cid;
 	return NC_OK;
+}
+
+int
+nc_send(struct nc_session *s, const char *to, const void *msg, size_t len,
+    int want_receipt, uint64_t *id)
+{
+	int	r;
+
+	if ((r = queue_text(s, to, msg, len, want_receipt, id)) != NC_OK)
+		return r;
+	return nc__flush_out(s) == -1 ? -1 : NC_OK;
+}
+
+/*
+ * Only queued: written when NC__BATCH bytes have been queued since the
+ * last write, or by the next call that writes (nc_flush(), nc_send(),
+ * nc_next(), nc_close(), waiting for room).
+ */
+int
+nc_send_more(struct nc_session *s, const char *to, const void *msg,
+    size_t len, int want_receipt, uint64_t *id)
+{
+	int	r;
+
+	if ((r = queue_text(s, to, msg, len, want_receipt, id)) != NC_OK)
+		return r;
+	if (s->held >= NC__BATCH && nc__flush_out(s) == -1)
+		return -1;
+	return NC_OK;
+}
+
+/* 0: all written; 1: the socket is full, the rest waits; -1: error. */
+int
+nc_flush(struct nc_session *s)
+{
+	if (s == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (nc__usable(s) == -1 || nc__flush_out(s) == -1)
+		return -1;
+	/* The daemon left: what was queued is lost. */
+	if (nc__usable(s) == -1)
+		return -1;
+	return s->outlen > 0 ? 1 : 0;
 }
 
 int
@@ -550,6 +600,9 @@ nc_next(struct nc_session *s, struct nc_event *ev, int timeout_ms)
 	} else
 		free(s->evdata);
 	s->evdata = NULL;
+	/* Records nc_send_more() held back go now, even if events wait. */
+	if (s->held > 0 && nc__flush_out(s) == -1)
+		return -1;
 	/*
 	 * The clock is read only when there is nothing to hand over: a
 	 * reader taking a burst of events one call at a time never waits.

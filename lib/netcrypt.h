@@ -69,6 +69,19 @@ int	nc_send(struct nc_session *, const char *to, const void *msg,
 int	nc_send_wait(struct nc_session *, const char *to, const void *msg,
 	    size_t len, int timeout_ms);
 
+/*
+ * Bursts.  nc_send_more() is nc_send() (same checks, results, ids and
+ * receipts) but only queues the message: the library writes once 32 KiB
+ * have been queued since its last write, or when nc_flush(), nc_send(),
+ * nc_send_wait(), nc_next() or nc_close() is called.  nc_flush() writes
+ * what is queued without waiting: 0 when all of it is written, 1 when the
+ * socket is full and some waits (for the next nc_flush(), nc_next() or
+ * nc_send(); poll nc_fd() for writing), -1 on error.
+ */
+int	nc_send_more(struct nc_session *, const char *to, const void *msg,
+	    size_t len, int want_receipt, uint64_t *id);
+int	nc_flush(struct nc_session *);
+
 /* Events returned by nc_next(). */
 #define NC_EV_MESSAGE		1	/* from, data, len */
 #define NC_EV_RECEIPT		2	/* id, status */

@@ -1,7 +1,10 @@
 /*
  * libnetcrypt: the output queue of a session.  Records are framed into
  * one bounded buffer and written whenever the non-blocking socket takes
- * them; a caller that needs room waits for it, with a deadline.
+ * them; a caller that needs room waits for it, with a deadline.  Records
+ * of nc_send_more() are held back until NC__BATCH bytes have been queued
+ * since the last write, so that a burst costs one send() per batch
+ * rather than one per message.
  */
 #include "config.h"
 
@@ -50,6 +53,7 @@ out_add(struct nc_session *s, const void *p, size_t n)
 	if (n > 0) {
 		memcpy(s->out + s->outoff + s->outlen, p, n);
 		s->outlen += n;
+		s->held += n;
 	}
 }
 
@@ -59,6 +63,8 @@ nc__flush_out(struct nc_session *s)
 {
 	ssize_t	n;
 
+	/* Whatever is left after this attempt waits for POLLOUT. */
+	s->held = 0;
 	while (s->outlen > 0 && !s->wdead) {
 		/* MSG_NOSIGNAL: a closed daemon must not kill the program. */
 		n = send(s->fd, s->out + s->outoff, s->outlen,
@@ -109,19 +115,18 @@ nc__queue_rec(struct nc_session *s, uint8_t type, const void *body,
 
 /*
  * Queue a SEND record whose payload is p1 then p2 (so that a header and
- * the caller's data need no copy in between), then write what can be
- * written without waiting.  The caller has checked to.
+ * the caller's data need no copy in between), without writing it.  The
+ * caller has checked to, and tolen is its length.
  */
 int
-nc__send_rec(struct nc_session *s, uint64_t cid, int flags, const char *to,
-    const void *p1, size_t l1, const void *p2, size_t l2)
+nc__put_send(struct nc_session *s, uint64_t cid, int flags, const char *to,
+    size_t tolen, const void *p1, size_t l1, const void *p2, size_t l2)
 {
 	uint8_t	hdr[SP_HDR_LEN + 8 + 1 + 1];
-	size_t	tolen, len;
+	size_t	len;
 
 	if (nc__usable(s) == -1)
 		return -1;
-	tolen = strnlen(to, 256);
 	if (tolen > 255 || l1 > SP_MAX_LEN || l2 > SP_MAX_LEN) {
 		errno = EINVAL;
 		return -1;
@@ -142,19 +147,36 @@ nc__send_rec(struct nc_session *s, uint64_t cid, int flags, const char *to,
 	out_add(s, to, tolen);
 	out_add(s, p1, l1);
 	out_add(s, p2, l2);
+	return 0;
+}
+
+/* nc__put_send(), then write what can be written without waiting. */
+int
+nc__send_rec(struct nc_session *s, uint64_t cid, int flags, const char *to,
+    const void *p1, size_t l1, const void *p2, size_t l2)
+{
+	if (nc__put_send(s, cid, flags, to, strnlen(to, 256), p1, l1, p2,
+	    l2) == -1)
+		return -1;
 	return nc__flush_out(s);
 }
 
-/* Wait (at most ms) until n more bytes fit in the output queue. */
+/*
+ * Wait (at most ms) until n more bytes fit in the output queue.  The
+ * clock is read only when there is no room: a sender that keeps up pays
+ * nothing here.
+ */
 int
 nc__wait_room(struct nc_session *s, size_t n, int ms)
 {
-	int64_t	deadline = nc__now_ms() + ms;
+	int64_t	deadline = -1;
 
 	while (!nc__room(s, n)) {
 		if (nc__usable(s) == -1)
 			return -1;
-		if (nc__now_ms() >= deadline) {
+		if (deadline == -1)
+			deadline = nc__now_ms() + ms;
+		else if (nc__now_ms() >= deadline) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
@@ -163,4 +185,3 @@ nc__wait_room(struct nc_session *s, size_t n, int ms)
 	}
 	return nc__usable(s);
 }
-

@@ -38,8 +38,19 @@ for p in netcrypt netcrypt-keygen; do
 	check "$bindir/$p installed, mode 755" has_mode "$D$bindir/$p" 755
 done
 check "libnetcrypt.so.0 installed" test -e "$D$libdir/libnetcrypt.so.0"
-check "libnetcrypt.so.0.0.0 installed, mode 755" \
-	has_mode "$D$libdir/libnetcrypt.so.0.0.0" 755
+check "libnetcrypt.so.0.1.0 installed, mode 755" \
+	has_mode "$D$libdir/libnetcrypt.so.0.1.0" 755
+# The exported names are the nc_* of netcrypt.h (lib/local.mk), the
+# burst calls of version 0.1 among them.
+exported() { nm -D --defined-only "$D$libdir/libnetcrypt.so.0" |
+	awk '$2 == "T" { print $3 }'; }
+if command -v nm >/dev/null; then
+	check "libnetcrypt exports only nc_* names" \
+		test -z "$(exported | grep -v '^nc_')"
+	for f in nc_send nc_send_more nc_flush nc_next; do
+		check "libnetcrypt exports $f" grep -qx "$f" <<<"$(exported)"
+	done
+fi
 check "netcrypt.h installed, mode 644" has_mode "$D$includedir/netcrypt.h" 644
 check "netcrypt.pc installed, mode 644" \
 	has_mode "$D$libdir/pkgconfig/netcrypt.pc" 644
