@@ -39,7 +39,8 @@
 #include "util.h"
 #include "wire.h"
 
-#define SESSION_READ_BURST	256	/* records per read callback */
+#define SESSION_READ_BURST	512	/* records per read callback: more
+					   than one 32 KiB burst of small ones */
 #define SESSION_READ_HIGH	(4 * SP_MAX_LEN)	/* bytes read ahead */
 #define SESSION_ADDR_MAX	(2 * NC_NAME_MAX + 2)	/* "name@peer" */
 #define SESSION_HANDOVER_MIN	(16 * 1024)	/* see session_write_ref() */
