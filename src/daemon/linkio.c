@@ -45,6 +45,28 @@ static int	handle_msg(struct link *, size_t off, size_t len,
 		    size_t batch_len);
 static int	handle_msgs(struct link *, size_t off, size_t len);
 
+/*
+ * Seal a record into vec, space reserved in the output buffer (the body
+ * may lie in it already), and commit it.
+ */
+static int
+seal_commit(struct link *l, struct evbuffer_iovec *vec, uint8_t type,
+    const uint8_t *b1, size_t l1, const uint8_t *b2, size_t l2)
+{
+	size_t	reclen;
+
+	if (nc_record_seal2(&l->send, type, b1, l1, b2, l2, vec->iov_base,
+	    vec->iov_len, &reclen) == -1)
+		fatalx("%s: cannot seal a record", __func__);
+	vec->iov_len = reclen;
+	if (evbuffer_commit_space(outbuf_queue(&l->ob), vec, 1) == -1)
+		return -1;
+	l->bytes_out += reclen;
+	l->records_out++;
+	monotime_coarse(&l->last_tx);
+	return 0;
+}
+
 /* Seal one record into the output buffer, without a copy. */
 int
 link_send(struct link *l, uint8_t type, const uint8_t *body, size_t len)
@@ -57,23 +79,12 @@ static int
 link_send2(struct link *l, uint8_t type, const uint8_t *b1, size_t l1,
     const uint8_t *b2, size_t l2)
 {
-	struct evbuffer		*out = outbuf_queue(&l->ob);
 	struct evbuffer_iovec	 vec;
-	size_t			 reclen;
 
-	if (evbuffer_reserve_space(out,
+	if (evbuffer_reserve_space(outbuf_queue(&l->ob),
 	    (ev_ssize_t)(REC_HDR + 1 + l1 + l2 + 16), &vec, 1) != 1)
 		return -1;
-	if (nc_record_seal2(&l->send, type, b1, l1, b2, l2, vec.iov_base,
-	    vec.iov_len, &reclen) == -1)
-		fatalx("%s: cannot seal a record", __func__);
-	vec.iov_len = reclen;
-	if (evbuffer_commit_space(out, &vec, 1) == -1)
-		return -1;
-	l->bytes_out += reclen;
-	l->records_out++;
-	monotime_coarse(&l->last_tx);
-	return 0;
+	return seal_commit(l, &vec, type, b1, l1, b2, l2);
 }
 
 /* Key update on the sending side when a limit is reached. */
@@ -143,14 +154,13 @@ send_one_msg(struct link *l, const struct relay_msg *m)
 static int
 send_msgs(struct link *l)
 {
-	struct evbuffer		*out = outbuf_queue(&l->ob);
 	struct evbuffer_iovec	 vec;
 	struct relay_out	*ro = &l->peer->out;
 	const struct relay_msg	*m;
 	uint8_t			*body;
-	size_t			 used = 0, n, reclen;
+	size_t			 used = 0, n;
 
-	if (evbuffer_reserve_space(out,
+	if (evbuffer_reserve_space(outbuf_queue(&l->ob),
 	    (ev_ssize_t)(REC_HDR + 1 + LINK_BATCH_BODY + 16), &vec, 1) != 1)
 		return -1;
 	body = (uint8_t *)vec.iov_base + REC_HDR + 1;
@@ -159,16 +169,7 @@ send_msgs(struct link *l)
 		(void)relay_out_next(ro);
 		used += n;
 	}
-	if (nc_record_seal2(&l->send, REC_MSGS, body, used, NULL, 0,
-	    vec.iov_base, vec.iov_len, &reclen) == -1)
-		fatalx("%s: cannot seal a record", __func__);
-	vec.iov_len = reclen;
-	if (evbuffer_commit_space(out, &vec, 1) == -1)
-		return -1;
-	l->bytes_out += reclen;
-	l->records_out++;
-	monotime_coarse(&l->last_tx);
-	return 0;
+	return seal_commit(l, &vec, REC_MSGS, body, used, NULL, 0);
 }
 
 /* Send what the peer's queue has for the wire, up to the high mark. */
