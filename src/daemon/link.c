@@ -269,6 +269,7 @@ link_schedule_free(struct link *l)
 		evtimer_del(l->ev_hold);
 	if (l->ev_kick != NULL)
 		event_del(l->ev_kick);
+	l->kick_soon = 0;
 	link_rekey_stop(l);
 	l->held_session = 0;
 	/* The CLOSE goes now, or is left to the bufferevent to finish. */

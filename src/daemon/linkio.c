@@ -201,9 +201,12 @@ link_kick(struct link *l)
 void
 link_kick_cb(int fd, short ev, void *arg)
 {
+	struct link	*l = arg;
+
 	(void)fd;
 	(void)ev;
-	link_kick(arg);
+	l->kick_soon = 0;
+	link_kick(l);
 }
 
 /*
@@ -216,8 +219,10 @@ link_kick_soon(struct link *l)
 {
 	if (l->peer->out.unsent_bytes >= LINK_BATCH_BODY)
 		link_kick(l);
-	else
+	else if (!l->kick_soon) {
+		l->kick_soon = 1;
 		event_active(l->ev_kick, EV_TIMEOUT, 0);
+	}
 }
 
 static void

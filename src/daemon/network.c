@@ -562,6 +562,7 @@ tick_cb(int fd, short ev, void *arg)
 	TAILQ_FOREACH(p, &netctx->peers, entry)
 		(void)relay_out_expire(&p->out, ms,
 		    (uint64_t)netctx->ns.queue_timeout * 1000);
+	relay_out_trim();
 	session_tick();
 	(void)evtimer_add(net.ev_tick, &tv);
 }

@@ -84,6 +84,7 @@ struct link {
 	size_t			 held_off;	/* of the held MSG in a MSGS */
 	int			 held_batch;	/* rbuf holds a MSGS */
 	struct event		*ev_kick;	/* send what sessions queued */
+	int			 kick_soon;	/* ev_kick is active */
 	uint32_t		 peer_features;	/* announced, PROTOCOL.md 7.9 */
 	int			 up_records;	/* opened since FINISHED */
 	size_t			 unacked_bytes;	/* MSG bodies since the ACK */

@@ -58,6 +58,7 @@ static struct {
 	uint64_t		 next_anon;
 	uint64_t		 attaches_refused;	/* by the policy */
 	uint64_t		 rejected;	/* messages, by accept lists */
+	uint64_t		 read_ms;	/* coarse clock, per read burst */
 	time_t			 log_second;	/* refusal lines: the bound */
 	unsigned int		 log_count;
 	uint64_t		 log_skipped;
@@ -330,7 +331,7 @@ send_remote(struct session *s, struct peer *p, uint64_t cid, uint8_t flags,
 	v.tolen = tolen;
 	v.payload = payload;
 	v.len = len;
-	st = relay_out_push(&p->out, &v, s->id, cid, now_ms_coarse(), &id);
+	st = relay_out_push(&p->out, &v, s->id, cid, S.read_ms, &id);
 	if (st != ST_OK)
 		return (uint8_t)st;
 	net_peer_send(p);
@@ -589,6 +590,7 @@ session_read(struct session *s)
 	size_t		 reclen;
 	int		 budget = SESSION_READ_BURST, r;
 
+	S.read_ms = now_ms_coarse();	/* for every message of the burst */
 	while ((r = read_in_place(s, in, &budget)) == 1) {
 		if (evbuffer_copyout(in, hdr, SP_HDR_LEN) < SP_HDR_LEN)
 			return 0;

@@ -94,17 +94,20 @@ relay_out_init(struct relay_out *ro, size_t limit, relay_done_fn done,
 
 /* A copy of v, with the id left to the caller. */
 /*
- * Small messages come and go by the thousand a second, 64 at a time with
- * each ACK, which is the allocator's slow path; so their blocks, all of
- * one size, are kept for reuse, at most RELAY_SPARE_MAX of them.
+ * Small messages come and go by the thousand a second, a window of them
+ * at a time and 64 with each ACK, which is the allocator's slow path; so
+ * their blocks, all of one size, are kept for reuse: at most
+ * RELAY_SPARE_MAX of them (about 1.9 MiB), and relay_out_trim(), called
+ * every few seconds, gives back what was not used since the last call.
  */
 #define RELAY_SMALL_PAYLOAD	256
 #define RELAY_SMALL_BLOCK	(sizeof(struct relay_msg) + RELAY_SMALL_PAYLOAD)
-#define RELAY_SPARE_MAX		256
+#define RELAY_SPARE_MAX		4096
 
 static struct {
 	struct relay_msg	*first;		/* linked through entry */
 	size_t			 count;
+	size_t			 low;		/* fewest since the last trim */
 } spare;
 
 /* What a message of len payload bytes takes, its block's whole size. */
@@ -122,7 +125,8 @@ msg_alloc(size_t cost)
 
 	if (cost == RELAY_SMALL_BLOCK && (m = spare.first) != NULL) {
 		spare.first = TAILQ_NEXT(m, entry);
-		spare.count--;
+		if (--spare.count < spare.low)
+			spare.low = spare.count;
 		return m;
 	}
 	return malloc(cost);
@@ -146,16 +150,32 @@ relay_out_spares(void)
 	return spare.count;
 }
 
-void
-relay_out_release(void)
+/* Free spare blocks until keep are left. */
+static void
+spare_free_to(size_t keep)
 {
 	struct relay_msg	*m;
 
-	while ((m = spare.first) != NULL) {
+	while (spare.count > keep && (m = spare.first) != NULL) {
 		spare.first = TAILQ_NEXT(m, entry);
+		spare.count--;
 		free(m);
 	}
-	spare.count = 0;
+}
+
+void
+relay_out_trim(void)
+{
+	/* The blocks that stayed unused since the last call go. */
+	spare_free_to(spare.count - spare.low);
+	spare.low = spare.count;
+}
+
+void
+relay_out_release(void)
+{
+	spare_free_to(0);
+	spare.low = 0;
 }
 
 static struct relay_msg *
@@ -167,7 +187,9 @@ msg_new(const struct relay_view *v, uint64_t cookie, uint64_t tag,
 
 	if ((m = msg_alloc(cost)) == NULL)
 		return NULL;
-	memset(m, 0, sizeof(*m));
+	/* Every field set; the names are read only to their lengths. */
+	m->id = 0;
+	m->sent = 0;
 	m->cookie = cookie;
 	m->tag = tag;
 	m->enq_ms = m->wait_ms = now_ms;

@@ -124,8 +124,12 @@ void	relay_out_init(struct relay_out *, size_t limit, relay_done_fn,
  */
 int	relay_out_push(struct relay_out *, const struct relay_view *v,
 	    uint64_t cookie, uint64_t tag, uint64_t now_ms, uint64_t *idp);
-/* Blocks of small messages kept for reuse; free them (at exit). */
+/*
+ * Blocks of small messages kept for reuse: how many; trim (every few
+ * seconds: those not used since the last trim are freed); release all.
+ */
 size_t	relay_out_spares(void);
+void	relay_out_trim(void);
 void	relay_out_release(void);
 /* The next message not on the wire, now marked sent; NULL when none. */
 const struct relay_msg *relay_out_next(struct relay_out *);

@@ -163,7 +163,7 @@ START_TEST(test_small_blocks_reused)
 	int			 i;
 
 	relay_out_release();
-	relay_out_init(&ro, 1 << 20, NULL, NULL);
+	relay_out_init(&ro, 8 << 20, NULL, NULL);
 	push(&ro, "bob", "a");
 	first = TAILQ_FIRST(&ro.q);
 	/* A small message costs its whole block, so tiny ones cannot cheat. */
@@ -174,14 +174,24 @@ START_TEST(test_small_blocks_reused)
 	push(&ro, "bob", "b");
 	ck_assert_ptr_eq(TAILQ_FIRST(&ro.q), first);
 	ck_assert_uint_eq(relay_out_spares(), 0);
-	/* At most 256 are kept, however many complete at once. */
-	for (i = 0; i < 299; i++)
+	/* At most 4096 are kept, however many complete at once. */
+	for (i = 0; i < 4105; i++)
 		push(&ro, "bob", "c");
 	while (relay_out_next(&ro) != NULL)
 		;
-	ck_assert_int_eq(relay_out_ack(&ro, 301), 0);
+	ck_assert_int_eq(relay_out_ack(&ro, 4107), 0);
 	ck_assert_uint_eq(ro.nqueued, 0);
-	ck_assert_uint_eq(relay_out_spares(), 256);
+	ck_assert_uint_eq(relay_out_spares(), 4096);
+	/* All were in use since the last trim: kept; then unused: freed. */
+	relay_out_trim();
+	ck_assert_uint_eq(relay_out_spares(), 4096);
+	push(&ro, "bob", "d");		/* one taken, and given back */
+	(void)relay_out_next(&ro);
+	ck_assert_int_eq(relay_out_ack(&ro, 4108), 0);
+	relay_out_trim();
+	ck_assert_uint_eq(relay_out_spares(), 1);
+	relay_out_trim();
+	ck_assert_uint_eq(relay_out_spares(), 0);
 	relay_out_release();
 	ck_assert_uint_eq(relay_out_spares(), 0);
 }
