@@ -30,6 +30,7 @@
 #include "log.h"
 #include "util.h"
 #include "conffix.h"
+#include "unitrun.h"
 
 char	tmpdir[64];
 char	fp_b[NC_FP_STRLEN];
@@ -275,15 +276,11 @@ listen_port(const struct listen_addr *la)
 int
 conffix_run(Suite *suite)
 {
-	SRunner	*sr;
-	int	 failed;
+	int	rc;
 
 	log_init(LOG_TO_STDERR, 0);
 	make_fixtures();
-	sr = srunner_create(suite);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = unit_run(suite);
 	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return rc;
 }

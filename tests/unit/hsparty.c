@@ -18,6 +18,7 @@
 #include "crypto.h"
 #include "handshake.h"
 #include "hsparty.h"
+#include "unitrun.h"
 
 struct testkey	key_a, key_b, key_c, key_weak, key_ec;
 
@@ -199,8 +200,7 @@ testkey_free(struct testkey *k)
 int
 hsparty_run(Suite *suite)
 {
-	SRunner	*sr;
-	int	 failed;
+	int	rc;
 
 	testkey_make(&key_a, EVP_RSA_gen(2048));
 	testkey_make(&key_b, EVP_RSA_gen(2048));
@@ -208,14 +208,11 @@ hsparty_run(Suite *suite)
 	testkey_make(&key_weak, EVP_RSA_gen(1024));
 	testkey_make(&key_ec, EVP_EC_gen("P-256"));
 
-	sr = srunner_create(suite);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = unit_run(suite);
 	testkey_free(&key_a);
 	testkey_free(&key_b);
 	testkey_free(&key_c);
 	testkey_free(&key_weak);
 	testkey_free(&key_ec);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return rc;
 }

@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "libfake.h"
+#include "unitrun.h"
 
 /* ---- the fake daemon's side ------------------------------------------- */
 
@@ -357,14 +358,7 @@ write_file(const char *path, const void *data, size_t len)
 int
 libfake_run(Suite *suite)
 {
-	SRunner	*sr;
-	int	 failed;
-
 	/* A fake daemon that is gone must not kill the test by SIGPIPE. */
 	(void)signal(SIGPIPE, SIG_IGN);
-	sr = srunner_create(suite);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(suite);
 }
