@@ -1,7 +1,9 @@
 /*
- * Unit tests for relay.c: the sender's queue (ids, order, ACK, NAK,
- * re-send after link failure, limits, expiry), the receiver's duplicate
- * suppression and ACK pacing, and the MSG/ACK/NAK body parsers.
+ * Unit tests for relay.c, each end alone: the sender's queue (ids,
+ * order, ACK, NAK, re-send after link failure, limits, expiry) and the
+ * receiver's duplicate suppression and ACK pacing (PROTOCOL.md 7.4).
+ * Both together over a simulated link are in check_relaysim.c, the
+ * MSG/ACK/NAK body parsers in check_relaybody.c.
  */
 #include "config.h"
 
@@ -14,52 +16,9 @@
 
 #include "buf.h"
 #include "relay.h"
+#include "relayfix.h"
+#include "unitrun.h"
 #include "wire.h"
-
-#define MAXDONE		20000
-
-/* Every completion the sender reported, in order. */
-static struct done {
-	uint64_t	cookie;
-	uint64_t	id;
-	uint8_t		status;
-} dones[MAXDONE];
-static size_t	ndone;
-
-static void
-on_done(void *arg, const struct relay_msg *m, uint8_t status)
-{
-	(void)arg;
-	/* Not ck_assert(): see SIM_CHECK below. */
-	if (ndone >= MAXDONE)
-		ck_abort_msg("too many completions");
-	dones[ndone].cookie = m->cookie;
-	dones[ndone].id = m->id;
-	dones[ndone].status = status;
-	ndone++;
-}
-
-static void
-setup(void)
-{
-	ndone = 0;
-	memset(dones, 0, sizeof(dones));
-}
-
-static struct relay_view
-mkview(const char *from, const char *to, const void *payload, size_t len)
-{
-	struct relay_view	v;
-
-	memset(&v, 0, sizeof(v));
-	v.from = from;
-	v.fromlen = strlen(from);
-	v.to = to;
-	v.tolen = strlen(to);
-	v.payload = payload;
-	v.len = len;
-	return v;
-}
 
 /* Push "from" -> "to" with a short text payload; returns the status. */
 static int
@@ -88,16 +47,6 @@ next_id(struct relay_out *ro)
 
 	ck_assert_ptr_nonnull(m);
 	return m->id;
-}
-
-/* xorshift64: deterministic, so a failure can be replayed. */
-static uint64_t
-rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
 }
 
 /*
@@ -561,9 +510,6 @@ END_TEST
  * Receiver.
  */
 
-static const uint8_t	epoch_a[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
-static const uint8_t	epoch_b[8] = { 1, 2, 3, 4, 5, 6, 7, 9 };
-
 START_TEST(test_in_dedup)
 {
 	struct relay_in	ri;
@@ -726,440 +672,14 @@ START_TEST(test_in_ack_pacing)
 }
 END_TEST
 
-/*
- * Sender and receiver together over a simulated link that is cut twice
- * while messages and ACKs are in flight.
- */
-#define SIM_N		10000
-#define SIM_RING	256
-#define SIM_STEPS	200000
-
-/*
- * ck_assert() reports every passing check to the parent process; in a
- * loop of a million checks that is most of the run time.  This one
- * only speaks up on failure.
- */
-#define SIM_CHECK(e)	do {						\
-	if (!(e))							\
-		ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #e);	\
-} while (0)
-
-struct simrec {
-	uint8_t		b[RELAY_MSG_HDRLEN + 2 * WIRE_NAME_MAX + 16];
-	size_t		len;
-};
-
-struct simring {
-	struct simrec	r[SIM_RING];
-	size_t		head, n;
-};
-
-static int
-ring_put(struct simring *q, const uint8_t *b, size_t len)
-{
-	struct simrec	*r;
-
-	if (q->n == SIM_RING)
-		return -1;
-	r = &q->r[(q->head + q->n) % SIM_RING];
-	SIM_CHECK(len <= sizeof(r->b));
-	memcpy(r->b, b, len);
-	r->len = len;
-	q->n++;
-	return 0;
-}
-
-static struct simrec *
-ring_get(struct simring *q)
-{
-	struct simrec	*r;
-
-	if (q->n == 0)
-		return NULL;
-	r = &q->r[q->head];
-	q->head = (q->head + 1) % SIM_RING;
-	q->n--;
-	return r;
-}
-
-struct sim {
-	struct relay_out	ro;
-	struct relay_in		ri;
-	struct simring		fwd;	/* MSG */
-	struct simring		back;	/* ACK */
-	uint64_t		rng;
-	uint32_t		pushed;
-	uint32_t		delivered;
-	uint32_t		ndup;
-	uint8_t			seen[SIM_N];
-};
-
-static void
-sim_send_ack(struct sim *s)
-{
-	uint8_t	ack[RELAY_ACK_LEN];
-
-	relay_encode_ack(ack, relay_in_ack_value(&s->ri));
-	/* The sender drains faster than this fills; never full. */
-	SIM_CHECK(ring_put(&s->back, ack, sizeof(ack)) == 0);
-}
-
-static void
-sim_sender(struct sim *s)
-{
-	const struct relay_msg	*m;
-	struct relay_view	 v;
-	struct simrec		*r;
-	uint8_t			 body[sizeof(r->b)], p[4];
-	uint64_t		 upto;
-	size_t			 len;
-	int			 k;
-
-	for (k = (int)(rnd(&s->rng) % 8); k > 0 && s->pushed < SIM_N; k--) {
-		put_u32(p, s->pushed);
-		v = mkview("src", "dst", p, sizeof(p));
-		SIM_CHECK(relay_out_push(&s->ro, &v, s->pushed, 0, 0, NULL) ==
-		    ST_OK);
-		s->pushed++;
-	}
-	for (k = (int)(rnd(&s->rng) % 16); k > 0; k--) {
-		if (s->fwd.n == SIM_RING || (m = relay_out_next(&s->ro)) ==
-		    NULL)
-			break;
-		SIM_CHECK(relay_encode_msg(m, body, sizeof(body), &len) == 0);
-		SIM_CHECK(ring_put(&s->fwd, body, len) == 0);
-	}
-	while ((r = ring_get(&s->back)) != NULL) {
-		SIM_CHECK(relay_parse_ack(r->b, r->len, &upto) == 0);
-		SIM_CHECK(relay_out_ack(&s->ro, upto) == 0);
-	}
-}
-
-static void
-sim_receiver(struct sim *s)
-{
-	struct relay_view	 v;
-	struct simrec		*r;
-	struct reader		 rd;
-	uint32_t		 idx;
-	int			 k, due;
-
-	for (k = (int)(rnd(&s->rng) % 16); k > 0; k--) {
-		if ((r = ring_get(&s->fwd)) == NULL)
-			break;
-		SIM_CHECK(relay_in_parse_msg(r->b, r->len, &v) == 0);
-		if (relay_in_accept(&s->ri, v.id) == RELAY_NEW) {
-			rd_init(&rd, v.payload, v.len);
-			idx = rd_u32(&rd);
-			SIM_CHECK(rd_done(&rd) == 0);
-			/* In order, exactly once. */
-			SIM_CHECK(idx == s->delivered);
-			SIM_CHECK(idx < SIM_N && s->seen[idx] == 0);
-			s->seen[idx] = 1;
-			s->delivered++;
-		} else
-			s->ndup++;
-		due = relay_in_handled(&s->ri, v.id);
-		if (due)
-			sim_send_ack(s);
-	}
-	/* The 10 ms timer, now and then. */
-	if (rnd(&s->rng) % 4 == 0 && relay_in_ack_pending(&s->ri))
-		sim_send_ack(s);
-}
-
-/* Lose everything in flight; both ends see the link go and come back. */
-static void
-sim_cut(struct sim *s)
-{
-	s->fwd.n = 0;
-	s->back.n = 0;
-	relay_out_link_down(&s->ro, 0);
-	ck_assert_int_eq(relay_in_link_up(&s->ri, epoch_a), 0);
-}
-
-static void
-sim_run(uint64_t seed)
-{
-	struct sim	*s = calloc(1, sizeof(*s));
-	uint32_t	 cut[2];
-	int		 ncut = 0, step;
-	size_t		 i;
-
-	ck_assert_ptr_nonnull(s);
-	ndone = 0;
-	s->rng = seed;
-	relay_out_init(&s->ro, 4 << 20, on_done, NULL);
-	relay_in_init(&s->ri);
-	ck_assert_int_eq(relay_in_link_up(&s->ri, epoch_a), 1);
-	/* Two random points, as counts of delivered messages. */
-	cut[0] = (uint32_t)(rnd(&s->rng) % (SIM_N / 2));
-	cut[1] = SIM_N / 2 + (uint32_t)(rnd(&s->rng) % (SIM_N / 2 - 100));
-	for (step = 0; step < SIM_STEPS; step++) {
-		if (ndone == SIM_N)
-			break;
-		sim_sender(s);
-		sim_receiver(s);
-		/*
-		 * Cut only with MSGs on the wire and an ACK owed, so that
-		 * both a loss and a re-send of handled ones happen.
-		 */
-		if (ncut < 2 && s->delivered >= cut[ncut] && s->fwd.n > 0 &&
-		    relay_in_ack_pending(&s->ri)) {
-			sim_cut(s);
-			ncut++;
-		}
-		/* Flush the last ACK at the end. */
-		if (s->pushed == SIM_N && s->fwd.n == 0 &&
-		    !relay_out_has_unsent(&s->ro) &&
-		    relay_in_ack_pending(&s->ri))
-			sim_send_ack(s);
-	}
-	ck_assert_int_lt(step, SIM_STEPS);
-	ck_assert_int_eq(ncut, 2);
-	ck_assert_uint_gt(s->ndup, 0);
-	ck_assert_uint_eq(s->delivered, SIM_N);
-	for (i = 0; i < SIM_N; i++)
-		SIM_CHECK(s->seen[i] == 1);
-	/* Every sender's message completed once, ok, in order. */
-	ck_assert_uint_eq(ndone, SIM_N);
-	for (i = 0; i < SIM_N; i++)
-		SIM_CHECK(dones[i].cookie == i && dones[i].id == i + 1 &&
-		    dones[i].status == ST_OK);
-	ck_assert_uint_eq(s->ro.nqueued, 0);
-	ck_assert_uint_eq(s->ro.nbytes, 0);
-	relay_out_clear(&s->ro, 0);
-	free(s);
-}
-
-START_TEST(test_exactly_once)
-{
-	sim_run(0x9e3779b97f4a7c15ULL);
-	sim_run(0x0123456789abcdefULL);
-	sim_run(0xdeadbeefcafef00dULL);
-}
-END_TEST
-
-/*
- * Parsers.
- */
-
-/* A valid body "id 7, from, to, payload" into b; returns its length. */
-static size_t
-mkbody(uint8_t *b, const char *from, const char *to, size_t paylen)
-{
-	size_t	off = 0, fl = strlen(from), tl = strlen(to);
-
-	put_u64(b, 7);
-	off = 8;
-	b[off++] = 0;
-	b[off++] = (uint8_t)fl;
-	memcpy(b + off, from, fl);
-	off += fl;
-	b[off++] = (uint8_t)tl;
-	memcpy(b + off, to, tl);
-	off += tl;
-	memset(b + off, 'p', paylen);
-	return off + paylen;
-}
-
-static int
-parse(const uint8_t *b, size_t len)
-{
-	struct relay_view	v;
-
-	return relay_in_parse_msg(b, len, &v);
-}
-
-START_TEST(test_parse_truncated)
-{
-	static uint8_t	b[RELAY_MSG_MAXLEN + 8];
-	size_t		len = mkbody(b, "alice", "bob", 0), hdr = len, i;
-
-	ck_assert_uint_eq(hdr, RELAY_MSG_HDRLEN + 5 + 3);
-	ck_assert_int_eq(parse(b, len), 0);
-	/* Every cut inside id, flags, names: refused. */
-	for (i = 0; i < hdr; i++)
-		ck_assert_int_eq(parse(b, i), -1);
-	ck_assert_int_eq(parse(NULL, 0), -1);
-	/* fromlen or tolen running past the end. */
-	b[9] = 200;
-	ck_assert_int_eq(parse(b, len), -1);
-	b[9] = 5;
-	b[8 + 1 + 1 + 5] = 4;
-	ck_assert_int_eq(parse(b, len), -1);
-	/* ... unless payload bytes follow, which then read as "to". */
-	len = mkbody(b, "alice", "bob", 1);
-	b[8 + 1 + 1 + 5] = 4;
-	ck_assert_int_eq(parse(b, len), 0);
-	/* fromlen overruns into where tolen would be, and beyond. */
-	len = mkbody(b, "a", "b", 0);
-	b[9] = 3;
-	ck_assert_int_eq(parse(b, len), -1);
-	b[9] = 4;
-	ck_assert_int_eq(parse(b, len), -1);
-	b[9] = 255;
-	ck_assert_int_eq(parse(b, len), -1);
-}
-END_TEST
-
-START_TEST(test_parse_names)
-{
-	static uint8_t	b[RELAY_MSG_MAXLEN + 8];
-	static const char bad[] = " /@*:\\\t\n\"'%+~";
-	char		n[80];
-	size_t		len, i;
-	struct relay_view v;
-
-	/* 64 ok, 65 not; on both sides. */
-	memset(n, 'N', sizeof(n));
-	n[64] = '\0';
-	ck_assert_int_eq(parse(b, mkbody(b, n, "b", 0)), 0);
-	ck_assert_int_eq(parse(b, mkbody(b, "a", n, 0)), 0);
-	n[64] = 'N';
-	n[65] = '\0';
-	ck_assert_int_eq(parse(b, mkbody(b, n, "b", 0)), -1);
-	ck_assert_int_eq(parse(b, mkbody(b, "a", n, 0)), -1);
-	/* Empty names. */
-	ck_assert_int_eq(parse(b, mkbody(b, "", "b", 0)), -1);
-	ck_assert_int_eq(parse(b, mkbody(b, "a", "", 0)), -1);
-	/* The whole allowed set. */
-	ck_assert_int_eq(parse(b, mkbody(b, "AZaz09._-", "zZ-_.9", 0)), 0);
-	/* Each bad character, alone and inside a name. */
-	for (i = 0; i < sizeof(bad) - 1; i++) {
-		snprintf(n, sizeof(n), "ab%ccd", bad[i]);
-		ck_assert_int_eq(parse(b, mkbody(b, n, "b", 0)), -1);
-		ck_assert_int_eq(parse(b, mkbody(b, "a", n, 0)), -1);
-		snprintf(n, sizeof(n), "%c", bad[i]);
-		ck_assert_int_eq(parse(b, mkbody(b, n, "b", 0)), -1);
-		if (bad[i] != '*')
-			ck_assert_int_eq(parse(b, mkbody(b, "a", n, 0)), -1);
-	}
-	/* NUL and bytes >= 0x80, which mkbody's strlen cannot carry. */
-	len = mkbody(b, "abc", "def", 0);
-	b[11] = '\0';
-	ck_assert_int_eq(parse(b, len), -1);
-	len = mkbody(b, "abc", "def", 0);
-	b[11] = 0xc3;
-	ck_assert_int_eq(parse(b, len), -1);
-	len = mkbody(b, "abc", "def", 0);
-	b[len - 1] = 0xff;
-	ck_assert_int_eq(parse(b, len), -1);
-	/* '*' only as the whole "to". */
-	ck_assert_int_eq(parse(b, mkbody(b, "a", "*", 0)), 0);
-	ck_assert_int_eq(parse(b, mkbody(b, "*", "b", 0)), -1);
-	ck_assert_int_eq(parse(b, mkbody(b, "*", "*", 0)), -1);
-	ck_assert_int_eq(parse(b, mkbody(b, "a", "**", 0)), -1);
-	ck_assert_int_eq(parse(b, mkbody(b, "a", "a*", 0)), -1);
-	ck_assert_int_eq(parse(b, mkbody(b, "a", "*@x", 0)), -1);
-	/* A failed parse leaves nothing behind. */
-	ck_assert_int_eq(relay_in_parse_msg(b, mkbody(b, "*", "b", 3), &v),
-	    -1);
-	ck_assert_ptr_null(v.from);
-	ck_assert_ptr_null(v.payload);
-}
-END_TEST
-
-START_TEST(test_parse_payload_and_id)
-{
-	static uint8_t		 b[RELAY_MSG_MAXLEN + 8];
-	struct relay_view	 v;
-	size_t			 len;
-
-	len = mkbody(b, "a", "b", WIRE_PAYLOAD_MAX);
-	ck_assert_int_eq(relay_in_parse_msg(b, len, &v), 0);
-	ck_assert_uint_eq(v.len, WIRE_PAYLOAD_MAX);
-	ck_assert_uint_eq(v.id, 7);
-	ck_assert_ptr_eq(v.payload, b + 8 + 1 + 2 + 2);
-	ck_assert_int_eq(parse(b, mkbody(b, "a", "b", WIRE_PAYLOAD_MAX + 1)),
-	    -1);
-	/* Longest names and payload: the largest body there is. */
-	memset(b, 0, sizeof(b));
-	{
-		char	n[65];
-
-		memset(n, 'q', 64);
-		n[64] = '\0';
-		len = mkbody(b, n, n, WIRE_PAYLOAD_MAX);
-		ck_assert_uint_eq(len, RELAY_MSG_MAXLEN);
-		ck_assert_int_eq(parse(b, len), 0);
-		ck_assert_int_eq(parse(b, mkbody(b, n, n,
-		    WIRE_PAYLOAD_MAX + 1)), -1);
-	}
-	/* Id 0 is never sent. */
-	len = mkbody(b, "a", "b", 1);
-	put_u64(b, 0);
-	ck_assert_int_eq(parse(b, len), -1);
-	put_u64(b, UINT64_MAX);
-	ck_assert_int_eq(relay_in_parse_msg(b, len, &v), 0);
-	ck_assert_uint_eq(v.id, UINT64_MAX);
-	/* Flags pass through as they are. */
-	b[8] = 0xa5;
-	ck_assert_int_eq(relay_in_parse_msg(b, len, &v), 0);
-	ck_assert_uint_eq(v.flags, 0xa5);
-}
-END_TEST
-
-START_TEST(test_ack_nak_bodies)
-{
-	uint8_t		b[16];
-	uint64_t	id;
-	uint8_t		st;
-	size_t		i;
-
-	relay_encode_ack(b, 0x0102030405060708ULL);
-	ck_assert_int_eq(b[0], 1);
-	ck_assert_int_eq(b[7], 8);
-	ck_assert_int_eq(relay_parse_ack(b, RELAY_ACK_LEN, &id), 0);
-	ck_assert_uint_eq(id, 0x0102030405060708ULL);
-	for (i = 0; i < sizeof(b); i++)
-		if (i != RELAY_ACK_LEN)
-			ck_assert_int_eq(relay_parse_ack(b, i, &id), -1);
-
-	relay_encode_nak(b, 42, ST_BUSY);
-	ck_assert_int_eq(relay_parse_nak(b, RELAY_NAK_LEN, &id, &st), 0);
-	ck_assert_uint_eq(id, 42);
-	ck_assert_uint_eq(st, ST_BUSY);
-	for (i = 0; i < sizeof(b); i++)
-		if (i != RELAY_NAK_LEN)
-			ck_assert_int_eq(relay_parse_nak(b, i, &id, &st), -1);
-	/* Only the statuses a NAK may carry. */
-	for (i = 0; i < 256; i++) {
-		int ok = i == ST_NO_SUCH_SESSION || i == ST_TOO_LARGE ||
-		    i == ST_REJECTED || i == ST_BUSY;
-
-		relay_encode_nak(b, 42, (uint8_t)i);
-		ck_assert_int_eq(relay_parse_nak(b, RELAY_NAK_LEN, &id, &st),
-		    ok ? 0 : -1);
-	}
-	relay_encode_nak(b, 0, ST_BUSY);
-	ck_assert_int_eq(relay_parse_nak(b, RELAY_NAK_LEN, &id, &st), -1);
-}
-END_TEST
-
-START_TEST(test_name_valid)
-{
-	ck_assert(relay_name_valid("a", 1, 0));
-	ck_assert(relay_name_valid("*", 1, 1));
-	ck_assert(!relay_name_valid("*", 1, 0));
-	ck_assert(!relay_name_valid(NULL, 0, 1));
-	ck_assert(!relay_name_valid(NULL, 3, 1));
-	ck_assert(!relay_name_valid("ab", 0, 0));
-	/* Length counts, not the NUL. */
-	ck_assert(!relay_name_valid("ab", 3, 0));
-	ck_assert(relay_name_valid("ab\0", 2, 0));
-}
-END_TEST
-
 static Suite *
 relay_suite(void)
 {
 	Suite	*s = suite_create("relay");
 	TCase	*out = tcase_create("sender");
 	TCase	*in = tcase_create("receiver");
-	TCase	*wire = tcase_create("bodies");
 
-	tcase_add_checked_fixture(out, setup, NULL);
+	tcase_add_checked_fixture(out, dones_reset, NULL);
 	tcase_add_test(out, test_ids_from_one);
 	tcase_add_test(out, test_order_and_encode);
 	tcase_add_test(out, test_empty_payload);
@@ -1176,32 +696,18 @@ relay_suite(void)
 	tcase_add_test(out, test_callback_pushes);
 	suite_add_tcase(s, out);
 
-	tcase_add_checked_fixture(in, setup, NULL);
+	tcase_add_checked_fixture(in, dones_reset, NULL);
 	tcase_add_test(in, test_in_dedup);
 	tcase_add_test(in, test_in_new_epoch);
 	tcase_add_test(in, test_in_ack_pacing);
 	tcase_add_test(in, test_in_lost_nak);
 	tcase_add_test(in, test_in_nak_memory_pruned);
-	tcase_add_test(in, test_exactly_once);
 	suite_add_tcase(s, in);
-
-	tcase_add_test(wire, test_parse_truncated);
-	tcase_add_test(wire, test_parse_names);
-	tcase_add_test(wire, test_parse_payload_and_id);
-	tcase_add_test(wire, test_ack_nak_bodies);
-	tcase_add_test(wire, test_name_valid);
-	suite_add_tcase(s, wire);
 	return s;
 }
 
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(relay_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(relay_suite());
 }
