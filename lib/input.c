@@ -77,13 +77,34 @@ parse_allowed(const struct nc_session *s)
 	    s->outlen < NC__OUT_MAX;
 }
 
+/*
+ * A buffer of at least need bytes for slot q: its own small one, or the
+ * larger one an event before left (spare), or a new one.  NULL: no memory.
+ */
+static uint8_t *
+slot_buffer(struct nc_session *s, struct nc__queued *q, size_t need)
+{
+	if (q->data != NULL && q->cap >= need)
+		return q->data;
+	free(q->data);
+	q->data = NULL;
+	q->cap = 0;
+	if (s->spare != NULL && s->sparecap >= need) {
+		q->data = s->spare;
+		q->cap = s->sparecap;
+		s->spare = NULL;
+		s->sparecap = 0;
+	} else if ((q->data = malloc(need)) != NULL)
+		q->cap = need;
+	return q->data;
+}
+
 int
 nc__push_event(struct nc_session *s, const struct nc_event *ev,
     const void *data, size_t len)
 {
 	struct nc__queued	*q;
 	uint8_t			*copy;
-	size_t			 cap;
 
 	/*
 	 * Reading stops at NC__QMAX; the extra NC__RX_MAX slots are for the
@@ -93,30 +114,21 @@ nc__push_event(struct nc_session *s, const struct nc_event *ev,
 		s->lost++;
 		return -1;
 	}
+	q = &s->q[(s->qhead + s->qcount) % (NC__QMAX + NC__RX_MAX)];
 	/*
 	 * One byte more: a NUL after the data, for the caller's comfort.
-	 * The buffer of the event before is reused when it is big enough:
-	 * no allocation per message in a steady stream.
+	 * No allocation per message in a steady stream (slot_buffer()).
 	 */
-	if (s->spare != NULL && s->sparecap >= len + 1) {
-		copy = s->spare;
-		cap = s->sparecap;
-		s->spare = NULL;
-		s->sparecap = 0;
-	} else if ((copy = malloc(len + 1)) == NULL) {
+	if ((copy = slot_buffer(s, q, len + 1)) == NULL) {
 		s->error = ENOMEM;
 		return -1;
-	} else
-		cap = len + 1;
+	}
 	if (len > 0)
 		memcpy(copy, data, len);
 	copy[len] = '\0';
-	q = &s->q[(s->qhead + s->qcount) % (NC__QMAX + NC__RX_MAX)];
 	q->ev = *ev;
 	q->ev.data = copy;
 	q->ev.len = len;
-	q->data = copy;
-	q->cap = cap;
 	s->qcount++;
 	s->qbytes += len;
 	return 0;
@@ -126,11 +138,24 @@ void
 nc__pop_event(struct nc_session *s, struct nc_event *ev)
 {
 	struct nc__queued	*q = &s->q[s->qhead];
+	uint8_t			*old = s->evdata;	/* no longer valid */
+	size_t			 oldcap = s->evcap;
 
 	*ev = q->ev;
 	s->evdata = q->data;
 	s->evcap = q->cap;
+	/* The slot keeps the last event's buffer if small; else spare. */
 	q->data = NULL;
+	q->cap = 0;
+	if (old != NULL && oldcap <= NC__SLOT_KEEP) {
+		q->data = old;
+		q->cap = oldcap;
+	} else if (old != NULL && oldcap > s->sparecap) {
+		free(s->spare);
+		s->spare = old;
+		s->sparecap = oldcap;
+	} else
+		free(old);
 	s->qbytes -= q->ev.len;
 	s->qhead = (s->qhead + 1) % (NC__QMAX + NC__RX_MAX);
 	s->qcount--;

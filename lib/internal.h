@@ -24,6 +24,7 @@
 #define NC__BATCH	(32 * 1024)	/* nc_send_more(): bytes that make a write */
 #define NC__IN_SIZE	(4 + SP_MAX_LEN)	/* one whole record */
 #define NC__RX_MAX	16		/* files received at once */
+#define NC__SLOT_KEEP	256		/* event buffers a queue slot keeps */
 #define NC__RX_IDLE_MS	60000		/* an idle incoming file is dropped */
 #define NC__DONE_MAX	16		/* results remembered */
 #define NC__END_RETRY_MS 5000		/* FILE_END again if no result */

@@ -419,8 +419,8 @@ nc_close(struct nc_session *s)
 	if (s->dirfd != -1)
 		(void)close(s->dirfd);
 	(void)close(s->fd);
-	for (i = 0; i < s->qcount; i++)
-		free(s->q[(s->qhead + i) % (NC__QMAX + NC__RX_MAX)].data);
+	for (i = 0; i < NC__QMAX + NC__RX_MAX; i++)
+		free(s->q[i].data);	/* queued events' and the slots' own */
 	free(s->evdata);
 	free(s->spare);
 	free(s->rx_from);
@@ -592,14 +592,7 @@ nc_next(struct nc_session *s, struct nc_event *ev, int timeout_ms)
 		errno = EINVAL;
 		return -1;
 	}
-	/* The last event's data is no longer valid: keep the larger buffer. */
-	if (s->evdata != NULL && s->evcap > s->sparecap) {
-		free(s->spare);
-		s->spare = s->evdata;
-		s->sparecap = s->evcap;
-	} else
-		free(s->evdata);
-	s->evdata = NULL;
+	/* The last event's data stays until the next event takes its place. */
 	/* Records nc_send_more() held back go now, even if events wait. */
 	if (s->held > 0 && nc__flush_out(s) == -1)
 		return -1;

@@ -237,6 +237,56 @@ END_TEST
 
 /* ---- odds and ends ---------------------------------------------------- */
 
+/*
+ * Event buffers are reused (queue slots keep small ones, a large one is
+ * kept as spare): whatever the order of sizes, each event's data is its
+ * own message, NUL-terminated, though the events after it were read
+ * into the queue's slots at once.
+ */
+START_TEST(test_event_buffers_reused)
+{
+	static const size_t	 sizes[] = { 10, 0, 300, 200, 5000, 3, 256,
+				    255, 70, 40000, 1 };
+	static uint8_t		 text[40001];
+	struct nc_session	*s;
+	struct nc_event		 ev;
+	size_t			 i, k, n;
+	int			 d;
+
+	s = mk_session(&d, "alice");
+	/* Three rounds, so that slots and the spare have been used. */
+	for (k = 0; k < 3 * 11; k++) {
+		n = sizes[k % 11];
+		memset(text, 'a' + (int)(k % 26), n);
+		put_deliver(d, "bob", SP_CT_TEXT, text, n, NULL, 0);
+	}
+	for (k = 0; k < 3 * 11; k++) {
+		next_ev(s, &ev);
+		n = sizes[k % 11];
+		ck_assert_int_eq(ev.type, NC_EV_MESSAGE);
+		ck_assert_uint_eq(ev.len, n);
+		for (i = 0; i < n; i++)
+			ck_assert_uint_eq(((const uint8_t *)ev.data)[i],
+			    'a' + k % 26);
+		ck_assert_uint_eq(((const uint8_t *)ev.data)[n], 0);
+	}
+	/* One at a time, past the queue's 144 slots: each slot reused. */
+	for (k = 0; k < 160; k++) {
+		n = sizes[k % 11];
+		memset(text, 'A' + (int)(k % 26), n);
+		put_deliver(d, "bob", SP_CT_TEXT, text, n, NULL, 0);
+		next_ev(s, &ev);
+		ck_assert_uint_eq(ev.len, n);
+		ck_assert(n == 0 || (((const uint8_t *)ev.data)[0] ==
+		    'A' + k % 26 && ((const uint8_t *)ev.data)[n - 1] ==
+		    'A' + k % 26));
+		ck_assert_uint_eq(((const uint8_t *)ev.data)[n], 0);
+	}
+	nc_close(s);
+	(void)close(d);
+}
+END_TEST
+
 START_TEST(test_misc)
 {
 	int	i;
@@ -279,6 +329,7 @@ lib_suite(void)
 	tcase_add_test(tc, test_ignored_and_partial);
 	tcase_add_loop_test(tc, test_malformed, 0,
 	    sizeof(malformed) / sizeof(malformed[0]));
+	tcase_add_test(tc, test_event_buffers_reused);
 	tcase_add_test(tc, test_misc);
 	suite_add_tcase(s, tc);
 	return s;
