@@ -1,18 +1,16 @@
 /*
- * Unit tests for the imsg module: framing, limits, fd passing, partial
- * reads and writes, and cleanup.  Every test uses its own socketpair.
+ * Unit tests for the imsg module's framing: messages composed and read
+ * back whole (one, many in one read, pieces across reads), the payload
+ * and argument limits, headers that must fail the stream, the getters
+ * that read a payload of an exact or bounded size, and EOF and EAGAIN on
+ * read.  Descriptor passing is in check_imsgfd.c, partial writes and
+ * flushing in check_imsgwrite.c.  Every test uses its own socketpair.
  */
 #include "config.h"
 
-#include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,60 +18,8 @@
 
 #include "imsg.h"
 #include "util.h"
-
-#define MAX_TRIES	100000	/* bound for every polling loop */
-
-static void
-mkpair(int sv[2])
-{
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-}
-
-static void
-mkpipe(int p[2])
-{
-	ck_assert_int_eq(pipe(p), 0);
-}
-
-static void
-raw_send(int fd, const void *buf, size_t len)
-{
-	ck_assert_int_eq(write(fd, buf, len), (ssize_t)len);
-}
-
-static int
-fd_is_closed(int fd)
-{
-	return fcntl(fd, F_GETFD) == -1 && errno == EBADF;
-}
-
-/*
- * Take the next message, reading (and waiting up to 1 s) as needed.
- * Returns imsg_get()'s 1 or -1, or 0 on EOF, read error or timeout.
- */
-static int
-get_one(struct imsgbuf *rb, struct imsg *im)
-{
-	struct pollfd	pfd;
-	ssize_t		n;
-	int		i, r;
-
-	for (i = 0; i < 1000; i++) {
-		if ((r = imsg_get(rb, im)) != 0)
-			return r;
-		if ((n = imsgbuf_read(rb)) == 0)
-			return 0;
-		if (n == -1) {
-			if (errno != EAGAIN)
-				return 0;
-			pfd.fd = rb->fd;
-			pfd.events = POLLIN;
-			if (poll(&pfd, 1, 1000) != 1)
-				return 0;
-		}
-	}
-	return 0;
-}
+#include "imsgfix.h"
+#include "unitrun.h"
 
 static void
 raw_hdr(struct imsg_hdr *h, uint32_t type, size_t len, uint16_t flags)
@@ -410,91 +356,6 @@ START_TEST(test_hasfd_without_fd)
 }
 END_TEST
 
-START_TEST(test_fd_passing)
-{
-	struct imsgbuf	wb, rb;
-	struct imsg	im;
-	char		got[8];
-	int		sv[2], p[2], fd;
-
-	mkpair(sv);
-	mkpipe(p);
-	imsgbuf_init(&wb, sv[0]);
-	imsgbuf_init(&rb, sv[1]);
-	ck_assert_int_eq(imsg_compose(&wb, 3, 0, 1, p[0], "fd", 2), 0);
-	ck_assert_int_eq(imsgbuf_write(&wb), 0);
-	/* Sent means closed on our side (checked before recvmsg reuses it). */
-	ck_assert(fd_is_closed(p[0]));
-
-	ck_assert_int_eq(get_one(&rb, &im), 1);
-	ck_assert_uint_eq(im.hdr.type, 3);
-	ck_assert_uint_eq(im.hdr.flags, IMSGF_HASFD);
-	ck_assert_mem_eq(im.data, "fd", 2);
-	ck_assert_int_ge(im.fd, 0);
-	ck_assert_int_ne(fcntl(im.fd, F_GETFD) & FD_CLOEXEC, 0);
-	ck_assert_uint_eq(rb.nrfds, 0);
-
-	raw_send(p[1], "hello", 5);
-	ck_assert_int_eq(read(im.fd, got, sizeof(got)), 5);
-	ck_assert_mem_eq(got, "hello", 5);
-
-	fd = imsg_take_fd(&im);
-	ck_assert_int_eq(im.fd, -1);
-	imsg_free(&im);
-	/* imsg_free() must not have closed the fd we took. */
-	ck_assert_int_ne(fcntl(fd, F_GETFD), -1);
-	close(fd);
-	close(p[1]);
-}
-END_TEST
-
-/* Messages 1, 4 and 5 carry pipes; each must get its own pipe back. */
-START_TEST(test_fd_interleaved)
-{
-	static const int	 hasfd[6] = { 0, 1, 0, 0, 1, 1 };
-	struct imsgbuf		 wb, rb;
-	struct imsg		 im;
-	char			 c;
-	int			 sv[2], p[6][2], i;
-
-	mkpair(sv);
-	imsgbuf_init(&wb, sv[0]);
-	imsgbuf_init(&rb, sv[1]);
-	for (i = 0; i < 6; i++) {
-		if (!hasfd[i])
-			continue;
-		mkpipe(p[i]);
-		c = (char)('a' + i);
-		raw_send(p[i][1], &c, 1);
-		close(p[i][1]);
-	}
-	for (i = 0; i < 6; i++)
-		ck_assert_int_eq(imsg_compose(&wb, (uint32_t)i, 0, 1,
-		    hasfd[i] ? p[i][0] : -1, &i, sizeof(i)), 0);
-	ck_assert_int_eq(imsgbuf_flush(&wb), 0);
-	/* Read it all first so that the three fds queue up together. */
-	ck_assert_int_eq(nc_set_nonblock(sv[1], 1), 0);
-	for (i = 0; i < 100 && rb.rlen < 6 * (IMSG_HEADER_SIZE + sizeof(i));
-	    i++)
-		ck_assert_int_gt(imsgbuf_read(&rb), 0);
-	ck_assert_uint_eq(rb.nrfds, 3);
-
-	for (i = 0; i < 6; i++) {
-		ck_assert_int_eq(imsg_get(&rb, &im), 1);
-		ck_assert_uint_eq(im.hdr.type, (uint32_t)i);
-		if (!hasfd[i]) {
-			ck_assert_int_eq(im.fd, -1);
-		} else {
-			ck_assert_int_ge(im.fd, 0);
-			ck_assert_int_eq(read(im.fd, &c, 1), 1);
-			ck_assert_int_eq(c, 'a' + i);
-		}
-		imsg_free(&im);
-	}
-	ck_assert_uint_eq(rb.nrfds, 0);
-}
-END_TEST
-
 START_TEST(test_get_data_len)
 {
 	struct imsgbuf	wb, rb;
@@ -630,236 +491,6 @@ START_TEST(test_read_eagain)
 }
 END_TEST
 
-/*
- * Fill a small non-blocking socket until sendmsg() says EAGAIN, then
- * alternate reads and writes: every message (some with fds, of varied
- * sizes, cut at arbitrary points by partial writes) arrives whole and
- * in order.
- */
-#define NB_COUNT	300
-#define NB_FDEVERY	37
-
-static size_t
-nb_len(uint32_t seq)
-{
-	return (seq * 7919U) % (IMSG_MAX_PAYLOAD + 1);
-}
-
-static void
-nb_fill(unsigned char *buf, uint32_t seq)
-{
-	size_t	i;
-
-	for (i = 0; i < nb_len(seq); i++)
-		buf[i] = (unsigned char)(seq * 31 + i);
-}
-
-START_TEST(test_nonblock_fill)
-{
-	static unsigned char	 buf[IMSG_MAX_PAYLOAD], exp[IMSG_MAX_PAYLOAD];
-	struct imsgbuf		 wb, rb;
-	struct imsg		 im;
-	uint32_t		 seq, got = 0;
-	ssize_t			 n;
-	char			 c;
-	int			 sv[2], p[2], i, sndbuf = 4096, eagain = 0;
-
-	mkpair(sv);
-	ck_assert_int_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf,
-	    sizeof(sndbuf)), 0);
-	ck_assert_int_eq(nc_set_nonblock(sv[0], 1), 0);
-	ck_assert_int_eq(nc_set_nonblock(sv[1], 1), 0);
-	imsgbuf_init(&wb, sv[0]);
-	imsgbuf_init(&rb, sv[1]);
-	for (seq = 0; seq < NB_COUNT; seq++) {
-		int fd = -1;
-
-		if (seq % NB_FDEVERY == 0) {
-			mkpipe(p);
-			c = (char)seq;
-			raw_send(p[1], &c, 1);
-			close(p[1]);
-			fd = p[0];
-		}
-		nb_fill(buf, seq);
-		ck_assert_int_eq(imsg_compose(&wb, seq, seq, 1, fd, buf,
-		    nb_len(seq)), 0);
-	}
-
-	for (i = 0; i < MAX_TRIES && imsgbuf_queuelen(&wb); i++) {
-		errno = 0;
-		ck_assert_int_eq(imsgbuf_write(&wb), 0);
-		if (errno == EAGAIN) {
-			eagain = 1;
-			break;
-		}
-	}
-	ck_assert_int_eq(eagain, 1);
-	ck_assert_int_ne(imsgbuf_queuelen(&wb), 0);
-
-	for (i = 0; i < MAX_TRIES && got < NB_COUNT; i++) {
-		n = imsgbuf_read(&rb);
-		ck_assert(n > 0 || (n == -1 && errno == EAGAIN));
-		while (imsg_get(&rb, &im) == 1) {
-			ck_assert_uint_eq(im.hdr.type, got);
-			ck_assert_uint_eq(im.hdr.peerid, got);
-			ck_assert_uint_eq(im.datalen, nb_len(got));
-			nb_fill(exp, got);
-			if (im.datalen > 0)
-				ck_assert_mem_eq(im.data, exp, im.datalen);
-			if (got % NB_FDEVERY == 0) {
-				ck_assert_int_ge(im.fd, 0);
-				ck_assert_int_eq(read(im.fd, &c, 1), 1);
-				ck_assert_int_eq((unsigned char)c,
-				    (unsigned char)got);
-			} else
-				ck_assert_int_eq(im.fd, -1);
-			imsg_free(&im);
-			got++;
-		}
-		ck_assert_int_eq(imsgbuf_write(&wb), 0);
-	}
-	ck_assert_uint_eq(got, NB_COUNT);
-	ck_assert_int_eq(imsgbuf_queuelen(&wb), 0);
-	ck_assert_uint_eq(rb.rlen, 0);
-	ck_assert_uint_eq(rb.nrfds, 0);
-	errno = 0;
-	ck_assert_int_eq(imsgbuf_read(&rb), -1);
-	ck_assert_int_eq(errno, EAGAIN);
-}
-END_TEST
-
-START_TEST(test_clear_closes_fds)
-{
-	struct imsgbuf	wb, rb;
-	int		sv[2], p[2], t1, t2, rfd;
-
-	mkpair(sv);
-	mkpipe(p);
-	imsgbuf_init(&wb, sv[0]);
-	imsgbuf_init(&rb, sv[1]);
-
-	/* Queued, never sent: clear closes them. */
-	ck_assert_int_ge(t1 = dup(p[0]), 0);
-	ck_assert_int_ge(t2 = dup(p[0]), 0);
-	ck_assert_int_eq(imsg_compose(&wb, 1, 0, 1, t1, NULL, 0), 0);
-	ck_assert_int_eq(imsg_compose(&wb, 2, 0, 1, -1, "x", 1), 0);
-	ck_assert_int_eq(imsg_compose(&wb, 3, 0, 1, t2, NULL, 0), 0);
-	ck_assert_int_ne(fcntl(t1, F_GETFD), -1);
-	ck_assert_int_ne(fcntl(t2, F_GETFD), -1);
-	imsgbuf_clear(&wb);
-	ck_assert_int_eq(imsgbuf_queuelen(&wb), 0);
-	ck_assert(fd_is_closed(t1));
-	ck_assert(fd_is_closed(t2));
-
-	/* Received, never taken: clear closes it too. */
-	ck_assert_int_eq(imsg_compose(&wb, 4, 0, 1, p[0], NULL, 0), 0);
-	ck_assert_int_eq(imsgbuf_write(&wb), 0);
-	ck_assert_int_eq(imsgbuf_read(&rb), (ssize_t)IMSG_HEADER_SIZE);
-	ck_assert_uint_eq(rb.nrfds, 1);
-	rfd = rb.rfds[0];
-	ck_assert_int_ne(fcntl(rfd, F_GETFD), -1);
-	imsgbuf_clear(&rb);
-	ck_assert(fd_is_closed(rfd));
-	ck_assert_uint_eq(rb.nrfds, 0);
-	ck_assert_uint_eq(rb.rlen, 0);
-	close(p[1]);
-}
-END_TEST
-
-/* More fds than rfds holds: the extras are closed and the stream fails. */
-START_TEST(test_fd_overflow)
-{
-	struct imsgbuf	wb, rb;
-	struct imsg	im;
-	const size_t	n = IMSG_MAX_FDS_QUEUED + 1;
-	size_t		i;
-	int		sv[2], p[2], fd;
-
-	mkpair(sv);
-	mkpipe(p);
-	ck_assert_int_eq(nc_set_nonblock(sv[1], 1), 0);
-	imsgbuf_init(&wb, sv[0]);
-	imsgbuf_init(&rb, sv[1]);
-	for (i = 0; i < n; i++) {
-		ck_assert_int_ge(fd = dup(p[0]), 0);
-		ck_assert_int_eq(imsg_compose(&wb, (uint32_t)i, 0, 1, fd,
-		    NULL, 0), 0);
-	}
-	ck_assert_int_eq(imsgbuf_flush(&wb), 0);
-	for (i = 0; i < 10 * n && rb.rlen < n * IMSG_HEADER_SIZE; i++)
-		ck_assert_int_gt(imsgbuf_read(&rb), 0);
-	ck_assert_uint_eq(rb.rlen, n * IMSG_HEADER_SIZE);
-	ck_assert_uint_eq(rb.nrfds, IMSG_MAX_FDS_QUEUED);
-	errno = 0;
-	ck_assert_int_eq(imsg_get(&rb, &im), -1);
-	ck_assert_int_eq(errno, EBADMSG);
-	imsgbuf_clear(&rb);
-}
-END_TEST
-
-#define FL_COUNT	300
-
-/* Flush more than the socket holds to a reader in a child process. */
-START_TEST(test_flush)
-{
-	static unsigned char	 buf[IMSG_MAX_PAYLOAD];
-	struct imsgbuf		 wb, rb;
-	struct imsg		 im;
-	uint32_t		 i;
-	pid_t			 pid;
-	int			 sv[2], status, bad = 0;
-
-	mkpair(sv);
-	if ((pid = fork()) == 0) {
-		alarm(5);
-		close(sv[0]);
-		imsgbuf_init(&rb, sv[1]);
-		for (i = 0; i < FL_COUNT && !bad; i++) {
-			if (get_one(&rb, &im) != 1 || im.hdr.type != i ||
-			    im.datalen != sizeof(buf) ||
-			    im.data[0] != (unsigned char)i ||
-			    im.data[sizeof(buf) - 1] != (unsigned char)~i)
-				bad = 1;
-			imsg_free(&im);
-		}
-		_exit(bad);
-	}
-	ck_assert_int_gt(pid, 0);
-	close(sv[1]);
-	imsgbuf_init(&wb, sv[0]);
-	for (i = 0; i < FL_COUNT; i++) {
-		buf[0] = (unsigned char)i;
-		buf[sizeof(buf) - 1] = (unsigned char)~i;
-		ck_assert_int_eq(imsg_compose(&wb, i, 0, 1, -1, buf,
-		    sizeof(buf)), 0);
-	}
-	ck_assert_int_eq(imsgbuf_flush(&wb), 0);
-	ck_assert_int_eq(imsgbuf_queuelen(&wb), 0);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
-}
-END_TEST
-
-/* A dead peer is an error, not a SIGPIPE. */
-START_TEST(test_flush_epipe)
-{
-	struct imsgbuf	wb;
-	int		sv[2];
-
-	mkpair(sv);
-	close(sv[1]);
-	imsgbuf_init(&wb, sv[0]);
-	ck_assert_int_eq(imsg_compose(&wb, 1, 0, 1, -1, "x", 1), 0);
-	errno = 0;
-	ck_assert_int_eq(imsgbuf_flush(&wb), -1);
-	ck_assert_int_eq(errno, EPIPE);
-	ck_assert_int_ne(imsgbuf_queuelen(&wb), 0);
-	imsgbuf_clear(&wb);
-}
-END_TEST
-
 static Suite *
 imsg_suite(void)
 {
@@ -878,19 +509,12 @@ imsg_suite(void)
 	tcase_add_test(tc, test_bad_len_long);
 	tcase_add_test(tc, test_bad_flags);
 	tcase_add_test(tc, test_hasfd_without_fd);
-	tcase_add_test(tc, test_fd_passing);
-	tcase_add_test(tc, test_fd_interleaved);
 	tcase_add_test(tc, test_get_data_len);
 	tcase_add_test(tc, test_get_empty);
 	tcase_add_test(tc, test_get_head_tail);
 	tcase_add_test(tc, test_get_blob);
 	tcase_add_test(tc, test_eof);
 	tcase_add_test(tc, test_read_eagain);
-	tcase_add_test(tc, test_nonblock_fill);
-	tcase_add_test(tc, test_clear_closes_fds);
-	tcase_add_test(tc, test_fd_overflow);
-	tcase_add_test(tc, test_flush);
-	tcase_add_test(tc, test_flush_epipe);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -898,11 +522,5 @@ imsg_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(imsg_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(imsg_suite());
 }
