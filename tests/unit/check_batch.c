@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "record.h"
 #include "relay.h"
+#include "unitrun.h"
 #include "vectors.h"
 #include "wire.h"
 
@@ -348,11 +349,5 @@ batch_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(batch_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(batch_suite());
 }
