@@ -256,6 +256,16 @@ END_TEST
  * Encoding.
  */
 
+/* A crc as stored: big-endian. */
+static uint32_t
+get_crc(const uint8_t *p)
+{
+	struct reader	r;
+
+	rd_init(&r, p, 4);
+	return rd_u32(&r);
+}
+
 /* Each kind at sizes 0, 1 and the maximum: the layout, and scanned back. */
 START_TEST(test_round_trip)
 {
@@ -281,8 +291,7 @@ START_TEST(test_round_trip)
 			ck_assert_uint_eq(rd_u32(&r), sizes[z]);
 			ck_assert_uint_eq(rd_u32(&r),
 			    crc_bitwise(img, 12));
-			rd_init(&r, img + 16 + sizes[z], 4);
-			ck_assert_uint_eq(rd_u32(&r),
+			ck_assert_uint_eq(get_crc(img + 16 + sizes[z]),
 			    crc_bitwise(img + 16, sizes[z]));
 			memset(&s, 0, sizeof(s));
 			scan(img, used, &s, &res);
@@ -309,6 +318,8 @@ START_TEST(test_header_trailer)
 	ck_assert_int_eq(spoolrec_header(SPOOLREC_STATE, sizeof(body), hdr),
 	    0);
 	spoolrec_trailer(body, sizeof(body), trl);
+	ck_assert_uint_eq(get_crc(hdr + 12), crc_bitwise(hdr, 12));
+	ck_assert_uint_eq(get_crc(trl), crc_bitwise(body, sizeof(body)));
 	ck_assert_mem_eq(rec, hdr, sizeof(hdr));
 	ck_assert_mem_eq(rec + sizeof(hdr), body, sizeof(body));
 	ck_assert_mem_eq(rec + sizeof(hdr) + sizeof(body), trl, sizeof(trl));
