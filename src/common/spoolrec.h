@@ -101,13 +101,14 @@ struct spoolrec_scan {
 
 /*
  * Walk the segment image seg[0..len) from its start.  Good records go to
- * on_record; damage goes to on_damage (which may be NULL); after damage
- * the scan resumes at the next offset where a header verifies.  A record
- * whose header verifies but whose end lies past len is a torn tail:
- * reported as SPOOLREC_PAST_END, and the scan stops there.  *res (which
- * may be NULL) says what was found.  0 once the whole image is walked,
- * or the non-zero value on_record returned.  Reads only seg[0..len),
- * and each byte a bounded number of times.
+ * on_record; damage goes to on_damage (either may be NULL).  After a bad
+ * body the scan resumes at the end of that record, whose length its
+ * header vouched for; after other damage, at the next offset where a
+ * header verifies.  A record whose header verifies but whose end lies
+ * past len is a torn tail: reported as SPOOLREC_PAST_END, and the scan
+ * stops there.  *res (which may be NULL) says what was found.  0 once
+ * the whole image is walked, or the non-zero value on_record returned.
+ * Reads only seg[0..len), and each byte a bounded number of times.
  */
 int	spoolrec_scan(const uint8_t *seg, size_t len,
 	    spoolrec_record_cb on_record, spoolrec_damage_cb on_damage,
