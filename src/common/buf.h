@@ -94,6 +94,14 @@ rd_done(const struct reader *r)
 	return (r->err || r->left != 0) ? -1 : 0;
 }
 
+/* A big-endian u32 at p, whose 4 bytes the caller has checked are there. */
+static inline uint32_t
+get_u32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+	    ((uint32_t)p[2] << 8) | p[3];
+}
+
 static inline void
 put_u16(uint8_t *p, uint16_t v)
 {

@@ -140,15 +140,6 @@ spoolrec_encode(uint8_t kind, const uint8_t *body, size_t len,
 	return 0;
 }
 
-static uint32_t
-get_u32(const uint8_t *p)
-{
-	struct reader	r;
-
-	rd_init(&r, p, 4);
-	return rd_u32(&r);
-}
-
 /*
  * Judge the header at p, rem bytes before the end of the image: 0 when
  * it verifies and its whole record fits (kind and body length in *kind

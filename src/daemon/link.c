@@ -371,8 +371,7 @@ link_read(struct link *l)
 		if (have < REC_HDR)
 			return;
 		(void)evbuffer_copyout(in, hdr, REC_HDR);
-		len = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) |
-		    ((uint32_t)hdr[2] << 8) | hdr[3];
+		len = get_u32(hdr);
 		/* Shorter than any HELLO, KEY or sealed record. */
 		if (len == WIRE_BUSY_LEN - REC_HDR && link_handshaking(l)) {
 			if (have >= WIRE_BUSY_LEN)

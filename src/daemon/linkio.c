@@ -383,16 +383,6 @@ handle_ack_nak(struct link *l, uint8_t type, const uint8_t *body, size_t len)
 	return 0;
 }
 
-/* The bits of an announcement, "NCFT" | u32 bits. */
-static uint32_t
-features_of(const uint8_t body[8])
-{
-	struct reader	r;
-
-	rd_init(&r, body + 4, 4);
-	return rd_u32(&r);
-}
-
 /*
  * The MSGS body of len bytes in rbuf, from the entry at off on.  An
  * empty MSGS, or an entry whose length passes the body's end, is a
@@ -433,7 +423,7 @@ handle_up_record(struct link *l, uint8_t type, const uint8_t *body,
 		}
 		if (l->up_records == 1 &&
 		    memcmp(body, WIRE_FEATURES_MAGIC, 4) == 0)
-			l->peer_features = features_of(body);
+			l->peer_features = get_u32(body + 4);
 		return link_send(l, REC_PONG, body, len);
 	case REC_PONG:
 		return len == 8 ? 0 : (link_close(l, CLOSE_PROTOCOL,

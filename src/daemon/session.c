@@ -534,8 +534,7 @@ record_at(const uint8_t *p, size_t have, size_t *reclen)
 
 	if (have < SP_HDR_LEN)
 		return 0;
-	len = ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	    ((uint32_t)p[2] << 8) | p[3];
+	len = get_u32(p);
 	if (len < 1 || len > SP_MAX_LEN)
 		return -1;
 	*reclen = 4 + (size_t)len;
