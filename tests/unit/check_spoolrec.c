@@ -681,11 +681,8 @@ START_TEST(test_lookalike_in_bad_body)
 }
 END_TEST
 
-/*
- * A record look-alike at byte 20 of a 100-byte body: a MSG record of 10
- * bytes whose header crc is made with lsalt, or without a salt (crc32c of
- * its 12 bytes alone, as a sender who does not know the salt might).
- */
+/* A 100-byte body holding at byte 20 a record look-alike whose header
+ * crc is made with lsalt, or with none (crc32c of its 12 bytes alone). */
 static void
 lookalike_body(uint8_t body[100], const uint8_t *lsalt)
 {
