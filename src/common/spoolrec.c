@@ -1,6 +1,7 @@
 /*
- * The spool's segment records (spoolrec.h, doc/SPOOL.md): CRC-32C,
- * encoding, and the recovery scan of a segment image.
+ * The spool's segment records (spoolrec.h, doc/SPOOL.md): CRC-32C, the
+ * segment header and its salt, encoding, and the recovery scan of a
+ * segment image.
  */
 #include "config.h"
 
@@ -95,6 +96,43 @@ spoolrec_crc32c(uint32_t crc, const void *p, size_t n)
 	return ~crc;
 }
 
+void
+spoolrec_seghdr(const uint8_t salt[SPOOLREC_SALTLEN],
+    uint8_t out[SPOOLREC_SEGHDRLEN])
+{
+	memcpy(out, SPOOLREC_SEGMAGIC, 4);
+	out[4] = SPOOLREC_SEGVERSION;
+	memset(out + 5, 0, 3);
+	memcpy(out + 8, salt, SPOOLREC_SALTLEN);
+	put_u32(out + 24, spoolrec_crc32c(0, out, 24));
+}
+
+int
+spoolrec_seghdr_check(const uint8_t *seg, size_t len,
+    uint8_t salt[SPOOLREC_SALTLEN])
+{
+	static const uint8_t	zero[3];
+
+	if (len < SPOOLREC_SEGHDRLEN ||
+	    memcmp(seg, SPOOLREC_SEGMAGIC, 4) != 0 ||
+	    seg[4] != SPOOLREC_SEGVERSION ||
+	    memcmp(seg + 5, zero, sizeof(zero)) != 0 ||
+	    spoolrec_crc32c(0, seg, 24) != get_u32(seg + 24))
+		return -1;
+	memcpy(salt, seg + 8, SPOOLREC_SALTLEN);
+	return 0;
+}
+
+/*
+ * The CRC register after the salt: a record header's crc goes on from
+ * here over its 12 bytes, so it is crc32c(salt || header).
+ */
+static uint32_t
+salt_seed(const uint8_t salt[SPOOLREC_SALTLEN])
+{
+	return spoolrec_crc32c(0, salt, SPOOLREC_SALTLEN);
+}
+
 static int
 kind_known(uint8_t kind)
 {
@@ -103,7 +141,8 @@ kind_known(uint8_t kind)
 }
 
 int
-spoolrec_header(uint8_t kind, size_t len, uint8_t hdr[SPOOLREC_HDRLEN])
+spoolrec_header(const uint8_t salt[SPOOLREC_SALTLEN], uint8_t kind,
+    size_t len, uint8_t hdr[SPOOLREC_HDRLEN])
 {
 	if (!kind_known(kind) || len > SPOOLREC_MAXBODY)
 		return -1;
@@ -112,7 +151,7 @@ spoolrec_header(uint8_t kind, size_t len, uint8_t hdr[SPOOLREC_HDRLEN])
 	hdr[5] = kind;
 	put_u16(hdr + 6, 0);
 	put_u32(hdr + 8, (uint32_t)len);
-	put_u32(hdr + 12, spoolrec_crc32c(0, hdr, 12));
+	put_u32(hdr + 12, spoolrec_crc32c(salt_seed(salt), hdr, 12));
 	return 0;
 }
 
@@ -124,12 +163,13 @@ spoolrec_trailer(const uint8_t *body, size_t len,
 }
 
 int
-spoolrec_encode(uint8_t kind, const uint8_t *body, size_t len,
-    uint8_t *out, size_t outsz, size_t *outlen)
+spoolrec_encode(const uint8_t salt[SPOOLREC_SALTLEN], uint8_t kind,
+    const uint8_t *body, size_t len, uint8_t *out, size_t outsz,
+    size_t *outlen)
 {
 	uint8_t	hdr[SPOOLREC_HDRLEN];
 
-	if (spoolrec_header(kind, len, hdr) == -1 ||
+	if (spoolrec_header(salt, kind, len, hdr) == -1 ||
 	    outsz < SPOOLREC_SIZE(len))
 		return -1;
 	memcpy(out, hdr, sizeof(hdr));
@@ -141,14 +181,16 @@ spoolrec_encode(uint8_t kind, const uint8_t *body, size_t len,
 }
 
 /*
- * Judge the header at p, rem bytes before the end of the image: 0 when
- * it verifies and its whole record fits (kind and body length in *kind
+ * Judge the header at p, rem bytes before the end of the image, with
+ * seed the salt's CRC register (salt_seed): 0 when it verifies and its
+ * whole record fits (kind and body length in *kind
  * and *bodylen), else why not.  The bytes of a magic that the end of the
  * image cuts off, or a header that verifies but whose record runs past
  * the end, are a torn tail.  Reads at most SPOOLREC_HDRLEN bytes.
  */
 static int
-check_header(const uint8_t *p, size_t rem, uint8_t *kind, uint32_t *bodylen)
+check_header(const uint8_t *p, size_t rem, uint32_t seed, uint8_t *kind,
+    uint32_t *bodylen)
 {
 	struct reader	r;
 	uint8_t		version;
@@ -158,7 +200,7 @@ check_header(const uint8_t *p, size_t rem, uint8_t *kind, uint32_t *bodylen)
 		return SPOOLREC_BAD_MAGIC;
 	if (rem < SPOOLREC_HDRLEN)
 		return SPOOLREC_PAST_END;
-	if (spoolrec_crc32c(0, p, 12) != get_u32(p + 12))
+	if (spoolrec_crc32c(seed, p, 12) != get_u32(p + 12))
 		return SPOOLREC_BAD_HDRCRC;
 	rd_init(&r, p + 4, 8);
 	version = rd_u8(&r);
@@ -180,7 +222,7 @@ check_header(const uint8_t *p, size_t rem, uint8_t *kind, uint32_t *bodylen)
  * 12-byte windows whose crc is computed: bounded work.
  */
 static size_t
-resync(const uint8_t *seg, size_t len, size_t from)
+resync(const uint8_t *seg, size_t len, size_t from, uint32_t seed)
 {
 	const uint8_t	*n;
 	uint8_t		 kind;
@@ -192,7 +234,8 @@ resync(const uint8_t *seg, size_t len, size_t from)
 		if (n == NULL)
 			return len;
 		from = (size_t)(n - seg);
-		why = check_header(seg + from, len - from, &kind, &bodylen);
+		why = check_header(seg + from, len - from, seed, &kind,
+		    &bodylen);
 		if (why != SPOOLREC_BAD_MAGIC && why != SPOOLREC_BAD_HDRCRC)
 			return from;
 		from++;
@@ -202,11 +245,12 @@ resync(const uint8_t *seg, size_t len, size_t from)
 
 /* The record at p, rem bytes before the end: 0 when it is good. */
 static int
-check_record(const uint8_t *p, size_t rem, uint8_t *kind, uint32_t *bodylen)
+check_record(const uint8_t *p, size_t rem, uint32_t seed, uint8_t *kind,
+    uint32_t *bodylen)
 {
 	int	why;
 
-	why = check_header(p, rem, kind, bodylen);
+	why = check_header(p, rem, seed, kind, bodylen);
 	if (why == 0 && spoolrec_crc32c(0, p + SPOOLREC_HDRLEN, *bodylen) !=
 	    get_u32(p + SPOOLREC_HDRLEN + *bodylen))
 		why = SPOOLREC_BAD_BODYCRC;
@@ -219,12 +263,13 @@ check_record(const uint8_t *p, size_t rem, uint8_t *kind, uint32_t *bodylen)
  * searched, because a body holds whatever a sender wrote, records look-
  * alikes too.  A bad or unverifiable header: nothing in it is trusted;
  * search from the next byte.  (A record look-alike in the body of a
- * record whose header is damaged is then taken for a record: see
- * doc/SPOOL.md.)  A torn tail: the rest of the image.
+ * record whose header is damaged is found by that search, but its header
+ * crc does not verify unless its maker knew the salt: doc/SPOOL.md.)  A
+ * torn tail: the rest of the image.
  */
 static size_t
 damage_len(const uint8_t *seg, size_t len, size_t off, int why,
-    uint32_t bodylen)
+    uint32_t bodylen, uint32_t seed)
 {
 	switch (why) {
 	case SPOOLREC_BAD_BODYCRC:
@@ -232,23 +277,25 @@ damage_len(const uint8_t *seg, size_t len, size_t off, int why,
 	case SPOOLREC_PAST_END:
 		return len - off;
 	default:
-		return resync(seg, len, off + 1) - off;
+		return resync(seg, len, off + 1, seed) - off;
 	}
 }
 
 int
-spoolrec_scan(const uint8_t *seg, size_t len, spoolrec_record_cb on_record,
-    spoolrec_damage_cb on_damage, void *arg, struct spoolrec_scan *res)
+spoolrec_scan(const uint8_t salt[SPOOLREC_SALTLEN], const uint8_t *seg,
+    size_t len, spoolrec_record_cb on_record, spoolrec_damage_cb on_damage,
+    void *arg, struct spoolrec_scan *res)
 {
 	struct spoolrec_scan	 s;
 	size_t			 off = 0, skip;
-	uint32_t		 bodylen = 0;
+	uint32_t		 bodylen = 0, seed = salt_seed(salt);
 	uint8_t			 kind = 0;
 	int			 why, rv = 0;
 
 	memset(&s, 0, sizeof(s));
 	while (off < len && rv == 0) {
-		why = check_record(seg + off, len - off, &kind, &bodylen);
+		why = check_record(seg + off, len - off, seed, &kind,
+		    &bodylen);
 		if (why == 0) {
 			s.records++;
 			s.end = off + SPOOLREC_SIZE(bodylen);
@@ -258,7 +305,7 @@ spoolrec_scan(const uint8_t *seg, size_t len, spoolrec_record_cb on_record,
 			off = s.end;
 			continue;
 		}
-		skip = damage_len(seg, len, off, why, bodylen);
+		skip = damage_len(seg, len, off, why, bodylen, seed);
 		s.damaged++;
 		if (why == SPOOLREC_PAST_END) {
 			s.torn = 1;

@@ -5,11 +5,19 @@
  * the files; everything here works on bytes in memory, bounded by the
  * lengths given, and allocates nothing.
  *
- * A record, every integer big-endian:
+ * A segment starts with its header, every integer big-endian:
+ *
+ *	magic "NCSG" | u8 version | 3 bytes reserved (0) | salt[16] |
+ *	u32 crc32c(the 24 bytes before it)
+ *
+ * and goes on with records back to back:
  *
  *	magic "NCSQ" | u8 version | u8 kind | u16 reserved (0) |
- *	u32 bodylen | u32 crc32c(the 12 bytes before it) |
+ *	u32 bodylen | u32 crc32c(salt || the 12 bytes before it) |
  *	body[bodylen] | u32 crc32c(body)
+ *
+ * The salt is the segment's secret: a record look-alike that a sender
+ * hides in a body cannot carry a header crc that verifies without it.
  */
 #ifndef NC_SPOOLREC_H
 #define NC_SPOOLREC_H
@@ -17,6 +25,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define SPOOLREC_SEGMAGIC	"NCSG"
+#define SPOOLREC_SEGVERSION	1
+#define SPOOLREC_SALTLEN	16
+#define SPOOLREC_SEGHDRLEN	28	/* magic to crc, the salt within */
 #define SPOOLREC_MAGIC		"NCSQ"
 #define SPOOLREC_VERSION	1
 #define SPOOLREC_HDRLEN		16	/* up to and with the header's crc */
@@ -56,13 +68,28 @@ enum spoolrec_damage {
 uint32_t	spoolrec_crc32c(uint32_t crc, const void *p, size_t n);
 
 /*
- * Write the header of a record of that kind with a body of len bytes
- * into hdr, and the body's trailer into trl: what goes before and after
- * the body, for a writer that gathers them with writev.  0, or -1 for an
- * unknown kind or a body over SPOOLREC_MAXBODY.
+ * The header of a segment with that salt (random, from the caller:
+ * RAND_bytes), into out.
  */
-int	spoolrec_header(uint8_t kind, size_t len,
-	    uint8_t hdr[SPOOLREC_HDRLEN]);
+void	spoolrec_seghdr(const uint8_t salt[SPOOLREC_SALTLEN],
+	    uint8_t out[SPOOLREC_SEGHDRLEN]);
+/*
+ * Check the segment header at the start of seg[0..len): 0 and its salt
+ * in salt, or -1 when the image is shorter than a header, or its magic,
+ * version, reserved bytes or crc are not what spoolrec_seghdr writes.
+ */
+int	spoolrec_seghdr_check(const uint8_t *seg, size_t len,
+	    uint8_t salt[SPOOLREC_SALTLEN]);
+
+/*
+ * Write the header of a record of that kind with a body of len bytes, for
+ * a segment with that salt, into hdr, and the body's trailer into trl:
+ * what goes before and after the body, for a writer that gathers them
+ * with writev.  0, or -1 for an unknown kind or a body over
+ * SPOOLREC_MAXBODY.
+ */
+int	spoolrec_header(const uint8_t salt[SPOOLREC_SALTLEN], uint8_t kind,
+	    size_t len, uint8_t hdr[SPOOLREC_HDRLEN]);
 void	spoolrec_trailer(const uint8_t *body, size_t len,
 	    uint8_t trl[SPOOLREC_TRLLEN]);
 /*
@@ -70,8 +97,9 @@ void	spoolrec_trailer(const uint8_t *body, size_t len,
  * (nothing written) for an unknown kind, a body over SPOOLREC_MAXBODY or
  * an out too small for SPOOLREC_SIZE(len).
  */
-int	spoolrec_encode(uint8_t kind, const uint8_t *body, size_t len,
-	    uint8_t *out, size_t outsz, size_t *outlen);
+int	spoolrec_encode(const uint8_t salt[SPOOLREC_SALTLEN], uint8_t kind,
+	    const uint8_t *body, size_t len, uint8_t *out, size_t outsz,
+	    size_t *outlen);
 
 /*
  * Called for each good record, in order: its offset in the image, kind
@@ -100,7 +128,9 @@ struct spoolrec_scan {
 };
 
 /*
- * Walk the segment image seg[0..len) from its start.  Good records go to
+ * Walk the records of a segment with that salt, seg[0..len): the image
+ * after the segment header, offsets counted from there (the caller checks
+ * the segment header and adds SPOOLREC_SEGHDRLEN).  Good records go to
  * on_record; damage goes to on_damage (either may be NULL).  After a bad
  * body the scan resumes at the end of that record, whose length its
  * header vouched for; after other damage, at the next offset where a
@@ -110,8 +140,8 @@ struct spoolrec_scan {
  * the whole image is walked, or the non-zero value on_record returned.
  * Reads only seg[0..len), and each byte a bounded number of times.
  */
-int	spoolrec_scan(const uint8_t *seg, size_t len,
-	    spoolrec_record_cb on_record, spoolrec_damage_cb on_damage,
+int	spoolrec_scan(const uint8_t salt[SPOOLREC_SALTLEN], const uint8_t *seg,
+	    size_t len, spoolrec_record_cb on_record, spoolrec_damage_cb on_damage,
 	    void *arg, struct spoolrec_scan *res);
 /* A short text for a damage reason, for logs. */
 const char	*spoolrec_damage_str(enum spoolrec_damage);

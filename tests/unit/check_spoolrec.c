@@ -1,9 +1,10 @@
 /*
  * Unit tests for the spool's segment records (spoolrec.c, doc/SPOOL.md):
  * CRC-32C against its published values and its bitwise definition,
- * records of every kind and size encoded and scanned back, and the scan
- * of damaged images: torn tails cut at every offset, a byte flipped at
- * every offset, lengths that lie, garbage, and images of nothing else.
+ * the segment header, records of every kind and size encoded and scanned
+ * back, and the scan of damaged images: torn tails cut at every offset, a
+ * byte flipped at every offset, lengths that lie, garbage, images of
+ * nothing else, and record look-alikes made without the segment's salt.
  */
 #include "config.h"
 
@@ -18,6 +19,12 @@
 #include "unitrun.h"
 
 #define KEEP	64	/* reports kept in full; the rest only counted */
+
+/* The salt of the segment every test writes and scans. */
+static const uint8_t	SALT[SPOOLREC_SALTLEN] = {
+	0x5a, 0x17, 0xc3, 0x08, 0x9e, 0x41, 0xd2, 0x66,
+	0x0b, 0xf4, 0x73, 0x2c, 0xa9, 0x35, 0xe0, 0x8d
+};
 
 /* What a scan reported, in order. */
 struct seen {
@@ -98,8 +105,8 @@ scan(const uint8_t *img, size_t len, struct seen *s,
 	ck_assert_ptr_nonnull(copy);
 	if (len > 0)
 		memcpy(copy, img, len);
-	ck_assert_int_eq(spoolrec_scan(copy, len, on_record, on_damage, s,
-	    res), 0);
+	ck_assert_int_eq(spoolrec_scan(SALT, copy, len, on_record, on_damage,
+	    s, res), 0);
 	free(copy);
 	ck_assert_uint_eq(res->records, s->nrec);
 	ck_assert_uint_eq(res->damaged, s->ndmg);
@@ -129,7 +136,7 @@ add(uint8_t *img, size_t cap, size_t *used, uint8_t kind, size_t len,
 
 	ck_assert_ptr_nonnull(body);
 	fill(body, len, seed);
-	ck_assert_int_eq(spoolrec_encode(kind, body, len, img + *used,
+	ck_assert_int_eq(spoolrec_encode(SALT, kind, body, len, img + *used,
 	    cap - *used, &n), 0);
 	ck_assert_uint_eq(n, SPOOLREC_SIZE(len));
 	*used += n;
@@ -224,6 +231,17 @@ crc_bitwise(const uint8_t *p, size_t n)
 	return ~crc;
 }
 
+/* A record header's crc by the definition: over salt || its 12 bytes. */
+static uint32_t
+hcrc_bitwise(const uint8_t salt[SPOOLREC_SALTLEN], const uint8_t *hdr)
+{
+	uint8_t	b[SPOOLREC_SALTLEN + 12];
+
+	memcpy(b, salt, SPOOLREC_SALTLEN);
+	memcpy(b + SPOOLREC_SALTLEN, hdr, 12);
+	return crc_bitwise(b, sizeof(b));
+}
+
 START_TEST(test_crc_vectors)
 {
 	uint8_t	b[32];
@@ -312,7 +330,7 @@ START_TEST(test_round_trip)
 			ck_assert_uint_eq(rd_u16(&r), 0);
 			ck_assert_uint_eq(rd_u32(&r), sizes[z]);
 			ck_assert_uint_eq(rd_u32(&r),
-			    crc_bitwise(img, 12));
+			    hcrc_bitwise(SALT, img));
 			ck_assert_uint_eq(get_crc(img + 16 + sizes[z]),
 			    crc_bitwise(img + 16, sizes[z]));
 			scan(img, used, &s, &res);
@@ -333,13 +351,13 @@ START_TEST(test_header_trailer)
 	size_t	n;
 
 	fill(body, sizeof(body), 9);
-	ck_assert_int_eq(spoolrec_encode(SPOOLREC_STATE, body, sizeof(body),
-	    rec, sizeof(rec), &n), 0);
+	ck_assert_int_eq(spoolrec_encode(SALT, SPOOLREC_STATE, body,
+	    sizeof(body), rec, sizeof(rec), &n), 0);
 	ck_assert_uint_eq(n, sizeof(rec));
-	ck_assert_int_eq(spoolrec_header(SPOOLREC_STATE, sizeof(body), hdr),
-	    0);
+	ck_assert_int_eq(spoolrec_header(SALT, SPOOLREC_STATE, sizeof(body),
+	    hdr), 0);
 	spoolrec_trailer(body, sizeof(body), trl);
-	ck_assert_uint_eq(get_crc(hdr + 12), crc_bitwise(hdr, 12));
+	ck_assert_uint_eq(get_crc(hdr + 12), hcrc_bitwise(SALT, hdr));
 	ck_assert_uint_eq(get_crc(trl), crc_bitwise(body, sizeof(body)));
 	ck_assert_mem_eq(rec, hdr, sizeof(hdr));
 	ck_assert_mem_eq(rec + sizeof(hdr), body, sizeof(body));
@@ -358,24 +376,24 @@ START_TEST(test_encode_refuses)
 
 	memset(out, 0xaa, sizeof(out));
 	for (i = 0; i < sizeof(bad); i++) {
-		ck_assert_int_eq(spoolrec_encode(bad[i], body, 1, out,
+		ck_assert_int_eq(spoolrec_encode(SALT, bad[i], body, 1, out,
 		    sizeof(out), &n), -1);
-		ck_assert_int_eq(spoolrec_header(bad[i], 1, out), -1);
+		ck_assert_int_eq(spoolrec_header(SALT, bad[i], 1, out), -1);
 	}
-	ck_assert_int_eq(spoolrec_encode(SPOOLREC_MSG, body,
+	ck_assert_int_eq(spoolrec_encode(SALT, SPOOLREC_MSG, body,
 	    SPOOLREC_MAXBODY + 1, out, sizeof(out), &n), -1);
-	ck_assert_int_eq(spoolrec_header(SPOOLREC_MSG, SPOOLREC_MAXBODY + 1,
-	    out), -1);
-	ck_assert_int_eq(spoolrec_encode(SPOOLREC_MSG, body, 10, out,
+	ck_assert_int_eq(spoolrec_header(SALT, SPOOLREC_MSG,
+	    SPOOLREC_MAXBODY + 1, out), -1);
+	ck_assert_int_eq(spoolrec_encode(SALT, SPOOLREC_MSG, body, 10, out,
 	    SPOOLREC_SIZE(10) - 1, &n), -1);
-	ck_assert_int_eq(spoolrec_encode(SPOOLREC_MSG, NULL, 0, out,
+	ck_assert_int_eq(spoolrec_encode(SALT, SPOOLREC_MSG, NULL, 0, out,
 	    SPOOLREC_SIZE(0) - 1, &n), -1);
 	ck_assert_uint_eq(n, 7);
 	/* One assertion, not a million: each one costs check a write. */
 	for (i = 0; i < sizeof(out) && out[i] == 0xaa; i++)
 		continue;
 	ck_assert_uint_eq(i, sizeof(out));
-	ck_assert_int_eq(spoolrec_encode(SPOOLREC_MSG, NULL, 0, out,
+	ck_assert_int_eq(spoolrec_encode(SALT, SPOOLREC_MSG, NULL, 0, out,
 	    SPOOLREC_SIZE(0), &n), 0);
 	ck_assert_uint_eq(n, SPOOLREC_SIZE(0));
 }
@@ -416,10 +434,10 @@ START_TEST(test_scan_empty)
 
 	memset(&s, 0, sizeof(s));
 	memset(&res, 0xff, sizeof(res));
-	ck_assert_int_eq(spoolrec_scan(&one, 0, on_record, on_damage, &s,
-	    &res), 0);
-	ck_assert_int_eq(spoolrec_scan(NULL, 0, on_record, on_damage, &s,
-	    NULL), 0);
+	ck_assert_int_eq(spoolrec_scan(SALT, &one, 0, on_record, on_damage,
+	    &s, &res), 0);
+	ck_assert_int_eq(spoolrec_scan(SALT, NULL, 0, on_record, on_damage,
+	    &s, NULL), 0);
 	ck_assert_uint_eq(s.nrec + s.ndmg, 0);
 	ck_assert_uint_eq(res.records + res.damaged + res.end, 0);
 	ck_assert_int_eq(res.torn, 0);
@@ -437,13 +455,14 @@ START_TEST(test_scan_stop)
 	len = three(img, sizeof(img), 40, at);
 	memset(&s, 0, sizeof(s));
 	s.stop_after = 2;
-	ck_assert_int_eq(spoolrec_scan(img, len, on_record, on_damage, &s,
-	    &res), 42);
+	ck_assert_int_eq(spoolrec_scan(SALT, img, len, on_record, on_damage,
+	    &s, &res), 42);
 	ck_assert_uint_eq(s.nrec, 2);
 	ck_assert_uint_eq(res.records, 2);
 	ck_assert_uint_eq(res.end, at[2]);
 	/* Without callbacks: only counted. */
-	ck_assert_int_eq(spoolrec_scan(img, len, NULL, NULL, NULL, &res), 0);
+	ck_assert_int_eq(spoolrec_scan(SALT, img, len, NULL, NULL, NULL,
+	    &res), 0);
 	ck_assert_uint_eq(res.records, 3);
 	ck_assert_uint_eq(res.end, len);
 }
@@ -521,7 +540,7 @@ set_len(uint8_t *rec, uint32_t bodylen, int fixcrc)
 {
 	put_u32(rec + 8, bodylen);
 	if (fixcrc)
-		put_u32(rec + 12, crc_bitwise(rec, 12));
+		put_u32(rec + 12, hcrc_bitwise(SALT, rec));
 }
 
 /*
@@ -581,7 +600,7 @@ START_TEST(test_bad_header_fields)
 	for (i = 0; i < sizeof(field) / sizeof(field[0]); i++) {
 		len = three(img, sizeof(img), 40, at);
 		img[at[1] + field[i]] = value[i];
-		put_u32(img + at[1] + 12, crc_bitwise(img + at[1], 12));
+		put_u32(img + at[1] + 12, hcrc_bitwise(SALT, img + at[1]));
 		expect_middle_skipped(img, len, at, SPOOLREC_BAD_HEADER);
 	}
 }
@@ -648,10 +667,10 @@ START_TEST(test_lookalike_in_bad_body)
 	struct seen		s;
 
 	memset(body, 'b', sizeof(body));
-	ck_assert_int_eq(spoolrec_encode(SPOOLREC_MSG, body, 10, body + 20,
-	    sizeof(body) - 20, &n), 0);
-	ck_assert_int_eq(spoolrec_encode(SPOOLREC_FILE, body, sizeof(body),
-	    img, sizeof(img), &used), 0);
+	ck_assert_int_eq(spoolrec_encode(SALT, SPOOLREC_MSG, body, 10,
+	    body + 20, sizeof(body) - 20, &n), 0);
+	ck_assert_int_eq(spoolrec_encode(SALT, SPOOLREC_FILE, body,
+	    sizeof(body), img, sizeof(img), &used), 0);
 	at = used;
 	add(img, sizeof(img), &used, SPOOLREC_STATE, 7, 4);
 	img[SPOOLREC_HDRLEN + 5] ^= 1;
@@ -659,6 +678,127 @@ START_TEST(test_lookalike_in_bad_body)
 	ck_assert_uint_eq(s.nrec, 1);
 	expect_rec(&s, 0, at, SPOOLREC_STATE, 7, 4);
 	expect_dmg(&s, 0, 0, at, SPOOLREC_BAD_BODYCRC);
+}
+END_TEST
+
+/* A 100-byte body holding at byte 20 a record look-alike whose header
+ * crc is made with lsalt, or with none (crc32c of its 12 bytes alone). */
+static void
+lookalike_body(uint8_t body[100], const uint8_t *lsalt)
+{
+	size_t	n;
+
+	memset(body, 'b', 100);
+	if (lsalt != NULL) {
+		ck_assert_int_eq(spoolrec_encode(lsalt, SPOOLREC_MSG, body, 10,
+		    body + 20, 80, &n), 0);
+		return;
+	}
+	ck_assert_int_eq(spoolrec_encode(SALT, SPOOLREC_MSG, body, 10,
+	    body + 20, 80, &n), 0);
+	put_u32(body + 20 + 12, crc_bitwise(body + 20, 12));
+}
+
+/*
+ * The enclosing record's header damaged (its magic, or its crc), so the
+ * scan searches its body: a look-alike made with another salt or with
+ * none is not taken; the whole record is one damaged stretch and the
+ * record after it is delivered.  The same look-alike made with the
+ * segment's own salt would be taken (what the salt is there to prevent),
+ * which shows the search does reach it.
+ */
+START_TEST(test_lookalike_bad_header)
+{
+	static const uint8_t	other[SPOOLREC_SALTLEN] = { 1, 2, 3 };
+	const uint8_t		*lsalts[] = { other, NULL, SALT };
+	const size_t		hit[] = { 0, 12 };
+	const enum spoolrec_damage	why[] = { SPOOLREC_BAD_MAGIC,
+					    SPOOLREC_BAD_HDRCRC };
+	uint8_t			img[512], body[100];
+	size_t			used, at, l, h;
+	struct spoolrec_scan	res;
+	struct seen		s;
+
+	for (l = 0; l < 3; l++)
+		for (h = 0; h < 2; h++) {
+			lookalike_body(body, lsalts[l]);
+			ck_assert_int_eq(spoolrec_encode(SALT, SPOOLREC_FILE,
+			    body, sizeof(body), img, sizeof(img), &used), 0);
+			at = used;
+			add(img, sizeof(img), &used, SPOOLREC_STATE, 7, 4);
+			img[hit[h]] ^= 0x10;
+			scan(img, used, &s, &res);
+			if (lsalts[l] == SALT) {
+				ck_assert_uint_eq(s.nrec, 2);
+				ck_assert_uint_eq(s.rec[0].off,
+				    SPOOLREC_HDRLEN + 20);
+				continue;
+			}
+			ck_assert_uint_eq(s.nrec, 1);
+			expect_rec(&s, 0, at, SPOOLREC_STATE, 7, 4);
+			ck_assert_uint_eq(s.ndmg, 1);
+			expect_dmg(&s, 0, 0, at, why[h]);
+		}
+}
+END_TEST
+
+/* Records scanned with a salt not theirs, one bit apart: none verifies. */
+START_TEST(test_wrong_salt)
+{
+	uint8_t			img[512], salt[SPOOLREC_SALTLEN];
+	size_t			at[3], len, i;
+	struct seen		s;
+
+	len = three(img, sizeof(img), 40, at);
+	for (i = 0; i < SPOOLREC_SALTLEN * 8; i++) {
+		memcpy(salt, SALT, sizeof(salt));
+		salt[i / 8] ^= (uint8_t)(1 << (i % 8));
+		memset(&s, 0, sizeof(s));
+		ck_assert_int_eq(spoolrec_scan(salt, img, len, on_record,
+		    on_damage, &s, NULL), 0);
+		ck_assert_uint_eq(s.nrec, 0);
+		ck_assert_uint_eq(s.ndmg, 1);
+		expect_dmg(&s, 0, 0, len, SPOOLREC_BAD_HDRCRC);
+	}
+}
+END_TEST
+
+/*
+ * The segment header: its layout, read back with its salt; refused when
+ * short, or with any bit of any byte changed.
+ */
+START_TEST(test_seghdr)
+{
+	uint8_t	hdr[SPOOLREC_SEGHDRLEN + 1], salt[SPOOLREC_SALTLEN];
+	size_t	i, bit;
+
+	spoolrec_seghdr(SALT, hdr);
+	ck_assert_mem_eq(hdr, "NCSG\x01\x00\x00\x00", 8);
+	ck_assert_mem_eq(hdr + 8, SALT, SPOOLREC_SALTLEN);
+	ck_assert_uint_eq(get_crc(hdr + 24), crc_bitwise(hdr, 24));
+	memset(salt, 0, sizeof(salt));
+	ck_assert_int_eq(spoolrec_seghdr_check(hdr, SPOOLREC_SEGHDRLEN,
+	    salt), 0);
+	ck_assert_mem_eq(salt, SALT, SPOOLREC_SALTLEN);
+	hdr[SPOOLREC_SEGHDRLEN] = 'x';
+	ck_assert_int_eq(spoolrec_seghdr_check(hdr, sizeof(hdr), salt), 0);
+	for (i = 0; i < SPOOLREC_SEGHDRLEN; i++)
+		ck_assert_int_eq(spoolrec_seghdr_check(hdr, i, salt), -1);
+	for (i = 0; i < SPOOLREC_SEGHDRLEN; i++)
+		for (bit = 0; bit < 8; bit++) {
+			hdr[i] ^= (uint8_t)(1 << bit);
+			ck_assert_int_eq(spoolrec_seghdr_check(hdr,
+			    SPOOLREC_SEGHDRLEN, salt), -1);
+			hdr[i] ^= (uint8_t)(1 << bit);
+		}
+	/* A later version or reserved bytes set, with a crc that fits. */
+	for (i = 4; i < 8; i++) {
+		spoolrec_seghdr(SALT, hdr);
+		hdr[i] = 2;
+		put_u32(hdr + 24, crc_bitwise(hdr, 24));
+		ck_assert_int_eq(spoolrec_seghdr_check(hdr,
+		    SPOOLREC_SEGHDRLEN, salt), -1);
+	}
 }
 END_TEST
 
@@ -726,6 +866,7 @@ spoolrec_suite(void)
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_header_trailer);
 	tcase_add_test(tc, test_encode_refuses);
+	tcase_add_test(tc, test_seghdr);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("scan");
 	tcase_add_test(tc, test_scan_clean);
@@ -737,6 +878,8 @@ spoolrec_suite(void)
 	tcase_add_test(tc, test_bad_header_fields);
 	tcase_add_test(tc, test_garbage_between);
 	tcase_add_test(tc, test_lookalike_in_bad_body);
+	tcase_add_test(tc, test_lookalike_bad_header);
+	tcase_add_test(tc, test_wrong_salt);
 	tcase_add_test(tc, test_damage_str);
 	suite_add_tcase(s, tc);
 	/* Linear work is a few ms; even valgrind stays far below this. */
