@@ -20,7 +20,7 @@ count_log() { grep -c "$2" "$T_DIR/$1/log"; }
 
 # burst_to LABEL: N numbered 64-byte messages from a to a reader on b that
 # pauses 1 ms after every 16, 1000 unanswered.  b's session queue (64
-# KiB) fills, so b holds MSGs, part-way through a MSGS too; a reader
+# KiB) fills, so b may hold MSGs, part-way through a MSGS too; a reader
 # that falls 100 ms behind gets some refused busy (PROTOCOL.md 7.4), so
 # the test asks that each message got one answer, and that the reader
 # got, in order, exactly those answered ok.  RECORDS: a's records to b.
