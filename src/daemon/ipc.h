@@ -14,6 +14,7 @@
 
 #include "crypto.h"
 #include "imsg.h"
+#include "spoolipc.h"
 #include "unwrap.h"
 #include "wire.h"
 
@@ -23,11 +24,13 @@
  */
 #define PROC_MASTER_FD		3	/* child <-> master */
 #define PROC_PEER_FD		4	/* key-holder <-> network child */
+#define PROC_SPOOL_FD		5	/* network child <-> spool */
 
 enum proc_role {
 	PROC_MASTER = 0,
 	PROC_KEYHOLDER,
-	PROC_NETWORK
+	PROC_NETWORK,
+	PROC_SPOOL
 };
 
 /*
@@ -88,7 +91,33 @@ enum proc_role {
 	 * master -> network child, before CONF_END and in a reload: the	\
 	 * session policy, policy_encode()'s bytes in fragments (policy.h) \
 	 */								\
-	X(CONF_POLICY)
+	X(CONF_POLICY)							\
+	/*								\
+	 * The spool (spoolipc.h, doc/SPOOL.md).  master -> spool, before	\
+	 * CONF_END: CONF_PRIVSEP (its chroot is the spool directory),	\
+	 * CONF_SPOOL, CONF_MAILBOX (one per rule).			\
+	 */								\
+	X(CONF_SPOOL)		/* struct sp_settings */		\
+	X(CONF_MAILBOX)		/* struct sp_mailbox_rule */		\
+	/* spool -> network child */					\
+	X(SP_HELLO)		/* struct sp_hello */			\
+	/* network child -> spool, and the answers */			\
+	X(SP_PUT)		/* struct sp_put + from, to, payload */	\
+	X(SP_IN)		/* struct sp_in + from, to, payload */	\
+	X(SP_DONE)		/* struct sp_done: to SP_PUT and SP_IN */ \
+	X(SP_OUT_FETCH)		/* struct sp_fetch (fp, after seq) */	\
+	X(SP_BOX_FETCH)		/* struct sp_fetch (name, after pos) */	\
+	X(SP_ENTRY)		/* struct sp_entry + from, to, payload */ \
+	X(SP_FETCH_END)		/* struct sp_fetch_end */		\
+	X(SP_OUT_RESULT)	/* struct sp_result */			\
+	X(SP_OUT_RESULT_DONE)	/* struct sp_result, durable */		\
+	X(SP_TAKEN)		/* struct sp_id */			\
+	X(SP_NOTIFY)		/* struct sp_notify + from */		\
+	X(SP_REPORT_FETCH)	/* struct sp_fetch (fp) */		\
+	X(SP_REPORT)		/* struct sp_report */			\
+	X(SP_REPORTED)		/* struct sp_report */			\
+	X(SP_QUERY)		/* struct sp_query */			\
+	X(SP_QUERY_DONE)	/* struct sp_query */
 
 enum imsg_type {
 #define IMSG_ENUM_ENTRY(name)	IMSG_##name,

@@ -16,14 +16,24 @@
 #define SP_ATTACH		1	/* u8 namelen, name ("" = anonymous) */
 #define SP_SEND			3	/* u64 cid, u8 flags, u8 tolen, to, payload */
 #define SP_PEERS		6	/* empty */
+#define SP_TAKEN		10	/* u64 id: a SDELIVER is the app's */
+#define SP_QUERY		12	/* u64 id: what became of it? */
 /* daemon -> client */
 #define SP_ATTACHED		2	/* u8 status, u8 len, daemon name,
 					   u8 len, session name */
 #define SP_RECEIPT		4	/* u64 cid, u8 status */
 #define SP_DELIVER		5	/* u8 fromlen, from, payload */
 #define SP_PEERLIST		7	/* u16 n, n x (u8 len, name, u8 state) */
+#define SP_QUEUED		8	/* u64 cid, u64 id: kept durably */
+#define SP_SDELIVER		9	/* u64 id, u8 fromlen, from, payload */
+#define SP_FINAL		11	/* u64 id, u8 status: the end of it */
+#define SP_STATE		13	/* u64 id, u8 status: QUERY's answer */
 
 #define SP_F_RECEIPT		0x01	/* SEND: report success too */
+#define SP_F_WITHIN		0x02	/* SEND: u32 lifetime (s) after flags */
+
+/* ATTACH: an optional u8 of flags after the name */
+#define SP_ATTACH_SPOOL		0x01	/* takes SDELIVER, answers TAKEN */
 
 /* PEERLIST states */
 #define SP_PEER_DOWN		0

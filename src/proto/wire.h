@@ -51,8 +51,30 @@
  */
 #define WIRE_FEATURES_MAGIC	"NCFT"
 #define WIRE_FEAT_MSGS		0x00000001u	/* the peer opens MSGS */
-#define WIRE_FEATURES_OURS	WIRE_FEAT_MSGS
+#define WIRE_FEAT_SPOOL		0x00000002u	/* the peer takes SMSG (7.10) */
+#define WIRE_FEATURES_OURS	WIRE_FEAT_MSGS	/* SPOOL: once built */
 #define REC_MSGS		15	/* MSG bodies, each after a u16 length */
+
+/*
+ * Messages with a lifetime, kept in the spool (doc/PROTOCOL.md 7.10),
+ * behind WIRE_FEAT_SPOOL.  inc is the sending spool's incarnation, seq
+ * its number for the message, counted per receiving peer.
+ *   SMSG	u64 inc | u64 seq | u32 ttl | u8 flags | u8 n | from[n] |
+ *		u8 m | to[m] | payload
+ *   SACK	u64 inc | u64 seq | u8 status (ST_OK taken, ST_SPOOL_FULL)
+ *   SFINAL	u64 inc | u64 seq | u8 status (what became of it)
+ *   SFINAL_ACK	u64 inc | u64 seq
+ */
+#define REC_SMSG		16
+#define REC_SACK		17
+#define REC_SFINAL		18
+#define REC_SFINAL_ACK		19
+#define WIRE_SMSG_HDRLEN	(8 + 8 + 4 + 1 + 1 + 1)
+#define WIRE_SACK_LEN		17
+#define WIRE_SFINAL_LEN		17
+#define WIRE_SFINAL_ACK_LEN	16
+/* The longest lifetime a message may ask for: 90 days. */
+#define WIRE_TTL_MAX		(90U * 86400U)
 
 /* MSG payload limit, and names (host names in HELLO, session names). */
 #define WIRE_PAYLOAD_MAX	65280
@@ -81,6 +103,12 @@ _Static_assert(NC_NAME_MAX == WIRE_NAME_MAX, "name limits differ");
 #define ST_REJECTED		8
 #define ST_BUSY			9
 #define ST_NOT_ALLOWED		10	/* ATTACH only: the session policy */
+/* Messages with a lifetime (SESSIONS.md 6): */
+#define ST_QUEUED		11	/* kept durably, not delivered yet */
+#define ST_EXPIRED		12	/* its lifetime ended undelivered */
+#define ST_SPOOL_FULL		13	/* no room in a spool: not kept */
+#define ST_AT_PEER		14	/* the peer's spool has it */
+#define ST_UNKNOWN_ID		15	/* status query: no such entry */
 
 /* CLOSE reasons. */
 #define CLOSE_NORMAL		0
