@@ -50,6 +50,8 @@ proc_role_name(enum proc_role role)
 		return "key-holder";
 	case PROC_NETWORK:
 		return "network";
+	case PROC_SPOOL:
+		return "spool";
 	}
 	return "unknown";
 }
