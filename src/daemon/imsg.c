@@ -28,8 +28,7 @@
 #define IMSG_FLUSH_TIMEOUT_MS	10000	/* flush gives up without progress */
 #define IMSG_MAX_LEN		(IMSG_HEADER_SIZE + IMSG_MAX_PAYLOAD)
 
-_Static_assert(sizeof(struct imsg_hdr) == 16, "imsg header has padding");
-_Static_assert(IMSG_MAX_LEN <= UINT16_MAX, "imsg length must fit hdr.len");
+_Static_assert(sizeof(struct imsg_hdr) == 20, "imsg header has padding");
 _Static_assert(IMSG_READ_BUFSZ > IMSG_MAX_LEN, "rbuf must hold a message");
 
 struct imsg_wmsg {
@@ -99,7 +98,7 @@ wmsg_new(struct imsgbuf *ibuf, uint32_t type, uint32_t peerid, pid_t pid,
 		return NULL;
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.type = type;
-	hdr.len = (uint16_t)(IMSG_HEADER_SIZE + datalen);
+	hdr.len = (uint32_t)(IMSG_HEADER_SIZE + datalen);
 	hdr.flags = fd != -1 ? IMSGF_HASFD : 0;
 	hdr.peerid = peerid;
 	hdr.pid = (uint32_t)(pid != 0 ? pid : ibuf->pid);
@@ -417,7 +416,7 @@ imsg_get(struct imsgbuf *ibuf, struct imsg *imsg)
 		return 0;
 	memcpy(&hdr, p, sizeof(hdr));
 	if (hdr.len < IMSG_HEADER_SIZE || hdr.len > IMSG_MAX_LEN ||
-	    (hdr.flags & ~IMSGF_HASFD) != 0) {
+	    (hdr.flags & ~IMSGF_HASFD) != 0 || hdr.pad != 0) {
 		errno = EBADMSG;
 		return -1;
 	}

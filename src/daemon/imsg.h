@@ -20,15 +20,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IMSG_MAX_PAYLOAD	16384
-#define IMSG_READ_BUFSZ		65536
+/* Room for a spooled message: a 65280-byte payload, names, metadata. */
+#define IMSG_MAX_PAYLOAD	(64 * 1024 + 1024)
+#define IMSG_READ_BUFSZ		(128 * 1024)
 #define IMSG_MAX_FDS_QUEUED	32
 #define IMSGF_HASFD		0x0001
 
 struct imsg_hdr {
 	uint32_t	type;
-	uint16_t	len;		/* header included */
+	uint32_t	len;		/* header included */
 	uint16_t	flags;
+	uint16_t	pad;		/* 0 */
 	uint32_t	peerid;
 	uint32_t	pid;
 };

@@ -26,7 +26,7 @@ raw_hdr(struct imsg_hdr *h, uint32_t type, size_t len, uint16_t flags)
 {
 	memset(h, 0, sizeof(*h));
 	h->type = type;
-	h->len = (uint16_t)len;
+	h->len = (uint32_t)len;
 	h->flags = flags;
 	h->peerid = 3;
 	h->pid = 4;
@@ -339,7 +339,7 @@ END_TEST
 START_TEST(test_bad_len_long)
 {
 	expect_badmsg(IMSG_HEADER_SIZE + IMSG_MAX_PAYLOAD + 1, 0);
-	expect_badmsg(UINT16_MAX, 0);
+	expect_badmsg(UINT32_MAX, 0);
 }
 END_TEST
 
@@ -347,6 +347,29 @@ START_TEST(test_bad_flags)
 {
 	expect_badmsg(IMSG_HEADER_SIZE, 0x8000);
 	expect_badmsg(IMSG_HEADER_SIZE, IMSGF_HASFD | 0x0002);
+}
+END_TEST
+
+/* The header's pad must be zero: a peer writing it is not ours. */
+START_TEST(test_bad_pad)
+{
+	struct imsgbuf	rb;
+	struct imsg	im;
+	struct imsg_hdr	h;
+	int		sv[2];
+
+	mkpair(sv);
+	imsgbuf_init(&rb, sv[1]);
+	raw_hdr(&h, 1, IMSG_HEADER_SIZE, 0);
+	h.pad = 1;
+	raw_send(sv[0], &h, sizeof(h));
+	ck_assert_int_eq(imsgbuf_read(&rb), (ssize_t)sizeof(h));
+	errno = 0;
+	ck_assert_int_eq(imsg_get(&rb, &im), -1);
+	ck_assert_int_eq(errno, EBADMSG);
+	imsgbuf_clear(&rb);
+	close(sv[0]);
+	close(sv[1]);
 }
 END_TEST
 
@@ -508,6 +531,7 @@ imsg_suite(void)
 	tcase_add_test(tc, test_bad_len_short);
 	tcase_add_test(tc, test_bad_len_long);
 	tcase_add_test(tc, test_bad_flags);
+	tcase_add_test(tc, test_bad_pad);
 	tcase_add_test(tc, test_hasfd_without_fd);
 	tcase_add_test(tc, test_get_data_len);
 	tcase_add_test(tc, test_get_empty);
