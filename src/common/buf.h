@@ -102,6 +102,12 @@ get_u32(const uint8_t *p)
 	    ((uint32_t)p[2] << 8) | p[3];
 }
 
+static inline uint64_t
+get_u64(const uint8_t *p)
+{
+	return ((uint64_t)get_u32(p) << 32) | get_u32(p + 4);
+}
+
 static inline void
 put_u16(uint8_t *p, uint16_t v)
 {

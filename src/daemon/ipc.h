@@ -185,6 +185,8 @@ struct net_settings {
 	uint64_t	test_keyupdate_records;
 	/* extensions announced and accepted (PROTOCOL.md 7.9) */
 	uint32_t	features;
+	/* the longest lifetime a message may ask (`spool lifetime max`) */
+	uint32_t	spool_lifetime_max;
 };
 
 /*

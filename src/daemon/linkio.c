@@ -39,8 +39,6 @@
 #define LINK_BATCH_BODY		(16 * 1024)
 #define LINK_BATCH_MSG_MAX	2048
 
-static int	link_send2(struct link *, uint8_t type, const uint8_t *b1,
-		    size_t l1, const uint8_t *b2, size_t l2);
 static int	handle_msg(struct link *, size_t off, size_t len,
 		    size_t batch_len);
 static int	handle_msgs(struct link *, size_t off, size_t len);
@@ -75,7 +73,7 @@ link_send(struct link *l, uint8_t type, const uint8_t *body, size_t len)
 }
 
 /* The same with the body in two parts (a MSG's head and its payload). */
-static int
+int
 link_send2(struct link *l, uint8_t type, const uint8_t *b1, size_t l1,
     const uint8_t *b2, size_t l2)
 {
@@ -422,8 +420,10 @@ handle_up_record(struct link *l, uint8_t type, const uint8_t *body,
 			return -1;
 		}
 		if (l->up_records == 1 &&
-		    memcmp(body, WIRE_FEATURES_MAGIC, 4) == 0)
+		    memcmp(body, WIRE_FEATURES_MAGIC, 4) == 0) {
 			l->peer_features = get_u32(body + 4);
+			spoollink_up(l);
+		}
 		return link_send(l, REC_PONG, body, len);
 	case REC_PONG:
 		return len == 8 ? 0 : (link_close(l, CLOSE_PROTOCOL,
@@ -437,6 +437,11 @@ handle_up_record(struct link *l, uint8_t type, const uint8_t *body,
 	case REC_ACK:
 	case REC_NAK:
 		return handle_ack_nak(l, type, body, len);
+	case REC_SMSG:
+	case REC_SACK:
+	case REC_SFINAL:
+	case REC_SFINAL_ACK:
+		return spoollink_record(l, type, body, len);
 	case REC_KEYUPDATE:
 		if (len != 0 || nc_aead_update(&l->recv) == -1) {
 			link_close(l, CLOSE_PROTOCOL, "bad KEYUPDATE");

@@ -18,13 +18,15 @@ noinst_LIBRARIES += %D%/libncdaemon.a
 	%D%/linkrekey.c \
 	%D%/network.c %D%/network.h \
 	%D%/netcontrol.c %D%/netdial.c %D%/netpriv.h %D%/netreload.c \
+	%D%/netspool.c %D%/netspool.h %D%/spoolipc.h %D%/spoollink.c \
 	%D%/notify.c %D%/notify.h \
 	%D%/outbuf.c %D%/outbuf.h \
 	%D%/policy.c %D%/policy.h \
 	%D%/proc.c %D%/proc.h \
 	%D%/proctitle.c \
 	%D%/sandbox.c %D%/sandbox.h \
-	%D%/session.c %D%/session.h %D%/session_priv.h %D%/sessindex.c
+	%D%/session.c %D%/session.h %D%/session_priv.h %D%/sessindex.c \
+	%D%/sessspool.c %D%/sessspool.h
 
 sbin_PROGRAMS += netcryptd
 netcryptd_SOURCES = %D%/netcryptd.c %D%/netcryptd.h %D%/masterconf.c \

@@ -183,6 +183,7 @@ peer_new_timer(struct peer *p)
 {
 	if ((p->ev_retry = evtimer_new(netctx->base, peer_retry_cb, p)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
+	spoollink_peer_init(p);
 }
 
 void
@@ -273,6 +274,7 @@ net_link_gone(struct link *l)
 		p->reconnects++;
 		/* Unacknowledged messages go again on the next link. */
 		relay_out_link_down(&p->out, now_ms());
+		spoollink_down(p);
 		log_info("peer %s: link down", p->name);
 	}
 	if (p->link == NULL && p->dialing == NULL && !p->in_backoff)

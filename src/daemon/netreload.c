@@ -105,6 +105,7 @@ reconf_peer_del(struct imsg *imsg)
 	p->link = p->dialing = NULL;
 	if (p->ev_retry != NULL)
 		event_free(p->ev_retry);
+	spoollink_peer_free(p);
 	relay_out_clear(&p->out, 1);
 	session_peer_writable(p);	/* nobody may wait for it */
 	TAILQ_REMOVE(&netctx->peers, p, entry);

@@ -396,8 +396,10 @@ net_dispatch_kh(void *arg, struct imsg *imsg)
 void
 net_link_writable(struct link *l)
 {
-	if (l->peer != NULL && l->peer->link == l)
+	if (l->peer != NULL && l->peer->link == l) {
 		session_peer_writable(l->peer);
+		spoollink_writable(l->peer);
+	}
 }
 
 /* Messages were queued for p: send what its link can take now. */
@@ -650,7 +652,7 @@ configure(void)
 void
 network_main(void)
 {
-	int	keep[4 + NET_MAX_LISTEN];
+	int	keep[5 + NET_MAX_LISTEN];
 	size_t	i, nkeep = 0;
 
 #ifdef M_TRIM_THRESHOLD
@@ -680,6 +682,7 @@ network_main(void)
 
 	keep[nkeep++] = PROC_MASTER_FD;
 	keep[nkeep++] = PROC_PEER_FD;
+	keep[nkeep++] = PROC_SPOOL_FD;
 	if (net.control_fd != -1)
 		keep[nkeep++] = net.control_fd;
 	if (net.session_fd != -1)
@@ -697,6 +700,7 @@ network_main(void)
 	imsgev_init(&net.kh, netctx->base, PROC_PEER_FD, "key-holder",
 	    net_dispatch_kh, net_kh_eof, &net);
 	admit_init(&net.kh);
+	netspool_init(netctx->base);
 	sandbox_lock(PROC_NETWORK);
 	start_serving();
 	log_info("%s: listening on %zu sockets as %s, %u peers",

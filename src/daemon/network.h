@@ -19,6 +19,7 @@
 #include "outbuf.h"
 #include "record.h"
 #include "rekey.h"
+#include "netspool.h"
 #include "relay.h"
 #include "resume.h"
 #include "util.h"
@@ -134,6 +135,7 @@ struct peer {
 	uint32_t		 resolve_seq;
 	struct relay_out	 out;
 	struct relay_in		 in;
+	struct spool_peer	 sp;		/* spoollink.c's */
 	/* history for `show` */
 	uint64_t		 bytes_in, bytes_out;
 	uint64_t		 records_in, records_out;
@@ -199,6 +201,9 @@ const char	*link_state_name(enum link_state);
 /* Seal one record into the link's output; 0 or -1. */
 int		 link_send(struct link *, uint8_t type, const uint8_t *body,
 		    size_t len);
+/* The same with the body in two parts (a head and a payload). */
+int		 link_send2(struct link *, uint8_t type, const uint8_t *b1,
+		    size_t l1, const uint8_t *b2, size_t l2);
 
 /* linkrekey.c: the rekey of an up link (rekey.h) */
 void		 link_rekey_up(struct link *);		/* at UP */

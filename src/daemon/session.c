@@ -145,14 +145,14 @@ session_write_ref(struct session *s, uint8_t type, const void *a,
 	return 0;
 }
 
-static int
+int
 session_write(struct session *s, uint8_t type, const void *a, size_t alen,
     const void *b, size_t blen)
 {
 	return session_write_ref(s, type, a, alen, b, blen, NULL);
 }
 
-static void
+void
 send_receipt(struct session *s, uint64_t cid, uint8_t status)
 {
 	uint8_t	body[9];
@@ -163,7 +163,7 @@ send_receipt(struct session *s, uint64_t cid, uint8_t status)
 }
 
 /* Whether len more bytes fit in the session's output queue. */
-static int
+int
 session_has_room(const struct session *s, size_t len)
 {
 	return len <= netctx->ns.session_queue &&
@@ -276,6 +276,28 @@ session_completed(void *arg, const struct relay_msg *m, uint8_t status)
 		send_receipt(s, m->tag, status);
 }
 
+/* Reading a session stops while any reason holds. */
+void
+session_pause(struct session *s, int why)
+{
+	if (s->paused == 0)
+		inbuf_disable(&s->ib);
+	s->paused |= why;
+}
+
+void
+session_unpause(struct session *s, int why)
+{
+	if ((s->paused & why) == 0)
+		return;
+	s->paused &= ~why;
+	if (s->paused != 0)
+		return;
+	inbuf_enable(&s->ib);
+	/* Records may be buffered already: look at them now. */
+	inbuf_again(&s->ib);
+}
+
 /* Pause a session until the peer's link drains. */
 static void
 wait_for_peer(struct session *s, struct peer *p)
@@ -284,7 +306,7 @@ wait_for_peer(struct session *s, struct peer *p)
 		return;
 	s->waiting = p;
 	TAILQ_INSERT_TAIL(&S.waiting, s, wait_entry);
-	inbuf_disable(&s->ib);
+	session_pause(s, SESSION_PAUSE_PEER);
 }
 
 void
@@ -298,13 +320,11 @@ session_peer_writable(struct peer *p)
 			continue;
 		TAILQ_REMOVE(&S.waiting, s, wait_entry);
 		s->waiting = NULL;
-		inbuf_enable(&s->ib);
-		/* Records may be buffered already: look at them now. */
-		inbuf_again(&s->ib);
+		session_unpause(s, SESSION_PAUSE_PEER);
 	}
 }
 
-static struct peer *
+struct peer *
 peer_by_name(const char *name, size_t len)
 {
 	struct peer	*p;
@@ -355,6 +375,8 @@ handle_send(struct session *s, const uint8_t *body, size_t len)
 	rd_init(&r, body, len);
 	cid = rd_u64(&r);
 	flags = rd_u8(&r);
+	if (flags & SP_F_WITHIN)
+		return sspool_send(s, body, len);
 	tolen = rd_u8(&r);
 	to = (const char *)rd_bytes(&r, tolen);
 	if (r.err || tolen == 0)
@@ -440,19 +462,23 @@ attach_status(struct session *s, const char *name, size_t namelen)
 	return ST_OK;
 }
 
-/* ATTACH: u8 namelen, name ("" = anonymous). */
+/* ATTACH: u8 namelen, name ("" = anonymous), optionally u8 flags. */
 static int
 handle_attach(struct session *s, const uint8_t *body, size_t len)
 {
 	struct reader	 r;
 	const char	*name;
-	uint8_t		 namelen, st = ST_OK, out[2 + 2 * (NC_NAME_MAX + 1)];
+	uint8_t		 namelen, flags = 0, st = ST_OK;
+	uint8_t		 out[2 + 2 * (NC_NAME_MAX + 1)];
 	size_t		 dlen, slen;
 
 	rd_init(&r, body, len);
 	namelen = rd_u8(&r);
 	name = (const char *)rd_bytes(&r, namelen);
-	if (rd_done(&r) == -1 || s->attached)
+	if (r.left == 1)
+		flags = rd_u8(&r);
+	if (rd_done(&r) == -1 || s->attached ||
+	    (flags & ~SP_ATTACH_SPOOL) != 0)
 		return -1;
 	if (namelen == 0) {
 		(void)snprintf(s->name, sizeof(s->name), "anon-%llu",
@@ -475,6 +501,8 @@ handle_attach(struct session *s, const uint8_t *body, size_t len)
 	if (st == ST_OK)
 		log_info("session %s attached (pid %ld uid %u)", s->name,
 		    (long)s->pid, (unsigned)s->uid);
+	if (st == ST_OK && !s->anonymous && (flags & SP_ATTACH_SPOOL))
+		sspool_attached(s);
 	return 0;
 }
 
@@ -517,6 +545,10 @@ handle_record(struct session *s, uint8_t type, const uint8_t *body,
 		return handle_send(s, body, len);
 	case SP_PEERS:
 		return handle_peers(s, len);
+	case SP_TAKEN:
+		return sspool_taken(s, body, len);
+	case SP_QUERY:
+		return sspool_query(s, body, len);
 	default:
 		return -1;
 	}
@@ -558,7 +590,7 @@ read_in_place(struct session *s, struct evbuffer *in, int *budget)
 	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 		return 0;
 	p = v.iov_base;
-	while (*budget > 0 && s->waiting == NULL &&
+	while (*budget > 0 && s->paused == 0 &&
 	    (r = record_at(p + used, v.iov_len - used, &reclen)) == 1) {
 		if (handle_record(s, p[used + 4], p + used + SP_HDR_LEN,
 		    reclen - SP_HDR_LEN) == -1) {
@@ -573,7 +605,7 @@ read_in_place(struct session *s, struct evbuffer *in, int *budget)
 		return -1;
 	}
 	(void)evbuffer_drain(in, used);
-	return r == 0 && used == 0 && *budget > 0 && s->waiting == NULL;
+	return r == 0 && used == 0 && *budget > 0 && s->paused == 0;
 }
 
 /*
@@ -602,7 +634,7 @@ session_read(struct session *s)
 	if (r == -1)
 		return -1;
 	/* More buffered: come back after other events. */
-	if (s->waiting == NULL && evbuffer_get_length(in) >= SP_HDR_LEN)
+	if (s->paused == 0 && evbuffer_get_length(in) >= SP_HDR_LEN)
 		inbuf_again(&s->ib);
 	return 0;
 }
@@ -630,6 +662,7 @@ session_drained(void *arg)
 		s->congested = 0;
 		net_session_drained(s->id);
 	}
+	sspool_drained(s);
 }
 
 /*

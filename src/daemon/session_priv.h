@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "inbuf.h"
 #include "outbuf.h"
+#include "sessspool.h"
 
 struct bufferevent;
 struct event_base;
@@ -32,12 +33,14 @@ struct session {
 	int			 attached;
 	int			 anonymous;	/* anon-N: never a recipient */
 	struct peer		*waiting;	/* paused for this peer */
+	int			 paused;	/* SESSION_PAUSE_* */
 	pid_t			 pid;
 	uid_t			 uid;
 	struct timespec		 last_drain;	/* output last drained */
 	int			 full;		/* a MSG waits for room */
 	struct timespec		 full_since;
 	int			 congested;	/* waited too long: refuse */
+	struct sess_spool	 sp;		/* sessspool.c's */
 	struct session		*id_next;	/* sessindex.c's chains */
 	struct session		*name_next;
 	int			 indexed_name;
@@ -51,6 +54,18 @@ struct session	*session_new(int fd);
 /* Take the records its input buffer holds: 0, or -1: it was freed. */
 int		 session_read(struct session *);
 void		 session_free(struct session *, const char *why);
+
+/* session.c, for sessspool.c */
+int		 session_write(struct session *, uint8_t type, const void *a,
+		    size_t alen, const void *b, size_t blen);
+void		 send_receipt(struct session *, uint64_t cid, uint8_t status);
+int		 session_has_room(const struct session *, size_t len);
+struct peer	*peer_by_name(const char *, size_t);
+/* Stop and go on reading a session for a reason of its own (why). */
+#define SESSION_PAUSE_PEER	0x01	/* its link is full */
+#define SESSION_PAUSE_SPOOL	0x02	/* too much asked of the spool */
+void		 session_pause(struct session *, int why);
+void		 session_unpause(struct session *, int why);
 
 /* sessindex.c: sessions by id and, once attached with a name, by name */
 void		 sessindex_init(void);

@@ -12,5 +12,6 @@ noinst_LIBRARIES += %D%/libncproto.a
 	%D%/resume.c %D%/resume.h \
 	%D%/session_proto.h \
 	%D%/socks5.c %D%/socks5.h \
+	%D%/spoolwire.c %D%/spoolwire.h \
 	%D%/unwrap.h \
 	%D%/wire.h

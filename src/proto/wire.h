@@ -52,7 +52,7 @@
 #define WIRE_FEATURES_MAGIC	"NCFT"
 #define WIRE_FEAT_MSGS		0x00000001u	/* the peer opens MSGS */
 #define WIRE_FEAT_SPOOL		0x00000002u	/* the peer takes SMSG (7.10) */
-#define WIRE_FEATURES_OURS	WIRE_FEAT_MSGS	/* SPOOL: once built */
+#define WIRE_FEATURES_OURS	(WIRE_FEAT_MSGS | WIRE_FEAT_SPOOL)
 #define REC_MSGS		15	/* MSG bodies, each after a u16 length */
 
 /*
