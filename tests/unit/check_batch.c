@@ -232,7 +232,7 @@ kat_ping(struct vec *c, struct nc_aead *seal, struct nc_aead *open)
 	size_t	n, blen;
 
 	memcpy(ping, WIRE_FEATURES_MAGIC, 4);
-	put_u32(ping + 4, WIRE_FEATURES_OURS);
+	put_u32(ping + 4, WIRE_FEAT_MSGS);	/* 7.9 alone: spool-v2 has both */
 	vec_expect_hex(c, "ping_body", ping, sizeof(ping));
 	ck_assert_int_eq(nc_record_seal(seal, REC_PING, ping, sizeof(ping),
 	    rec, sizeof(rec), &n), 0);
