@@ -174,9 +174,11 @@ mk_session(int *dfd, const char *name)
 	ck_assert_int_eq(nc__attach(&s, sv[0], name, NULL, 0), NC_OK);
 	len = get_rec(sv[1], &type, buf);
 	ck_assert_int_eq(type, SP_ATTACH);
-	ck_assert_uint_eq(len, 1 + strlen(name));
+	/* The name, then the flags: the library takes from the spool. */
+	ck_assert_uint_eq(len, 1 + strlen(name) + 1);
 	ck_assert_uint_eq(buf[0], strlen(name));
 	ck_assert(memcmp(buf + 1, name, strlen(name)) == 0);
+	ck_assert_uint_eq(buf[1 + strlen(name)], SP_ATTACH_SPOOL);
 	*dfd = sv[1];
 	return s;
 }
