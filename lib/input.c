@@ -21,8 +21,8 @@
 
 #define PUMP_IDLE_MS	1000	/* longest sleep with nothing to watch */
 
-static int
-proto_error(struct nc_session *s)
+int
+nc__proto_error(struct nc_session *s)
 {
 	s->error = EPROTO;
 	errno = EPROTO;
@@ -168,17 +168,18 @@ on_receipt(struct nc_session *s, const uint8_t *b, size_t len)
 	uint64_t	cid;
 
 	if (len != 9)
-		return proto_error(s);
+		return nc__proto_error(s);
 	cid = nc__get64(b);
 	/* An id this session never used is the daemon's mistake. */
 	if (cid == 0 || cid > s->cid)
-		return proto_error(s);
+		return nc__proto_error(s);
 	if (nc__cid_internal(cid)) {
 		if (s->tx != NULL)
 			nc__tx_receipt(s, cid, b[8]);
 		return 0;
 	}
-	if (s->waiting && cid == s->wait_cid) {
+	if (s->waiting && s->wait_kind == NC__WAIT_SEND &&
+	    cid == s->wait_cid) {
 		s->wait_status = b[8];
 		return 0;
 	}
@@ -190,8 +191,15 @@ on_receipt(struct nc_session *s, const uint8_t *b, size_t len)
 	return 0;
 }
 
-static int
-on_deliver(struct nc_session *s, const uint8_t *b, size_t len)
+/*
+ * DELIVER's body, or SDELIVER's after its spool id (0 for DELIVER).  A
+ * text becomes an event (the spool's TAKEN goes when nc_next() returns
+ * it); the records of file transfers, and payloads that are ignored, are
+ * the library's and done with here.
+ */
+int
+nc__deliver(struct nc_session *s, uint64_t spool_id, const uint8_t *b,
+    size_t len)
 {
 	struct nc_event	 ev;
 	char		 from[NC__FROM_MAX + 1];
@@ -199,12 +207,12 @@ on_deliver(struct nc_session *s, const uint8_t *b, size_t len)
 	size_t		 flen, plen;
 
 	if (len < 1)
-		return proto_error(s);
+		return nc__proto_error(s);
 	flen = b[0];
 	/* The daemon stamps from itself: anything but a name is a bug. */
 	if (flen > NC__FROM_MAX || flen + 1 > len ||
 	    !nc__valid_to((const char *)b + 1, flen, 0))
-		return proto_error(s);
+		return nc__proto_error(s);
 	memcpy(from, b + 1, flen);
 	from[flen] = '\0';
 	p = b + 1 + flen;
@@ -212,15 +220,18 @@ on_deliver(struct nc_session *s, const uint8_t *b, size_t len)
 	/* The payload is another program's: odd ones are only ignored. */
 	if (plen == 0) {
 		s->ignored++;
+		if (spool_id != 0)
+			nc__spool_taken(s, spool_id);
 		return 0;
 	}
 	switch (p[0]) {
 	case SP_CT_TEXT:
 		memset(&ev, 0, sizeof(ev));
 		ev.type = NC_EV_MESSAGE;
+		ev.id = spool_id;
 		memcpy(ev.from, from, flen + 1);
 		(void)nc__push_event(s, &ev, p + 1, plen - 1);
-		break;
+		return 0;
 	case SP_CT_FILE_OFFER:
 	case SP_CT_FILE_DATA:
 	case SP_CT_FILE_END:
@@ -231,6 +242,8 @@ on_deliver(struct nc_session *s, const uint8_t *b, size_t len)
 		s->ignored++;
 		break;
 	}
+	if (spool_id != 0)
+		nc__spool_taken(s, spool_id);
 	return 0;
 }
 
@@ -245,11 +258,11 @@ on_peerlist(struct nc_session *s, const uint8_t *b, size_t len)
 	int		 r;
 
 	if (len < 2)
-		return proto_error(s);
+		return nc__proto_error(s);
 	n = nc__get16(b);
 	/* Each entry is at least 3 bytes: check n before trusting it. */
 	if (n > (len - 2) / 3)
-		return proto_error(s);
+		return nc__proto_error(s);
 	tlen = n * (NC_NAME_MAX + sizeof(" unknown\n"));
 	if ((text = malloc(tlen + 1)) == NULL) {
 		s->error = ENOMEM;
@@ -262,7 +275,7 @@ on_peerlist(struct nc_session *s, const uint8_t *b, size_t len)
 		if (off + 1 + nlen + 1 > len ||
 		    !nc__valid_name((const char *)b + off + 1, nlen)) {
 			free(text);
-			return proto_error(s);
+			return nc__proto_error(s);
 		}
 		if (b[off + 1 + nlen] == SP_PEER_UP)
 			state = "up";
@@ -279,7 +292,7 @@ on_peerlist(struct nc_session *s, const uint8_t *b, size_t len)
 	}
 	if (off != len) {
 		free(text);
-		return proto_error(s);
+		return nc__proto_error(s);
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.type = NC_EV_PEERS;
@@ -294,17 +307,17 @@ on_attached(struct nc_session *s, const uint8_t *b, size_t len)
 	size_t	dlen, slen;
 
 	if (len < 3)
-		return proto_error(s);
+		return nc__proto_error(s);
 	dlen = b[1];
 	if (2 + dlen + 1 > len)
-		return proto_error(s);
+		return nc__proto_error(s);
 	slen = b[2 + dlen];
 	if (3 + dlen + slen != len)
-		return proto_error(s);
+		return nc__proto_error(s);
 	if (b[0] == NC_OK) {
 		if (!nc__valid_name((const char *)b + 2, dlen) ||
 		    !nc__valid_name((const char *)b + 3 + dlen, slen))
-			return proto_error(s);
+			return nc__proto_error(s);
 		memcpy(s->daemon, b + 2, dlen);
 		s->daemon[dlen] = '\0';
 		memcpy(s->name, b + 3 + dlen, slen);
@@ -320,17 +333,24 @@ dispatch(struct nc_session *s, uint8_t type, const uint8_t *b, size_t len)
 {
 	if (!s->attached)
 		return type == SP_ATTACHED ? on_attached(s, b, len) :
-		    proto_error(s);
+		    nc__proto_error(s);
 	switch (type) {
 	case SP_RECEIPT:
 		return on_receipt(s, b, len);
 	case SP_DELIVER:
-		return on_deliver(s, b, len);
+		return nc__deliver(s, 0, b, len);
 	case SP_PEERLIST:
 		return on_peerlist(s, b, len);
+	case SP_QUEUED:
+		return nc__on_queued(s, b, len);
+	case SP_SDELIVER:
+		return nc__on_sdeliver(s, b, len);
+	case SP_FINAL:
+	case SP_STATE:
+		return nc__on_end(s, type, b, len);
 	default:
 		/* A second ATTACHED, or a type we do not know. */
-		return proto_error(s);
+		return nc__proto_error(s);
 	}
 }
 
@@ -346,7 +366,7 @@ nc__parse_in(struct nc_session *s)
 		len = nc__get32(p);
 		/* Checked before waiting for the body that it announces. */
 		if (len == 0 || len > SP_MAX_LEN)
-			return proto_error(s);
+			return nc__proto_error(s);
 		if (s->inlen - 4 < len)
 			break;
 		s->inoff += 4 + (size_t)len;

@@ -38,6 +38,14 @@
 #define NC__TMP_PREFIX	".nc-"		/* then 12 hex digits: temporary files */
 #define NC__TMP_HEX	12
 #define NC__SHA_LEN	32
+#define NC__SEEN_BUCKETS 1024		/* hash chains of the spool ids seen */
+#define NC__SEEN_NIL	0xffff		/* the end of a chain */
+#define NC__EV_NONE	0		/* a queued event a wait took */
+
+/* nc__wait(): what a nc_*_wait() call waits for. */
+#define NC__WAIT_SEND	0		/* RECEIPT (or QUEUED) of wait_cid */
+#define NC__WAIT_FINAL	1		/* FINAL of wait_id */
+#define NC__WAIT_STATE	2		/* STATE of wait_id */
 
 /* Content type headers, after the type byte. */
 #define NC__OFFER_HDR	(8 + 8 + NC__SHA_LEN + 2)
@@ -73,6 +81,19 @@ struct nc__done {
 	int		 status;
 };
 
+/*
+ * The spool ids of the last NC_SPOOL_SEEN messages handed to the program
+ * (spool.c): a ring, oldest first, and hash chains through it to look an
+ * id up in a few steps.
+ */
+struct nc__seen {
+	uint64_t	 ids[NC_SPOOL_SEEN];
+	uint16_t	 next[NC_SPOOL_SEEN];	/* chain, or NC__SEEN_NIL */
+	uint16_t	 head[NC__SEEN_BUCKETS];
+	size_t		 count;		/* ids held, up to NC_SPOOL_SEEN */
+	size_t		 oldest;	/* once full: the ring's next victim */
+};
+
 struct nc__tx;
 
 struct nc_session {
@@ -102,10 +123,15 @@ struct nc_session {
 	uint8_t		*spare;
 	size_t		 sparecap;
 
-	/* nc_send_wait(): the receipt it waits for. */
+	/* nc_send_wait() and the others: the answer it waits for. */
 	int		 waiting;
+	int		 wait_kind;	/* NC__WAIT_* */
 	uint64_t	 wait_cid;
+	uint64_t	 wait_id;	/* a spool id: FINAL or STATE */
 	int		 wait_status;	/* -1 until it came */
+	uint64_t	 wait_spool;	/* QUEUED's spool id */
+
+	struct nc__seen	*seen;		/* spool ids handed, or NULL */
 
 	struct nc__tx	*tx;		/* nc_send_file() running, or NULL */
 
@@ -134,11 +160,14 @@ uint64_t nc__cid(struct nc_session *, int);
 int	 nc__cid_internal(uint64_t);
 int	 nc__usable(struct nc_session *);
 int	 nc__random(void *, size_t);
+int	 nc__queue_text(struct nc_session *, const char *, const void *,
+	    size_t, int, uint32_t, uint64_t *);
+int	 nc__wait(struct nc_session *, int64_t);
 
 /* output.c */
 int	 nc__queue_rec(struct nc_session *, uint8_t, const void *, size_t);
-int	 nc__put_send(struct nc_session *, uint64_t, int, const char *, size_t,
-	    const void *, size_t, const void *, size_t);
+int	 nc__put_send(struct nc_session *, uint64_t, int, uint32_t,
+	    const char *, size_t, const void *, size_t, const void *, size_t);
 int	 nc__send_rec(struct nc_session *, uint64_t, int, const char *,
 	    const void *, size_t, const void *, size_t);
 int	 nc__flush_out(struct nc_session *);
@@ -152,6 +181,16 @@ int	 nc__drained(const struct nc_session *);
 int	 nc__push_event(struct nc_session *, const struct nc_event *,
 	    const void *, size_t);
 void	 nc__pop_event(struct nc_session *, struct nc_event *);
+int	 nc__deliver(struct nc_session *, uint64_t, const uint8_t *, size_t);
+int	 nc__proto_error(struct nc_session *);
+
+/* spool.c */
+int	 nc__on_queued(struct nc_session *, const uint8_t *, size_t);
+int	 nc__on_sdeliver(struct nc_session *, const uint8_t *, size_t);
+int	 nc__on_end(struct nc_session *, uint8_t, const uint8_t *, size_t);
+void	 nc__spool_taken(struct nc_session *, uint64_t);
+int	 nc__seen_has(const struct nc_session *, uint64_t);
+int	 nc__seen_add(struct nc_session *, uint64_t);
 
 /* file.c (receiving) and filesend.c */
 void	 nc__file_input(struct nc_session *, const char *, const uint8_t *,

@@ -74,6 +74,16 @@ nc_status_str(int status)
 		return "busy";
 	case NC_NOT_ALLOWED:
 		return "name not allowed for this user";
+	case NC_QUEUED:
+		return "queued";
+	case NC_EXPIRED:
+		return "expired";
+	case NC_SPOOL_FULL:
+		return "spool full";
+	case NC_AT_PEER:
+		return "at peer";
+	case NC_UNKNOWN_ID:
+		return "unknown id";
 	case NC_TIMEOUT:
 		return "timed out";
 	case NC_FILE_CORRUPT:
@@ -300,7 +310,7 @@ nc__attach(struct nc_session **sp, int fd, const char *name, char *err,
     size_t errsz)
 {
 	struct nc_session	*s;
-	uint8_t			 body[1 + NC_NAME_MAX];
+	uint8_t			 body[1 + NC_NAME_MAX + 1];
 	size_t			 nlen;
 	int64_t			 deadline;
 	int			 fl, st;
@@ -323,8 +333,10 @@ nc__attach(struct nc_session **sp, int fd, const char *name, char *err,
 	s->anonymous = nlen == 0;
 	body[0] = (uint8_t)nlen;
 	memcpy(body + 1, name, nlen);
+	/* The library takes messages from the spool (spool.c answers). */
+	body[1 + nlen] = SP_ATTACH_SPOOL;
 	deadline = nc__now_ms() + NC__ATTACH_MS;
-	if (nc__queue_rec(s, SP_ATTACH, body, 1 + nlen) == -1)
+	if (nc__queue_rec(s, SP_ATTACH, body, 2 + nlen) == -1)
 		goto fail;
 	while (!s->attached) {
 		if (nc__drained(s)) {
@@ -424,6 +436,7 @@ nc_close(struct nc_session *s)
 	free(s->evdata);
 	free(s->spare);
 	free(s->rx_from);
+	free(s->seen);
 	free(s->in);
 	free(s->out);
 	free(s);
@@ -451,32 +464,37 @@ nc_fd(const struct nc_session *s)
 /* ---- messages --------------------------------------------------------- */
 
 /*
- * What nc_send() and nc_send_more() share: the checks, room in the
- * output, an id, and the record queued (not yet written).
+ * What nc_send(), nc_send_more() and their nc_send_within*() twins
+ * share: the checks, room in the output, an id, and the record queued
+ * (not yet written).  With SP_F_WITHIN, the lifetime is checked as the
+ * daemon would (status 7), and so is the one destination it needs.
  */
-static int
-queue_text(struct nc_session *s, const char *to, const void *msg, size_t len,
-    int want_receipt, uint64_t *id)
+int
+nc__queue_text(struct nc_session *s, const char *to, const void *msg,
+    size_t len, int flags, uint32_t lifetime, uint64_t *id)
 {
 	const uint8_t	ct = SP_CT_TEXT;
 	size_t		tolen;
 	uint64_t	cid;
+	int		within = (flags & SP_F_WITHIN) != 0;
 
 	if (s == NULL || to == NULL || (msg == NULL && len > 0)) {
 		errno = EINVAL;
 		return -1;
 	}
 	tolen = strnlen(to, 256);
-	if (!nc__valid_to(to, tolen, 1))
+	if (!nc__valid_to(to, tolen, !within))
+		return NC_BAD_NAME;
+	if (within && (lifetime == 0 || lifetime > NC_LIFETIME_MAX))
 		return NC_BAD_NAME;
 	if (len > NC_MAX_PAYLOAD)
 		return NC_TOO_LARGE;
-	if (nc__wait_room(s, SP_HDR_LEN + 11 + tolen + 1 + len,
+	if (nc__wait_room(s, SP_HDR_LEN + 15 + tolen + 1 + len,
 	    NC__ROOM_MS) == -1)
 		return -1;
 	cid = nc__cid(s, 0);
-	if (nc__put_send(s, cid, want_receipt ? SP_F_RECEIPT : 0, to, tolen,
-	    &ct, 1, msg, len) == -1)
+	if (nc__put_send(s, cid, flags, lifetime, to, tolen, &ct, 1, msg,
+	    len) == -1)
 		return -1;
 	if (id != NULL)
 		*id = cid;
@@ -489,7 +507,8 @@ nc_send(struct nc_session *s, const char *to, const void *msg, size_t len,
 {
 	int	r;
 
-	if ((r = queue_text(s, to, msg, len, want_receipt, id)) != NC_OK)
+	if ((r = nc__queue_text(s, to, msg, len,
+	    want_receipt ? SP_F_RECEIPT : 0, 0, id)) != NC_OK)
 		return r;
 	return nc__flush_out(s) == -1 ? -1 : NC_OK;
 }
@@ -505,7 +524,8 @@ nc_send_more(struct nc_session *s, const char *to, const void *msg,
 {
 	int	r;
 
-	if ((r = queue_text(s, to, msg, len, want_receipt, id)) != NC_OK)
+	if ((r = nc__queue_text(s, to, msg, len,
+	    want_receipt ? SP_F_RECEIPT : 0, 0, id)) != NC_OK)
 		return r;
 	if (s->held >= NC__BATCH && nc__flush_out(s) == -1)
 		return -1;
@@ -528,6 +548,41 @@ nc_flush(struct nc_session *s)
 	return s->outlen > 0 ? 1 : 0;
 }
 
+/*
+ * Pump until the answer that s->wait_kind names comes (its status), the
+ * deadline passes (NC_TIMEOUT), or the session fails (-1).  The caller
+ * has set waiting, wait_kind and wait_cid or wait_id.
+ */
+int
+nc__wait(struct nc_session *s, int64_t deadline)
+{
+	int	r;
+
+	s->wait_status = -1;
+	for (;;) {
+		if (nc__pump(s, nc__ms_left(deadline, -1)) == -1) {
+			r = -1;
+			break;
+		}
+		if (s->wait_status != -1) {
+			r = s->wait_status;
+			break;
+		}
+		if (nc__drained(s)) {
+			errno = EPIPE;
+			r = -1;
+			break;
+		}
+		/* A late answer becomes an event. */
+		if (deadline >= 0 && nc__now_ms() >= deadline) {
+			r = NC_TIMEOUT;
+			break;
+		}
+	}
+	s->waiting = 0;
+	return r;
+}
+
 int
 nc_send_wait(struct nc_session *s, const char *to, const void *msg,
     size_t len, int timeout_ms)
@@ -544,30 +599,9 @@ nc_send_wait(struct nc_session *s, const char *to, const void *msg,
 	if ((r = nc_send(s, to, msg, len, 1, &cid)) != NC_OK)
 		return r;
 	s->waiting = 1;
+	s->wait_kind = NC__WAIT_SEND;
 	s->wait_cid = cid;
-	s->wait_status = -1;
-	for (;;) {
-		if (nc__pump(s, nc__ms_left(deadline, -1)) == -1) {
-			r = -1;
-			break;
-		}
-		if (s->wait_status != -1) {
-			r = s->wait_status;
-			break;
-		}
-		if (nc__drained(s)) {
-			errno = EPIPE;
-			r = -1;
-			break;
-		}
-		/* A late receipt becomes an NC_EV_RECEIPT event. */
-		if (deadline >= 0 && nc__now_ms() >= deadline) {
-			r = NC_TIMEOUT;
-			break;
-		}
-	}
-	s->waiting = 0;
-	return r;
+	return nc__wait(s, deadline);
 }
 
 int
@@ -606,6 +640,12 @@ nc_next(struct nc_session *s, struct nc_event *ev, int timeout_ms)
 			return -1;
 		if (s->qcount > 0) {
 			nc__pop_event(s, ev);
+			/* Taken by a nc_*_wait() call: not the caller's. */
+			if (ev->type == NC__EV_NONE)
+				continue;
+			/* From the spool: the daemon may count it delivered. */
+			if (ev->type == NC_EV_MESSAGE && ev->id != 0)
+				nc__spool_taken(s, ev->id);
 			return 1;
 		}
 		if (deadline == -2)

@@ -28,6 +28,12 @@ extern "C" {
 #define NC_REJECTED		8
 #define NC_BUSY			9
 #define NC_NOT_ALLOWED		10	/* attach: the session policy refused */
+/* Messages with a lifetime (nc_send_within()). */
+#define NC_QUEUED		11	/* kept durably, not delivered yet */
+#define NC_EXPIRED		12	/* its lifetime ended undelivered */
+#define NC_SPOOL_FULL		13	/* no room in a spool: not kept */
+#define NC_AT_PEER		14	/* the peer's spool has it */
+#define NC_UNKNOWN_ID		15	/* no such spool id (nc_query()) */
 #define NC_TIMEOUT		100	/* no answer in time (library) */
 #define NC_FILE_CORRUPT		101	/* size or SHA-256 mismatch */
 #define NC_FILE_IO		102	/* the receiver could not write it */
@@ -35,6 +41,7 @@ extern "C" {
 
 #define NC_MAX_PAYLOAD		65279	/* bytes of a message's text */
 #define NC_NAME_MAX		64
+#define NC_LIFETIME_MAX		7776000	/* seconds: 90 days */
 
 struct nc_session;
 
@@ -88,6 +95,9 @@ int	nc_flush(struct nc_session *);
 #define NC_EV_FILE_SAVED	3	/* from, name (saved as), size */
 #define NC_EV_FILE_FAILED	4	/* from, name, status */
 #define NC_EV_PEERS		5	/* data: "name state\n" lines */
+#define NC_EV_QUEUED		6	/* id (the send's), size: spool id */
+#define NC_EV_FINAL		7	/* id (spool id), status */
+#define NC_EV_STATE		8	/* id (spool id), status */
 
 struct nc_event {
 	int		 type;
@@ -101,6 +111,14 @@ struct nc_event {
 };
 
 /*
+ * An NC_EV_MESSAGE that waited in the daemon's spool has its spool id in
+ * id (0 for the others); the library tells the daemon it was taken when
+ * nc_next() returns it, and never returns the same spool id twice (of
+ * the last NC_SPOOL_SEEN it returned).
+ */
+#define NC_SPOOL_SEEN		4096
+
+/*
  * The next event, waiting at most timeout_ms (-1: forever, 0: only what
  * is already there).  1 with *ev filled, 0 on timeout, -1 on error
  * (errno; EPIPE when the daemon closed the session).
@@ -109,6 +127,31 @@ int	nc_next(struct nc_session *, struct nc_event *ev, int timeout_ms);
 
 /* Ask for the daemon's peers; the answer comes as NC_EV_PEERS. */
 int	nc_request_peers(struct nc_session *);
+
+/*
+ * Messages with a lifetime: kept on disk by the daemons until delivered,
+ * for at most seconds (1 to NC_LIFETIME_MAX), to one "name" or
+ * "name@peer".  nc_send_within() and nc_send_within_more() are nc_send()
+ * and nc_send_more() with a lifetime: the daemon answers NC_EV_QUEUED
+ * (with the spool id) once the message is on disk, or NC_EV_RECEIPT with
+ * the reason it was not kept; later NC_EV_FINAL says what became of it
+ * (NC_OK delivered, NC_EXPIRED, or a failure), to a session of the
+ * sending name.  nc_send_within_wait() waits for the first answer:
+ * NC_QUEUED with *spool_id set, or the failure.  nc_wait_final() waits
+ * for the end of a spool id (NC_TIMEOUT if not in timeout_ms).
+ * nc_query() asks the daemon what became of a spool id (NC_EV_STATE);
+ * nc_query_wait() waits for that answer and returns its status.
+ */
+int	nc_send_within(struct nc_session *, const char *to, const void *msg,
+	    size_t len, uint32_t seconds, uint64_t *id);
+int	nc_send_within_more(struct nc_session *, const char *to,
+	    const void *msg, size_t len, uint32_t seconds, uint64_t *id);
+int	nc_send_within_wait(struct nc_session *, const char *to,
+	    const void *msg, size_t len, uint32_t seconds, int timeout_ms,
+	    uint64_t *spool_id);
+int	nc_wait_final(struct nc_session *, uint64_t spool_id, int timeout_ms);
+int	nc_query(struct nc_session *, uint64_t spool_id);
+int	nc_query_wait(struct nc_session *, uint64_t spool_id, int timeout_ms);
 
 /*
  * Files.  nc_receive_files() makes nc_next() accept offered files into

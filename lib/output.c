@@ -116,14 +116,16 @@ nc__queue_rec(struct nc_session *s, uint8_t type, const void *body,
 /*
  * Queue a SEND record whose payload is p1 then p2 (so that a header and
  * the caller's data need no copy in between), without writing it.  The
- * caller has checked to, and tolen is its length.
+ * caller has checked to, and tolen is its length; lifetime is written
+ * only with SP_F_WITHIN.
  */
 int
-nc__put_send(struct nc_session *s, uint64_t cid, int flags, const char *to,
-    size_t tolen, const void *p1, size_t l1, const void *p2, size_t l2)
+nc__put_send(struct nc_session *s, uint64_t cid, int flags, uint32_t lifetime,
+    const char *to, size_t tolen, const void *p1, size_t l1, const void *p2,
+    size_t l2)
 {
-	uint8_t	hdr[SP_HDR_LEN + 8 + 1 + 1];
-	size_t	len;
+	uint8_t	hdr[SP_HDR_LEN + 8 + 1 + 4 + 1];
+	size_t	len, hlen;
 
 	if (nc__usable(s) == -1)
 		return -1;
@@ -131,7 +133,8 @@ nc__put_send(struct nc_session *s, uint64_t cid, int flags, const char *to,
 		errno = EINVAL;
 		return -1;
 	}
-	len = 1 + 8 + 1 + 1 + tolen + l1 + l2;
+	hlen = SP_HDR_LEN + 8 + 1;
+	len = 1 + 8 + 1 + 1 + tolen + l1 + l2 + (flags & SP_F_WITHIN ? 4 : 0);
 	if (len > SP_MAX_LEN) {
 		errno = EMSGSIZE;
 		return -1;
@@ -142,8 +145,12 @@ nc__put_send(struct nc_session *s, uint64_t cid, int flags, const char *to,
 	hdr[4] = SP_SEND;
 	nc__put64(hdr + 5, cid);
 	hdr[13] = (uint8_t)flags;
-	hdr[14] = (uint8_t)tolen;
-	out_add(s, hdr, sizeof(hdr));
+	if (flags & SP_F_WITHIN) {
+		nc__put32(hdr + hlen, lifetime);
+		hlen += 4;
+	}
+	hdr[hlen++] = (uint8_t)tolen;
+	out_add(s, hdr, hlen);
 	out_add(s, to, tolen);
 	out_add(s, p1, l1);
 	out_add(s, p2, l2);
@@ -155,7 +162,7 @@ int
 nc__send_rec(struct nc_session *s, uint64_t cid, int flags, const char *to,
     const void *p1, size_t l1, const void *p2, size_t l2)
 {
-	if (nc__put_send(s, cid, flags, to, strnlen(to, 256), p1, l1, p2,
+	if (nc__put_send(s, cid, flags, 0, to, strnlen(to, 256), p1, l1, p2,
 	    l2) == -1)
 		return -1;
 	return nc__flush_out(s);

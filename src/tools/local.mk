@@ -7,6 +7,6 @@ bin_PROGRAMS += netcrypt-keygen netcrypt
 # keygen -A reads netcryptd.conf: it links the daemon's parser.
 netcrypt_keygen_SOURCES = %D%/keygen.c
 netcrypt_keygen_LDADD = $(NC_LIBS)
-netcrypt_SOURCES = %D%/netcrypt.c
+netcrypt_SOURCES = %D%/netcrypt.c %D%/spoolarg.c %D%/spoolarg.h
 netcrypt_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
 netcrypt_LDADD = libnetcrypt.la $(NC_COMMON_LIBS)

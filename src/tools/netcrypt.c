@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "netcrypt.h"
+#include "spoolarg.h"
 #include "util.h"
 
 #define SEND_WAIT_MS	60000	/* for a message's receipt */
@@ -35,7 +36,11 @@
 #define CHAT_ROOM_TRIES	6	/* nc_send() waits 10 s for room each time */
 #define NAME_TRIES	3	/* generated names for send-file */
 #define FROM_MAX	64	/* --from patterns */
+#define QUERY_ANON_MS	5000	/* send --wait: anonymous, asks this often */
+#define QUERY_NAMED_MS	60000	/* named: FINAL comes; asks now and then */
+#define FINAL_SLACK_MS	3600000	/* after the lifetime, still waiting */
 #define EX_USAGE_	2
+#define EX_UNKNOWN_ID	3	/* status: the daemon knows no such id */
 
 static const char	*socket_path;	/* NULL: the library's default */
 static const char	*session_name;	/* NULL: anonymous */
@@ -45,8 +50,10 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: netcrypt [-s socket] [-n name] send to text ...\n"
+	    "usage: netcrypt [-s socket] [-n name] send "
+	    "[--within duration [--wait]] to text ...\n"
 	    "       netcrypt [-s socket] [-n name] send-file to path\n"
+	    "       netcrypt [-s socket] [-n name] status id\n"
 	    "       netcrypt [-s socket] -n name listen [-o dir] "
 	    "[-c count] [--from senders]\n"
 	    "                [--max-size size] [--min-free percent]\n"
@@ -144,37 +151,202 @@ print_event(const struct nc_event *ev)
 	}
 }
 
+/* getopt() again, on a command's own options. */
+static void
+getopt_reset(void)
+{
+#ifdef __GLIBC__
+	optind = 0;
+#else
+	optreset = 1;
+	optind = 1;
+#endif
+}
+
+/* The words argv[0..argc) joined by spaces, in *len bytes (no NUL). */
+static char *
+join_words(int argc, char *argv[], size_t *len)
+{
+	char	*text;
+	size_t	 n;
+	int	 i;
+
+	*len = 0;
+	for (i = 0; i < argc; i++)
+		*len += strlen(argv[i]) + 1;
+	if ((text = malloc(*len)) == NULL)
+		err(1, NULL);
+	*len = 0;
+	for (i = 0; i < argc; i++) {
+		n = strlen(argv[i]);
+		memcpy(text + *len, argv[i], n);
+		*len += n;
+		if (i + 1 < argc)
+			text[(*len)++] = ' ';
+	}
+	return text;
+}
+
+/* A status of a message with a lifetime, as netcrypt prints it. */
+static const char *
+spool_status_str(int status)
+{
+	if (status == NC_OK)
+		return "delivered";
+	if (status == NC_BAD_NAME)
+		return "bad name or lifetime";
+	return nc_status_str(status);
+}
+
+/* Whether a STATE status is the end of the message (not still going). */
+static int
+spool_ended(int status)
+{
+	return status != NC_QUEUED && status != NC_AT_PEER;
+}
+
+/*
+ * send --wait: the end of spool id, at most until its lifetime is over
+ * (and an hour).  FINAL comes to a named session; every so often (often
+ * for an anonymous one, which gets no FINAL) the daemon is asked too.
+ * Messages and files that come for the name meanwhile are shown, as by
+ * listen: they are this session's, and left unread they would stop it
+ * from reading the answer.
+ */
+static int
+wait_final(struct nc_session *s, uint64_t id, uint32_t lifetime)
+{
+	struct nc_event	ev;
+	uint64_t	deadline, next_query = 0;
+	int		every, r;
+
+	every = strncmp(nc_session_name(s), "anon-", 5) == 0 ?
+	    QUERY_ANON_MS : QUERY_NAMED_MS;
+	deadline = now_ms() + (uint64_t)lifetime * 1000 + FINAL_SLACK_MS;
+	for (;;) {
+		if (now_ms() >= deadline)
+			errx(1, "%016llx: no end in sight after its lifetime; "
+			    "netcrypt status %016llx tells later",
+			    (unsigned long long)id, (unsigned long long)id);
+		if (now_ms() >= next_query) {
+			if (nc_query(s, id) == -1)
+				lost();
+			next_query = now_ms() + (uint64_t)every;
+		}
+		if ((r = nc_next(s, &ev, 1000)) == -1)
+			lost();
+		if (r == 0)
+			continue;
+		if (ev.type == NC_EV_FINAL && ev.id == id)
+			return ev.status;
+		if (ev.type == NC_EV_STATE && ev.id == id &&
+		    spool_ended(ev.status))
+			return ev.status;
+		(void)print_event(&ev);
+	}
+}
+
+static int
+send_within(const char *to, const char *text, size_t len, uint32_t lifetime,
+    int wait)
+{
+	struct nc_session	*s;
+	uint64_t		 id = 0;
+	int			 r;
+
+	s = open_session(session_name);
+	r = nc_send_within_wait(s, to, text, len, lifetime, SEND_WAIT_MS,
+	    &id);
+	if (r == -1)
+		lost();
+	if (r != NC_QUEUED)
+		errx(1, "%s: %s", to, spool_status_str(r));
+	printf("queued %016llx", (unsigned long long)id);
+	end_line();
+	if (wait && (r = wait_final(s, id, lifetime)) != NC_OK)
+		errx(1, "%016llx: %s", (unsigned long long)id,
+		    spool_status_str(r));
+	if (wait) {
+		printf("delivered %016llx", (unsigned long long)id);
+		end_line();
+	}
+	nc_close(s);
+	return 0;
+}
+
 static int
 cmd_send(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "within",	required_argument,	NULL,	'l' },
+		{ "wait",	no_argument,		NULL,	'w' },
+		{ NULL,		0,			NULL,	0 }
+	};
 	struct nc_session	*s;
+	const char		*why;
 	char			*text;
-	size_t			 len = 0, n;
-	int			 i, r;
+	size_t			 len;
+	uint32_t		 lifetime = 0;
+	int			 ch, r, wait = 0;
 
-	if (argc < 3)
+	getopt_reset();
+	/* "+": the text after "to" is never taken for options. */
+	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'l':
+			if ((why = spoolarg_duration(optarg, &lifetime)) != NULL)
+				errx(EX_USAGE_, "--within %s: %s", optarg, why);
+			break;
+		case 'w':
+			wait = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc - optind < 2)
 		usage();
-	for (i = 2; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	if ((text = malloc(len)) == NULL)
-		err(1, NULL);
-	len = 0;
-	for (i = 2; i < argc; i++) {
-		n = strlen(argv[i]);
-		memcpy(text + len, argv[i], n);
-		len += n;
-		if (i + 1 < argc)
-			text[len++] = ' ';
+	if (wait && lifetime == 0)
+		errx(EX_USAGE_, "--wait: only with --within");
+	text = join_words(argc - optind - 1, argv + optind + 1, &len);
+	if (lifetime != 0) {
+		r = send_within(argv[optind], text, len, lifetime, wait);
+		free(text);
+		return r;
 	}
 	s = open_session(session_name);
-	r = nc_send_wait(s, argv[1], text, len, SEND_WAIT_MS);
+	r = nc_send_wait(s, argv[optind], text, len, SEND_WAIT_MS);
 	if (r == -1)
 		lost();
 	nc_close(s);
 	free(text);
 	if (r != NC_OK)
-		errx(1, "%s: %s", argv[1], nc_status_str(r));
+		errx(1, "%s: %s", argv[optind], nc_status_str(r));
 	return 0;
+}
+
+/* status id: what became of a message sent with a lifetime. */
+static int
+cmd_status(int argc, char *argv[])
+{
+	struct nc_session	*s;
+	const char		*why;
+	uint64_t		 id;
+	int			 r;
+
+	if (argc != 2)
+		usage();
+	if ((why = spoolarg_id(argv[1], &id)) != NULL)
+		errx(EX_USAGE_, "%s: %s", argv[1], why);
+	s = open_session(session_name);
+	if ((r = nc_query_wait(s, id, PEERS_WAIT_MS)) == -1)
+		lost();
+	nc_close(s);
+	if (r == NC_TIMEOUT)
+		errx(1, "no answer from netcryptd");
+	printf("%s", spool_status_str(r));
+	end_line();
+	return r == NC_UNKNOWN_ID ? EX_UNKNOWN_ID : 0;
 }
 
 /*
@@ -227,6 +399,10 @@ cmd_send_file(int argc, char *argv[])
 	char			 ebuf[512];
 	int			 r;
 
+	/* Files to wait in the spool: not yet (issue 18, part 2). */
+	if (argc > 1 && strncmp(argv[1], "--within", 8) == 0)
+		errx(EX_USAGE_, "send-file: --within is not supported yet: "
+		    "a file goes now or fails");
 	if (argc != 3)
 		usage();
 	if (session_name == NULL || session_name[0] == '\0')
@@ -304,18 +480,6 @@ add_senders(const char **list, size_t *n, char *arg)
 			    FROM_MAX);
 		list[(*n)++] = p;
 	}
-}
-
-/* getopt() again, on a command's own options. */
-static void
-getopt_reset(void)
-{
-#ifdef __GLIBC__
-	optind = 0;
-#else
-	optreset = 1;
-	optind = 1;
-#endif
 }
 
 static int
@@ -542,6 +706,9 @@ cmd_peers(int argc)
 			errx(1, "no answer from netcryptd");
 		if ((r = nc_next(s, &ev, (int)(deadline - now_ms()))) == -1)
 			lost();
+		/* A message for the name is shown, never dropped. */
+		if (r == 1 && ev.type != NC_EV_PEERS)
+			(void)print_event(&ev);
 	} while (r == 0 || ev.type != NC_EV_PEERS);
 	/* "name state" lines; the names are the daemon's, escaped anyway. */
 	for (p = ev.data, end = p + ev.len; p < end;
@@ -591,5 +758,7 @@ main(int argc, char *argv[])
 		return cmd_chat(argc, argv);
 	if (strcmp(cmd, "peers") == 0)
 		return cmd_peers(argc);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(argc, argv);
 	usage();
 }

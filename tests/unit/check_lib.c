@@ -101,8 +101,9 @@ serve_attach(int lfd, int n)
 	for (i = 0; i < n; i++) {
 		if ((c = accept(lfd, NULL, NULL)) == -1)
 			_exit(1);
-		if (get_rec(c, &type, buf) != 6 || type != SP_ATTACH ||
-		    buf[0] != 5 || memcmp(buf + 1, "alice", 5) != 0)
+		if (get_rec(c, &type, buf) != 7 || type != SP_ATTACH ||
+		    buf[0] != 5 || memcmp(buf + 1, "alice", 5) != 0 ||
+		    buf[6] != SP_ATTACH_SPOOL)
 			_exit(2);
 		put_attached(c, i == 0 ? NC_OK : NC_NAME_IN_USE, "hosta",
 		    "alice");

@@ -224,7 +224,7 @@ transfer(size_t size, int busy_every, int accept_files)
 	put_attached(a[1], NC_OK, "hosta", "alice");
 	put_attached(b[1], NC_OK, "hosta", "bob");
 	ck_assert_int_eq(nc__attach(&s, a[0], "alice", NULL, 0), NC_OK);
-	ck_assert_int_eq(get_rec(a[1], &type, buf), 6);
+	ck_assert_int_eq(get_rec(a[1], &type, buf), 7);
 	ck_assert_int_ne(rc = fork(), -1);
 	/* Each child keeps only its own ends, so that EOFs are seen. */
 	if (rc == 0) {
@@ -234,7 +234,7 @@ transfer(size_t size, int busy_every, int accept_files)
 		receiver(b[0], accept_files);
 	}
 	(void)close(b[0]);
-	ck_assert_int_eq(get_rec(b[1], &type, buf), 4);
+	ck_assert_int_eq(get_rec(b[1], &type, buf), 5);
 	ck_assert_int_ne(rl = fork(), -1);
 	if (rl == 0) {
 		(void)close(a[0]);

@@ -132,17 +132,21 @@ put_receipt(int fd, uint64_t cid, int status)
 	put_rec(fd, SP_RECEIPT, b, sizeof(b));
 }
 
-/* DELIVER from, payload = ct then p1 then p2. */
-void
-put_deliver(int fd, const char *from, uint8_t ct, const void *p1, size_t l1,
-    const void *p2, size_t l2)
+/* DELIVER (spool_id 0) or SDELIVER from, payload = ct then p1 then p2. */
+static void
+put_delivery(int fd, uint64_t spool_id, const char *from, uint8_t ct,
+    const void *p1, size_t l1, const void *p2, size_t l2)
 {
 	static uint8_t	b[SP_MAX_LEN];
-	size_t		fl = strlen(from), off;
+	size_t		fl = strlen(from), off = 0;
 
-	b[0] = (uint8_t)fl;
-	memcpy(b + 1, from, fl);
-	off = 1 + fl;
+	if (spool_id != 0) {
+		nc__put64(b, spool_id);
+		off = 8;
+	}
+	b[off] = (uint8_t)fl;
+	memcpy(b + off + 1, from, fl);
+	off += 1 + fl;
 	b[off++] = ct;
 	if (l1 > 0)
 		memcpy(b + off, p1, l1);
@@ -150,7 +154,54 @@ put_deliver(int fd, const char *from, uint8_t ct, const void *p1, size_t l1,
 	if (l2 > 0)
 		memcpy(b + off, p2, l2);
 	off += l2;
-	put_rec(fd, SP_DELIVER, b, off);
+	put_rec(fd, spool_id != 0 ? SP_SDELIVER : SP_DELIVER, b, off);
+}
+
+void
+put_deliver(int fd, const char *from, uint8_t ct, const void *p1, size_t l1,
+    const void *p2, size_t l2)
+{
+	put_delivery(fd, 0, from, ct, p1, l1, p2, l2);
+}
+
+void
+put_sdeliver(int fd, uint64_t id, const char *from, uint8_t ct,
+    const void *p1, size_t l1)
+{
+	ck_assert(id != 0);
+	put_delivery(fd, id, from, ct, p1, l1, NULL, 0);
+}
+
+void
+put_queued(int fd, uint64_t cid, uint64_t id)
+{
+	uint8_t	b[16];
+
+	nc__put64(b, cid);
+	nc__put64(b + 8, id);
+	put_rec(fd, SP_QUEUED, b, sizeof(b));
+}
+
+/* FINAL or STATE. */
+void
+put_id_status(int fd, uint8_t type, uint64_t id, int status)
+{
+	uint8_t	b[9];
+
+	nc__put64(b, id);
+	b[8] = (uint8_t)status;
+	put_rec(fd, type, b, sizeof(b));
+}
+
+/* The next record from the library is TAKEN or QUERY: its id. */
+uint64_t
+get_id_rec(int fd, uint8_t want)
+{
+	uint8_t	buf[REC_MAX], type;
+
+	ck_assert_uint_eq(get_rec(fd, &type, buf), 8);
+	ck_assert_int_eq(type, want);
+	return nc__get64(buf);
 }
 
 void
@@ -174,9 +225,11 @@ mk_session(int *dfd, const char *name)
 	ck_assert_int_eq(nc__attach(&s, sv[0], name, NULL, 0), NC_OK);
 	len = get_rec(sv[1], &type, buf);
 	ck_assert_int_eq(type, SP_ATTACH);
-	ck_assert_uint_eq(len, 1 + strlen(name));
+	/* The name, then the flags: the library takes from the spool. */
+	ck_assert_uint_eq(len, 1 + strlen(name) + 1);
 	ck_assert_uint_eq(buf[0], strlen(name));
 	ck_assert(memcmp(buf + 1, name, strlen(name)) == 0);
+	ck_assert_uint_eq(buf[1 + strlen(name)], SP_ATTACH_SPOOL);
 	*dfd = sv[1];
 	return s;
 }

@@ -39,6 +39,13 @@ void		 put_receipt(int fd, uint64_t cid, int status);
 void		 put_deliver(int fd, const char *from, uint8_t ct,
 		    const void *p1, size_t l1, const void *p2, size_t l2);
 void		 put_text(int fd, const char *from, const char *text);
+/* Messages with a lifetime (SESSIONS.md 6): SDELIVER, QUEUED, FINAL, STATE. */
+void		 put_sdeliver(int fd, uint64_t id, const char *from,
+		    uint8_t ct, const void *p1, size_t l1);
+void		 put_queued(int fd, uint64_t cid, uint64_t id);
+void		 put_id_status(int fd, uint8_t type, uint64_t id, int status);
+/* The next record is of type want (TAKEN, QUERY): its u64 id. */
+uint64_t	 get_id_rec(int fd, uint8_t want);
 /* A session attached as name over a socketpair; *dfd is the daemon end. */
 struct nc_session *mk_session(int *dfd, const char *name);
 /* The next event, within TMO. */
