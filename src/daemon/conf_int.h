@@ -1,6 +1,6 @@
 /*
  * Private to the configuration parser, shared by its files: parse.y (the
- * grammar, the lexer, included files), conf.c (the configuration object
+ * grammar), conf_lex.c (the lexer, included files), conf.c (the configuration object
  * and the macros), conf_build.c (what each statement adds) and
  * conf_check.c (the checks run when the whole file has been read).
  * The rest of the daemon sees only conf.h.
@@ -72,13 +72,13 @@ extern struct parse_state ps;
 
 /*
  * Errors as "file:line: message": cerror_at() (conf.c) at a place given,
- * cerror() (parse.y) at the line of the last token read.
+ * cerror() (conf_lex.c) at the line of the last token read.
  */
 void		 cerror_at(const char *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 void		 cerror(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
-/* parse.y: where the lexer is. */
+/* conf_lex.c: where the lexer is. */
 const char	*parse_file_name(void);	/* the file being read */
 int		 parse_lineno(void);	/* the line of the last token */
 
