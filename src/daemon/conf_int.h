@@ -59,6 +59,14 @@ struct parse_state {
 	struct session_rule	*currule;
 	int			 currule_errors;
 
+	/* The mailbox rule being parsed (conf_spool.c builds it). */
+	struct mailbox_rule	 curmbox;
+	int			 curmbox_errors, curmbox_opts;
+
+	/* The last "spool" block, for the checks at the end. */
+	char			*spool_file;
+	int			 spool_line;
+
 	/* Where the private key was named, for the check at the end. */
 	char			*privkey_file;
 	int			 privkey_line;
@@ -126,6 +134,22 @@ void		 rule_begin(const char *, int);
 void		 rule_add(enum conf_rule_item, const char *);
 void		 rule_end(void);
 void		 session_default(const char *);
+
+/* conf_spool.c: the "spool" block and "mailbox" rules. */
+enum spool_opt {
+	SPOOL_OPT_SIZE,
+	SPOOL_OPT_PEER_SIZE
+};
+void		 spool_begin(int);
+void		 spool_directory(const char *);
+void		 spool_size(enum spool_opt, const char *);
+void		 spool_lifetime_max(const char *);
+void		 mailbox_begin(const char *, int);
+void		 mailbox_none(void);
+void		 mailbox_size(const char *);
+void		 mailbox_count(const char *);
+void		 mailbox_end(void);
+void		 spool_finish(void);	/* from config_finish() */
 
 /* conf_check.c: the checks kept for the end, and the end of a parse. */
 void		 check_add(struct checks *, enum check_kind, const char *,

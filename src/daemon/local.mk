@@ -8,6 +8,7 @@ noinst_LIBRARIES += %D%/libncdaemon.a
 	%D%/admit.c %D%/admit.h \
 	%D%/conf.c %D%/conf.h %D%/conf_int.h %D%/conf_build.c \
 	%D%/conf_check.c %D%/conf_lex.c %D%/conf_lex.h %D%/conf_rules.c \
+	%D%/conf_spool.c \
 	%D%/parse.y \
 	%D%/confdiff.c %D%/confdiff.h \
 	%D%/control.c %D%/control.h %D%/ctlformat.c \

@@ -32,11 +32,11 @@ struct parse_state ps = {
 
 %}
 
-%token	ACCEPT BYTES CHROOT CIPHER CONNECT CONTROL DEFAULT FINGERPRINT FROM
-%token	GROUP HANDSHAKE INCLUDE INTERVAL KEEPALIVE KEY LISTEN MAX MODE NAME
-%token	NONE ON PASSWORD PEER PORT PRIVATE PROXY PUBLIC QUEUE RATE REKEY
-%token	SESSION SESSIONS SOCKET
-%token	SOCKS5 TIMEOUT TO UNWRAP USER
+%token	ACCEPT BYTES CHROOT CIPHER CONNECT CONTROL COUNT DEFAULT DIRECTORY
+%token	FINGERPRINT FROM GROUP HANDSHAKE INCLUDE INTERVAL KEEPALIVE KEY
+%token	LIFETIME LISTEN MAILBOX MAX MODE NAME NONE ON PASSWORD PEER PORT
+%token	PRIVATE PROXY PUBLIC QUEUE RATE REKEY SESSION SESSIONS SIZE SOCKET
+%token	SOCKS5 SPOOL TIMEOUT TO UNWRAP USER
 %token	ERROR
 %token	<v.string>	STRING		/* quoted, or a macro's value */
 %token	<v.string>	WORD		/* bare word, not a keyword */
@@ -54,6 +54,8 @@ grammar		: /* empty */
 		| grammar main '\n'
 		| grammar peer '\n'
 		| grammar sessrule '\n'
+		| grammar spool '\n'
+		| grammar mailbox '\n'
 		| grammar error '\n'		{ yyerrok; }
 		;
 
@@ -287,6 +289,79 @@ senders		: string			{
 		| senders ',' string		{
 			rule_add(CONF_RULE_ACCEPT, $3);
 			free($3);
+		}
+		;
+
+/* The spool (conf_spool.c): a block, like a peer's. */
+spool		: SPOOL				{
+			spool_begin($<lineno>1);
+		} optnl '{' spoolbody spoollast '}'
+		;
+
+spoolbody	: /* empty */
+		| spoolbody '\n'
+		| spoolbody spoolopt '\n'
+		| spoolbody error '\n'		{ yyerrok; }
+		;
+
+spoollast	: /* empty */
+		| spoolopt
+		;
+
+spoolopt	: DIRECTORY string		{
+			spool_directory($2);
+			free($2);
+		}
+		| SIZE numstr			{
+			spool_size(SPOOL_OPT_SIZE, $2);
+			free($2);
+		}
+		| PEER SIZE numstr		{
+			spool_size(SPOOL_OPT_PEER_SIZE, $3);
+			free($3);
+		}
+		| LIFETIME MAX numstr		{
+			spool_lifetime_max($3);
+			free($3);
+		}
+		;
+
+/* A mailbox rule: "none", or its limits on the line or in a block. */
+mailbox		: mboxhead			{ mailbox_end(); }
+		| mboxhead NONE			{
+			mailbox_none();
+			mailbox_end();
+		}
+		| mboxhead '{' mboxbody mboxlast '}' { mailbox_end(); }
+		;
+
+mboxhead	: MAILBOX string		{
+			mailbox_begin($2, $<lineno>1);
+			free($2);
+		}
+		;
+
+mboxbody	: /* empty */
+		| mboxbody '\n'
+		| mboxbody mboxopts '\n'
+		| mboxbody error '\n'		{ yyerrok; }
+		;
+
+mboxlast	: /* empty */
+		| mboxopts
+		;
+
+mboxopts	: mboxopt
+		| mboxopts mboxopt
+		;
+
+mboxopt		: SIZE numstr			{
+			mailbox_size($2);
+			free($2);
+		}
+		| COUNT numstr			{
+			mailbox_count($2);
+			free($2);
 		}
 		;
 
