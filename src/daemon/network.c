@@ -650,7 +650,7 @@ configure(void)
 void
 network_main(void)
 {
-	int	keep[4 + NET_MAX_LISTEN];
+	int	keep[5 + NET_MAX_LISTEN];
 	size_t	i, nkeep = 0;
 
 #ifdef M_TRIM_THRESHOLD
@@ -680,6 +680,7 @@ network_main(void)
 
 	keep[nkeep++] = PROC_MASTER_FD;
 	keep[nkeep++] = PROC_PEER_FD;
+	keep[nkeep++] = PROC_SPOOL_FD;
 	if (net.control_fd != -1)
 		keep[nkeep++] = net.control_fd;
 	if (net.session_fd != -1)

@@ -1,10 +1,12 @@
 /*
- * Confinement of the key-holder and the network child.
+ * Confinement of the children: the key-holder, the network child and the
+ * spool.
  *
  * The order is fixed and lives only here: close every descriptor the
- * process does not need, chroot into an empty directory, drop groups, gid
- * and uid (real, effective and saved), prove root cannot be regained,
- * forbid new privileges, core dumps and ptrace-style access.
+ * process does not need, chroot (into an empty directory, or for the
+ * spool into its own), drop groups, gid and uid (real, effective and
+ * saved), prove root cannot be regained, forbid new privileges, core
+ * dumps and ptrace-style access; then each role's seccomp allow-list.
  */
 #include "config.h"
 
@@ -31,35 +33,36 @@
 #include "sandbox.h"
 #include "util.h"
 
-int
-sandbox_check_privsep(const struct privsep_conf *pc, char *errbuf,
-    size_t errsz)
+/*
+ * The directory a child is chrooted into: absolute, a directory, owned
+ * by owner (root, or the service user for the spool's), and writable by
+ * nobody else.  what names it in the message.
+ */
+static int
+check_dir(const struct privsep_conf *pc, const char *what, uid_t owner,
+    const char *ownername, char *errbuf, size_t errsz)
 {
 	struct stat	st;
 
 	if (pc->chroot[0] != '/') {
-		snprintf(errbuf, errsz, "chroot %s: not an absolute path",
+		snprintf(errbuf, errsz, "%s %s: not an absolute path", what,
 		    pc->chroot);
 		return -1;
 	}
 	if (stat(pc->chroot, &st) == -1) {
-		snprintf(errbuf, errsz, "chroot %s: %s", pc->chroot,
+		snprintf(errbuf, errsz, "%s %s: %s", what, pc->chroot,
 		    strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		snprintf(errbuf, errsz, "chroot %s: not a directory",
+		snprintf(errbuf, errsz, "%s %s: not a directory", what,
 		    pc->chroot);
 		return -1;
 	}
-	/*
-	 * A chroot the service user can write to would let a compromised
-	 * child plant files there; require root's and nobody else's.
-	 */
-	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		snprintf(errbuf, errsz, "chroot %s: must be owned by root and "
-		    "writable by nobody else (owner uid %u, mode 0%03o)",
-		    pc->chroot, (unsigned)st.st_uid,
+	if (st.st_uid != owner || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(errbuf, errsz, "%s %s: must be owned by %s and "
+		    "writable by nobody else (owner uid %u, mode 0%03o)", what,
+		    pc->chroot, ownername, (unsigned)st.st_uid,
 		    (unsigned)(st.st_mode & 0777));
 		return -1;
 	}
@@ -68,6 +71,30 @@ sandbox_check_privsep(const struct privsep_conf *pc, char *errbuf,
 		return -1;
 	}
 	return 0;
+}
+
+int
+sandbox_check_privsep(const struct privsep_conf *pc, char *errbuf,
+    size_t errsz)
+{
+	/*
+	 * A chroot the service user can write to would let a compromised
+	 * child plant files there; require root's and nobody else's.
+	 */
+	return check_dir(pc, "chroot", 0, "root", errbuf, errsz);
+}
+
+int
+sandbox_check_spool(const struct privsep_conf *pc, char *errbuf,
+    size_t errsz)
+{
+	char	owner[96];
+
+	/* The spool writes there itself, and nobody else may. */
+	(void)snprintf(owner, sizeof(owner), "%s (uid %u)", pc->user,
+	    (unsigned)pc->uid);
+	return check_dir(pc, "spool directory", pc->uid, owner, errbuf,
+	    errsz);
 }
 
 static void
@@ -153,7 +180,7 @@ struct sc_rule {
 	struct scmp_arg_cmp args[2];
 };
 
-/* Both children: end the process, memory, time, randomness, fd I/O. */
+/* Every child: end the process, memory, time, randomness, fd I/O. */
 static const int sc_common[] = {
 	SCMP_SYS(exit),			/* leaving */
 	SCMP_SYS(exit_group),
@@ -201,6 +228,33 @@ static const int sc_network[] = {
 	SCMP_SYS(getpeername),
 };
 
+/*
+ * Spool: an epoll loop over its two channels, and files in its
+ * directory, kept durable.  No socket of its own: only its channels.
+ */
+static const int sc_spool[] = {
+	SCMP_SYS(epoll_wait),		/* libevent's backend */
+	SCMP_SYS(epoll_pwait),
+	SCMP_SYS(epoll_ctl),
+	SCMP_SYS(poll),			/* imsgbuf_flush() of a log line */
+	SCMP_SYS(openat),		/* entries, relative to its directory */
+	SCMP_SYS(pread64),
+	SCMP_SYS(writev),
+	SCMP_SYS(pwrite64),
+	SCMP_SYS(fdatasync),		/* an entry is durable before "queued" */
+	SCMP_SYS(fsync),		/* ... and so is its directory entry */
+	SCMP_SYS(ftruncate),		/* cutting a torn tail off */
+	SCMP_SYS(fstat),
+	SCMP_SYS(newfstatat),
+	SCMP_SYS(lseek),
+	SCMP_SYS(getdents64),		/* listing its segments at start */
+	SCMP_SYS(unlinkat),		/* segments done with */
+	SCMP_SYS(renameat),		/* a file made whole, moved in place */
+	SCMP_SYS(renameat2),
+	SCMP_SYS(mkdirat),
+	SCMP_SYS(flock),		/* one spool per directory */
+};
+
 #ifdef NC_SANITIZERS
 /*
  * Sanitizer builds only: AddressSanitizer removes its alternate signal
@@ -221,6 +275,20 @@ static const struct sc_rule sc_memory_rules[] = {
 /* The type argument of socket(2) with its flag bits masked off. */
 #define SOCK_TYPE_MASK	(~(uint64_t)(SOCK_NONBLOCK | SOCK_CLOEXEC))
 
+/*
+ * Non-blocking mode and close-on-exec, nothing else (the network child
+ * and the spool).
+ */
+#define SC_FCNTL_RULES							\
+	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_GETFL) } },	\
+	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_SETFL) } },	\
+	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_GETFD) } },	\
+	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_SETFD) } }
+
+static const struct sc_rule sc_spool_rules[] = {
+	SC_FCNTL_RULES,
+};
+
 static const struct sc_rule sc_network_rules[] = {
 	/* New sockets: stream sockets of the three families only. */
 	{ SCMP_SYS(socket), 2, { SCMP_A0(SCMP_CMP_EQ, AF_INET),
@@ -229,11 +297,7 @@ static const struct sc_rule sc_network_rules[] = {
 	    SCMP_A1(SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_STREAM) } },
 	{ SCMP_SYS(socket), 2, { SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
 	    SCMP_A1(SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_STREAM) } },
-	/* Non-blocking mode and close-on-exec, nothing else. */
-	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_GETFL) } },
-	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_SETFL) } },
-	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_GETFD) } },
-	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_SETFD) } },
+	SC_FCNTL_RULES,
 };
 
 static void
@@ -350,6 +414,9 @@ sandbox_lock(enum proc_role role)
 	else if (role == PROC_NETWORK) {
 		sc_add(ctx, sc_network, NELEM(sc_network));
 		sc_add_rules(ctx, sc_network_rules, NELEM(sc_network_rules));
+	} else if (role == PROC_SPOOL) {
+		sc_add(ctx, sc_spool, NELEM(sc_spool));
+		sc_add_rules(ctx, sc_spool_rules, NELEM(sc_spool_rules));
 	} else
 		fatalx("%s: no filter for %s", __func__, proc_role_name(role));
 	if ((rv = seccomp_load(ctx)) < 0)
