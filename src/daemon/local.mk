@@ -27,6 +27,8 @@ noinst_LIBRARIES += %D%/libncdaemon.a
 	%D%/proctitle.c \
 	%D%/sandbox.c %D%/sandbox.h \
 	%D%/session.c %D%/session.h %D%/session_priv.h %D%/sessindex.c
+# PLACEHOLDER until spool.c is merged (issue 18):
+%C%_libncdaemon_a_SOURCES += %D%/spool_placeholder.c
 
 # conf_lex.c includes the token numbers bison writes to parse.h.
 BUILT_SOURCES += %D%/parse.h
