@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <sys/fsuid.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -97,13 +98,34 @@ sandbox_check_spool(const struct privsep_conf *pc, char *errbuf,
 	    errsz);
 }
 
+/*
+ * The spool's directory is the user's, mode 0700: a root without
+ * CAP_DAC_OVERRIDE (as under the systemd unit) may not even search it.
+ * Enter it with the user's file access rights instead, keeping
+ * CAP_SYS_CHROOT (only the file system capabilities go with fsuid 0);
+ * setresuid() below sets the fsuid for good.
+ */
 static void
-drop_privileges(const struct privsep_conf *pc)
+enter_as_user(const struct privsep_conf *pc)
+{
+	(void)setfsgid(pc->gid);
+	(void)setfsuid(pc->uid);
+	/* Both return the previous value: ask again to know they took. */
+	if ((gid_t)setfsgid((gid_t)-1) != pc->gid ||
+	    (uid_t)setfsuid((uid_t)-1) != pc->uid)
+		fatalx("cannot take the file system ids of %s", pc->user);
+}
+
+static void
+drop_privileges(enum proc_role role, const struct privsep_conf *pc)
 {
 	gid_t	gid = pc->gid;
 
+	if (role == PROC_SPOOL)
+		enter_as_user(pc);
 	if (chroot(pc->chroot) == -1)
-		fatal("chroot %s", pc->chroot);
+		fatal("chroot %s%s", pc->chroot, role == PROC_SPOOL ?
+		    " (as the service user, who must be able to reach it)" : "");
 	if (chdir("/") == -1)
 		fatal("chdir /");
 	if (setgroups(1, &gid) == -1)
@@ -158,7 +180,7 @@ sandbox_enter(enum proc_role role, const struct privsep_conf *pc,
 	lsan_off = 1;
 #endif
 	nc_closefrom_except(STDERR_FILENO + 1, keep, nkeep);
-	drop_privileges(pc);
+	drop_privileges(role, pc);
 	limit_process();
 	log_debug("%s: sandboxed as %s in %s", proc_role_name(role),
 	    pc->user, pc->chroot);
