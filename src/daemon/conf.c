@@ -105,6 +105,10 @@ config_init_defaults(struct nc_conf *c)
 	c->rekey_interval = NC_REKEY_INTERVAL;
 	c->rekey_bytes = NC_REKEY_BYTES;
 	c->proxy.type = PROXY_NONE;
+	nc_strlcpy(c->spool_dir, NC_DEFAULT_SPOOL_DIR, sizeof(c->spool_dir));
+	c->spool_size = SPOOL_SIZE;
+	c->spool_peer_size = SPOOL_PEER_SIZE;
+	c->spool_lifetime_max = SPOOL_LIFETIME_MAX;
 }
 
 void
@@ -128,6 +132,7 @@ config_free(struct nc_conf *c)
 		TAILQ_REMOVE(&c->peers, p, entry);
 		peer_free(p);
 	}
+	conf_mailboxes_free(c->mailboxes, c->nmailboxes);
 	OPENSSL_cleanse(&c->proxy, sizeof(c->proxy));
 	free(c);
 }

@@ -23,6 +23,24 @@
 #define NC_REKEY_BYTES		(1ULL << 30)		/* in + out */
 #define NC_REKEY_BYTES_MAX	(64ULL << 30)
 
+/*
+ * The spool (netcryptd.conf(5), SPOOL; doc/SPOOL.md): defaults and
+ * limits.  SPOOL_MAILBOX_SIZE and _COUNT are the mailbox of a name no
+ * "mailbox" rule matches: the spool process applies them.
+ */
+#define SPOOL_SIZE		(1ULL << 30)		/* all entries */
+#define SPOOL_SIZE_MIN		(1ULL << 20)
+#define SPOOL_SIZE_MAX		(1ULL << 40)
+#define SPOOL_PEER_SIZE		(256ULL << 20)		/* per peer */
+#define SPOOL_PEER_SIZE_MIN	(64ULL << 10)
+#define SPOOL_LIFETIME_MAX	(30 * 86400)		/* seconds */
+#define SPOOL_LIFETIME_LIMIT	(90 * 86400)		/* of the setting */
+#define SPOOL_MAILBOX_SIZE	(64ULL << 20)		/* bytes per name */
+#define SPOOL_MAILBOX_SIZE_MIN	(64ULL << 10)
+#define SPOOL_MAILBOX_COUNT	100000			/* messages per name */
+#define SPOOL_MAILBOX_COUNT_MAX	10000000
+#define SPOOL_MAILBOX_RULES_MAX	1024
+
 struct listen_addr {
 	TAILQ_ENTRY(listen_addr) entry;
 	struct sockaddr_storage	 ss;
@@ -92,6 +110,16 @@ struct session_rule {
 };
 TAILQ_HEAD(session_rule_list, session_rule);
 
+/* One "mailbox" statement, in file order: the first that matches wins. */
+struct mailbox_rule {
+	char			 pattern[NC_NAME_MAX + 1];
+	int			 none;		/* names it matches have none */
+	uint64_t		 max_bytes;
+	uint32_t		 max_count;
+	char			*file;		/* where it is, for errors */
+	int			 lineno;
+};
+
 struct nc_conf {
 	char			 name[NC_NAME_MAX + 1];
 	struct listen_list	 listens;	/* default: * port 55555 */
@@ -119,6 +147,12 @@ struct nc_conf {
 	struct peer_list	 peers;
 	int			 session_default;	/* SESSION_DEFAULT_* */
 	struct session_rule_list session_rules;
+	char			 spool_dir[PATH_MAX];
+	uint64_t		 spool_size;		/* bytes, all entries */
+	uint64_t		 spool_peer_size;	/* bytes per peer */
+	unsigned int		 spool_lifetime_max;	/* seconds */
+	struct mailbox_rule	*mailboxes;		/* file order */
+	size_t			 nmailboxes;
 };
 
 /* Flags for config_parse(). */
@@ -173,5 +207,12 @@ int	conf_rule_fits(const struct session_rule_list *,
 int	conf_rules_equal(const struct session_rule_list *,
 	    const struct session_rule_list *);
 const char *conf_session_default_name(int);
+
+/* conf_spool.c: the mailbox rules as configured. */
+void	conf_mailboxes_free(struct mailbox_rule *, size_t);
+/* The same rules in the same order. */
+int	conf_mailboxes_equal(const struct nc_conf *, const struct nc_conf *);
+/* Give dst a copy of src's rules (a reload that keeps the running ones). */
+void	conf_mailboxes_copy(struct nc_conf *dst, const struct nc_conf *src);
 
 #endif

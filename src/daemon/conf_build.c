@@ -158,7 +158,7 @@ bad:
 }
 
 /*
- * A duration in seconds: digits and an optional s, m or h.  min and max
+ * A duration in seconds: digits and an optional s, m, h or d.  min and max
  * are seconds, mins and maxs the same for the message.
  */
 int
@@ -181,11 +181,14 @@ getduration(const char *what, const char *s, long long min,
 		case 'h':
 			mult = 3600;
 			break;
+		case 'd':
+			mult = 86400;
+			break;
 		default:
 			goto bad;
 		}
 	}
-	v = strtoll(s, NULL, 10) * mult;	/* at most 10^9 * 3600 */
+	v = strtoll(s, NULL, 10) * mult;	/* at most 10^9 * 86400 */
 	if (v < min || v > max) {
 		cerror("%s %s: out of range %s..%s", what, s, mins, maxs);
 		return -1;
@@ -194,7 +197,7 @@ getduration(const char *what, const char *s, long long min,
 	return 0;
 bad:
 	cerror("%s: bad duration \"%s\" (a number of seconds, optionally "
-	    "followed by s, m or h)", what, s);
+	    "followed by s, m, h or d)", what, s);
 	return -1;
 }
 

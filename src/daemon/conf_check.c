@@ -177,6 +177,7 @@ config_finish(void)
 		listen_add_one("::", NC_DEFAULT_PORT);
 	}
 	run_checks();
+	spool_finish();
 	if (!(ps.flags & CONF_F_NOKEYS))
 		check_privkey();
 	checks_clear(&ps.checks);

@@ -1,6 +1,6 @@
 /*
  * Private to the configuration parser, shared by its files: parse.y (the
- * grammar, the lexer, included files), conf.c (the configuration object
+ * grammar), conf_lex.c (the lexer, included files), conf.c (the configuration object
  * and the macros), conf_build.c (what each statement adds) and
  * conf_check.c (the checks run when the whole file has been read).
  * The rest of the daemon sees only conf.h.
@@ -59,6 +59,14 @@ struct parse_state {
 	struct session_rule	*currule;
 	int			 currule_errors;
 
+	/* The mailbox rule being parsed (conf_spool.c builds it). */
+	struct mailbox_rule	 curmbox;
+	int			 curmbox_errors, curmbox_opts;
+
+	/* The last "spool" block, for the checks at the end. */
+	char			*spool_file;
+	int			 spool_line;
+
 	/* Where the private key was named, for the check at the end. */
 	char			*privkey_file;
 	int			 privkey_line;
@@ -72,13 +80,13 @@ extern struct parse_state ps;
 
 /*
  * Errors as "file:line: message": cerror_at() (conf.c) at a place given,
- * cerror() (parse.y) at the line of the last token read.
+ * cerror() (conf_lex.c) at the line of the last token read.
  */
 void		 cerror_at(const char *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 void		 cerror(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
-/* parse.y: where the lexer is. */
+/* conf_lex.c: where the lexer is. */
 const char	*parse_file_name(void);	/* the file being read */
 int		 parse_lineno(void);	/* the line of the last token */
 
@@ -126,6 +134,22 @@ void		 rule_begin(const char *, int);
 void		 rule_add(enum conf_rule_item, const char *);
 void		 rule_end(void);
 void		 session_default(const char *);
+
+/* conf_spool.c: the "spool" block and "mailbox" rules. */
+enum spool_opt {
+	SPOOL_OPT_SIZE,
+	SPOOL_OPT_PEER_SIZE
+};
+void		 spool_begin(int);
+void		 spool_directory(const char *);
+void		 spool_size(enum spool_opt, const char *);
+void		 spool_lifetime_max(const char *);
+void		 mailbox_begin(const char *, int);
+void		 mailbox_none(void);
+void		 mailbox_size(const char *);
+void		 mailbox_count(const char *);
+void		 mailbox_end(void);
+void		 spool_finish(void);	/* from config_finish() */
 
 /* conf_check.c: the checks kept for the end, and the end of a parse. */
 void		 check_add(struct checks *, enum check_kind, const char *,

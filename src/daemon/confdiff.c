@@ -8,8 +8,10 @@
  * needs a restart: the private key (the key-holder got it once and is
  * sandboxed), the user and chroot of the children (they dropped
  * privileges long ago), the session and control sockets (bound by the
- * master at start, with their group and modes), and the key-holder's
- * unwrap rate (sent to it only before its configuration ends).  For
+ * master at start, with their group and modes), the key-holder's
+ * unwrap rate (sent to it only before its configuration ends), and the
+ * spool's settings and mailbox rules (the spool process is chrooted into
+ * its directory and is handed the rest only at start).  For
  * those the reload keeps the running value and says so.  The session
  * policy is live: a reload always sends it anew (resolved again with
  * the user database, even when the file did not change it).
@@ -67,6 +69,10 @@ static const struct cd_setting {
 	{ "control socket",	F(control_sock), S(control_sock), CD_STR, 1 },
 	{ "control socket mode", F(control_mode), 0, CD_MODE, 1 },
 	{ "unwrap rate",	F(unwrap_rate), 0, CD_UINT, 1 },
+	{ "spool directory",	F(spool_dir), S(spool_dir), CD_STR, 1 },
+	{ "spool size",		F(spool_size), 0, CD_U64, 1 },
+	{ "spool peer size",	F(spool_peer_size), 0, CD_U64, 1 },
+	{ "spool lifetime max",	F(spool_lifetime_max), 0, CD_UINT, 1 },
 #undef F
 #undef S
 };
@@ -293,6 +299,12 @@ diff_settings(const struct nc_conf *old, const struct nc_conf *new,
 		n++;
 		cd_report(fn, arg, 0, "proxy: changed (for new connections)");
 	}
+	if (!conf_mailboxes_equal(old, new)) {
+		n++;
+		(*nrestart)++;
+		cd_report(fn, arg, 1, "mailbox rules: changed; needs a restart, "
+		    "the running rules are kept until then");
+	}
 	return n;
 }
 
@@ -420,4 +432,6 @@ confdiff_keep_running(const struct nc_conf *old, struct nc_conf *new)
 		    settings[i].kind == CD_MODE ? sizeof(mode_t) :
 		    sizeof(unsigned int));
 	}
+	if (!conf_mailboxes_equal(old, new))
+		conf_mailboxes_copy(new, old);
 }

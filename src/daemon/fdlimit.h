@@ -13,10 +13,11 @@
 
 /*
  * Held by the network child whatever its load: stdin, stdout, stderr;
- * its channels to the master and the key-holder; epoll and the two ends
- * of libevent's wake-up pipe; the control and session sockets.
+ * its channels to the master, the key-holder and the spool; epoll and
+ * the two ends of libevent's wake-up pipe; the control and session
+ * sockets.
  */
-#define FD_NET_BASE		10
+#define FD_NET_BASE		11
 /*
  * For short-lived descriptors: a connection accepted only to be
  * refused, a listener handed over by a reload before the old one is

@@ -7,7 +7,9 @@ noinst_LIBRARIES += %D%/libncdaemon.a
 	%D%/acceptpause.c %D%/acceptpause.h \
 	%D%/admit.c %D%/admit.h \
 	%D%/conf.c %D%/conf.h %D%/conf_int.h %D%/conf_build.c \
-	%D%/conf_check.c %D%/conf_rules.c %D%/parse.y \
+	%D%/conf_check.c %D%/conf_lex.c %D%/conf_lex.h %D%/conf_rules.c \
+	%D%/conf_spool.c \
+	%D%/parse.y \
 	%D%/confdiff.c %D%/confdiff.h \
 	%D%/control.c %D%/control.h %D%/ctlformat.c \
 	%D%/fdlimit.c %D%/fdlimit.h \
@@ -27,6 +29,9 @@ noinst_LIBRARIES += %D%/libncdaemon.a
 	%D%/sandbox.c %D%/sandbox.h \
 	%D%/session.c %D%/session.h %D%/session_priv.h %D%/sessindex.c \
 	%D%/sessspool.c %D%/sessspool.h
+
+# conf_lex.c includes the token numbers bison writes to parse.h.
+BUILT_SOURCES += %D%/parse.h
 
 sbin_PROGRAMS += netcryptd
 netcryptd_SOURCES = %D%/netcryptd.c %D%/netcryptd.h %D%/masterconf.c \

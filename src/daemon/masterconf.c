@@ -1,8 +1,9 @@
 /*
  * What the master hands the children, as root, at start and in reloads:
  * the listening sockets it binds, the network child's settings and peers,
- * who the children become, the private key as an open descriptor, and
- * the answers to the network child's name lookups (it has no resolver).
+ * who the children become, the private key as an open descriptor, the
+ * spool's directory (made here when missing) and settings, and the
+ * answers to the network child's name lookups (it has no resolver).
  */
 #include "config.h"
 
@@ -326,6 +327,32 @@ resolve_privsep(const struct nc_conf *conf, struct privsep_conf *pc)
 		fatalx("%s", err);
 }
 
+void
+prepare_spool(const struct nc_conf *conf, const struct privsep_conf *pc,
+    struct privsep_conf *spc)
+{
+	const char	*dir = conf->spool_dir;
+	char		 err[512];
+
+	*spc = *pc;
+	if (nc_strlcpy(spc->chroot, dir, sizeof(spc->chroot)) >=
+	    sizeof(spc->chroot))
+		fatalx("spool directory path too long");
+	/* One level only: a missing parent is a mistake to report. */
+	if (mkdir(dir, 0700) == 0) {
+		if (chown(dir, pc->uid, pc->gid) == -1) {
+			int saved = errno;
+			(void)rmdir(dir);
+			errno = saved;
+			fatal("spool directory %s: chown to %s", dir, pc->user);
+		}
+		log_info("spool directory %s created for %s", dir, pc->user);
+	} else if (errno != EEXIST)
+		fatal("spool directory %s: mkdir", dir);
+	if (sandbox_check_spool(spc, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+}
+
 int
 open_private_key(const char *path)
 {
@@ -339,9 +366,42 @@ open_private_key(const char *path)
 	return fd;
 }
 
+/*
+ * The spool: who it becomes (chrooted into its directory), its limits,
+ * and the mailbox rules in file order.
+ */
+static void
+configure_spool(const struct privsep_conf *spc)
+{
+	const struct nc_conf	*conf = master.conf;
+	struct sp_settings	 ss;
+	struct sp_mailbox_rule	 mr;
+	size_t			 i;
+
+	imsgev_compose(&master.sp.iev, IMSG_CONF_PRIVSEP, 0, -1, spc,
+	    sizeof(*spc));
+	memset(&ss, 0, sizeof(ss));
+	ss.total_bytes = conf->spool_size;
+	ss.peer_bytes = conf->spool_peer_size;
+	ss.lifetime_max = conf->spool_lifetime_max;
+	imsgev_compose(&master.sp.iev, IMSG_CONF_SPOOL, 0, -1, &ss,
+	    sizeof(ss));
+	for (i = 0; i < conf->nmailboxes; i++) {
+		memset(&mr, 0, sizeof(mr));
+		(void)nc_strlcpy(mr.pattern, conf->mailboxes[i].pattern,
+		    sizeof(mr.pattern));
+		mr.none = (uint8_t)conf->mailboxes[i].none;
+		mr.max_bytes = conf->mailboxes[i].max_bytes;
+		mr.max_count = conf->mailboxes[i].max_count;
+		imsgev_compose(&master.sp.iev, IMSG_CONF_MAILBOX, 0, -1, &mr,
+		    sizeof(mr));
+	}
+	imsgev_compose(&master.sp.iev, IMSG_CONF_END, 0, -1, NULL, 0);
+}
+
 void
-configure_children(const struct privsep_conf *pc, int keyfd,
-    const struct policy *pol)
+configure_children(const struct privsep_conf *pc,
+    const struct privsep_conf *spc, int keyfd, const struct policy *pol)
 {
 	struct kh_settings	 ks;
 	struct listen_addr	*la;
@@ -357,6 +417,8 @@ configure_children(const struct privsep_conf *pc, int keyfd,
 	/* The key travels as an open descriptor; we never read it. */
 	imsgev_compose(&master.kh.iev, IMSG_KH_KEYFD, 0, keyfd, NULL, 0);
 	imsgev_compose(&master.kh.iev, IMSG_CONF_END, 0, -1, NULL, 0);
+
+	configure_spool(spc);
 
 	imsgev_compose(&master.net.iev, IMSG_CONF_PRIVSEP, 0, -1, pc,
 	    sizeof(*pc));

@@ -2,8 +2,9 @@
  * netcryptd: the master process.
  *
  * It parses the configuration, opens the private key file and the
- * listening sockets as root, forks and re-executes the key-holder and
- * the network child, hands each what it needs (masterconf.c), and then
+ * listening sockets as root, makes sure the spool directory is there,
+ * forks and re-executes the key-holder, the spool and the network child,
+ * hands each what it needs (masterconf.c), and then
  * only supervises: signals, log lines from the children, their deaths,
  * and reloads (reload.c).  A child that dies unexpectedly takes the
  * whole daemon down (fail closed), so that the service manager restarts
@@ -36,7 +37,7 @@
 #include "policy.h"
 #include "proc.h"
 
-#define READY_TIMEOUT		10	/* seconds for both children to start */
+#define READY_TIMEOUT		10	/* seconds for the children to start */
 #define CHILD_STOP_TIMEOUT_MS	5000
 
 struct master	master;
@@ -116,13 +117,14 @@ stop_child(struct child *c)
 }
 
 /*
- * The network child first: it treats the key-holder's going away as
- * fatal, so the key-holder must outlive it.
+ * The network child first: it treats the key-holder's or the spool's
+ * going away as fatal, so they must outlive it.
  */
 static void
 stop_children(void)
 {
 	stop_child(&master.net);
+	stop_child(&master.sp);
 	stop_child(&master.kh);
 }
 
@@ -139,16 +141,16 @@ master_shutdown(int code)
 }
 
 /*
- * Describe every child that has died (when one dies the other may follow
- * at once), then stop the daemon: nothing runs without both.
+ * Describe every child that has died (when one dies the others may
+ * follow at once), then stop the daemon: nothing runs without all three.
  */
 static void
 reap_children(void)
 {
-	struct child	*cs[2] = { &master.kh, &master.net };
+	struct child	*cs[3] = { &master.kh, &master.sp, &master.net };
 	int		 i, status, died = 0;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		if (cs[i]->pid <= 0 ||
 		    waitpid(cs[i]->pid, &status, WNOHANG) != cs[i]->pid)
 			continue;
@@ -176,9 +178,11 @@ on_signal(int sig, short event, void *arg)
 #ifdef NC_SANDBOX_TESTS
 	case SIGUSR1:
 	case SIGUSR2:
+	case SIGURG:
 		/* Test builds only: prove the child's filter bites. */
 		imsgev_compose(sig == SIGUSR1 ? &master.kh.iev :
-		    &master.net.iev, IMSG_TEST_FORBIDDEN, 0, -1, NULL, 0);
+		    sig == SIGUSR2 ? &master.net.iev : &master.sp.iev,
+		    IMSG_TEST_FORBIDDEN, 0, -1, NULL, 0);
 		break;
 #endif
 	case SIGHUP:
@@ -193,7 +197,7 @@ on_signal(int sig, short event, void *arg)
 }
 
 /*
- * What both children may send: log lines, the number of a system call
+ * What every child may send: log lines, the number of a system call
  * seccomp trapped, and READY once.  Returns 0 when the type is not one
  * of these.
  */
@@ -222,10 +226,11 @@ child_common(struct child *c, struct imsg *imsg)
 			fatalx("%s: bad READY from %s", __func__,
 			    proc_role_name(c->role));
 		c->ready = 1;
-		if (master.kh.ready && master.net.ready) {
+		if (master.kh.ready && master.sp.ready && master.net.ready) {
 			evtimer_del(master.ev_ready_timeout);
-			log_info("started: key-holder %ld, network %ld",
-			    (long)master.kh.pid, (long)master.net.pid);
+			log_info("started: key-holder %ld, spool %ld, network %ld",
+			    (long)master.kh.pid, (long)master.sp.pid,
+			    (long)master.net.pid);
 			/* Listening since configure_children(). */
 			notify_ready();
 		}
@@ -244,9 +249,12 @@ child_unexpected(struct child *c, struct imsg *imsg)
 	master_shutdown(1);
 }
 
-/* The key-holder's channel: nothing but what both children send. */
+/*
+ * The key-holder's and the spool's channels: nothing but what every
+ * child sends.
+ */
 static void
-master_dispatch_kh(void *arg, struct imsg *imsg)
+master_dispatch_plain(void *arg, struct imsg *imsg)
 {
 	struct child	*c = arg;
 
@@ -297,22 +305,27 @@ ready_timeout(int fd, short event, void *arg)
 	(void)event;
 	(void)arg;
 	log_warnx("children not ready after %d seconds: key-holder %s, "
-	    "network %s", READY_TIMEOUT, master.kh.ready ? "ready" : "not ready",
+	    "spool %s, network %s", READY_TIMEOUT,
+	    master.kh.ready ? "ready" : "not ready",
+	    master.sp.ready ? "ready" : "not ready",
 	    master.net.ready ? "ready" : "not ready");
 	master_shutdown(1);
 }
 
-/* Spawn a child; own_end is our side of the master channel. */
+/*
+ * Spawn a child.  own_end is our side of the master channel, fds[0] the
+ * child's (closed here once it has it), then its channels to the others.
+ */
 static void
 start_child(struct child *c, enum proc_role role, int own_end,
-    int child_end, int peer_end, const struct proc_opts *opts)
+    const int *fds, size_t nfds, const struct proc_opts *opts)
 {
 	c->role = role;
 	c->trapped_syscall = -1;
-	c->pid = proc_spawn(role, child_end, peer_end, opts);
-	(void)close(child_end);
+	c->pid = proc_spawn(role, fds, nfds, opts);
+	(void)close(fds[0]);
 	imsgev_init(&c->iev, master.base, own_end, proc_role_name(role),
-	    role == PROC_KEYHOLDER ? master_dispatch_kh : master_dispatch_net,
+	    role == PROC_NETWORK ? master_dispatch_net : master_dispatch_plain,
 	    child_eof, c);
 }
 
@@ -346,9 +359,12 @@ setup_signals(void)
 #ifdef NC_SANDBOX_TESTS
 	master.ev_sigusr1 = evsignal_new(master.base, SIGUSR1, on_signal, NULL);
 	master.ev_sigusr2 = evsignal_new(master.base, SIGUSR2, on_signal, NULL);
+	master.ev_sigurg = evsignal_new(master.base, SIGURG, on_signal, NULL);
 	if (master.ev_sigusr1 == NULL || master.ev_sigusr2 == NULL ||
+	    master.ev_sigurg == NULL ||
 	    evsignal_add(master.ev_sigusr1, NULL) == -1 ||
-	    evsignal_add(master.ev_sigusr2, NULL) == -1)
+	    evsignal_add(master.ev_sigusr2, NULL) == -1 ||
+	    evsignal_add(master.ev_sigurg, NULL) == -1)
 		fatalx("cannot set up the test signals");
 #endif
 }
@@ -367,24 +383,72 @@ child_ignore_signals(void)
 	(void)sigaction(SIGPIPE, &sa, NULL);
 }
 
-static void __attribute__((noreturn))
-run_child(enum proc_role role, int debug, int verbose)
+static int
+is_socket(int fd)
 {
 	struct stat	st;
 
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+static void __attribute__((noreturn))
+run_child(enum proc_role role, int debug, int verbose)
+{
 	log_init(debug, -1);
 	log_setverbose(verbose);
 	log_procinit(proc_role_name(role));
 	/* Refuse to run by hand: the channels must already be there. */
-	if (fstat(PROC_MASTER_FD, &st) == -1 || !S_ISSOCK(st.st_mode) ||
-	    fstat(PROC_PEER_FD, &st) == -1 || !S_ISSOCK(st.st_mode))
+	if (!is_socket(PROC_MASTER_FD) || !is_socket(PROC_PEER_FD) ||
+	    (role == PROC_NETWORK && !is_socket(PROC_SPOOL_FD)))
 		fatalx("-%c is for netcryptd's own use",
-		    role == PROC_KEYHOLDER ? 'K' : 'N');
+		    role == PROC_KEYHOLDER ? 'K' : role == PROC_SPOOL ? 'S' :
+		    'N');
 	child_ignore_signals();
 	proctitle_set("netcryptd: %s", proc_role_name(role));
 	if (role == PROC_KEYHOLDER)
 		keyholder_main();
+	if (role == PROC_SPOOL)
+		spool_main();
 	network_main();
+}
+
+static void
+channel(int sv[2])
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		fatal("socketpair");
+}
+
+/*
+ * The key-holder, the spool, then the network child, each with its
+ * channel to us at fd 3; the network child's channels to the other two
+ * at 4 (PROC_PEER_FD) and 5 (PROC_SPOOL_FD), theirs to it at 4.
+ */
+static void
+start_children(const struct proc_opts *opts)
+{
+	int	kh[2], sp[2], net[2], khnet[2], spnet[2], fds[3];
+
+	channel(kh);
+	channel(sp);
+	channel(net);
+	channel(khnet);
+	channel(spnet);
+	fds[0] = kh[1];
+	fds[1] = khnet[0];
+	start_child(&master.kh, PROC_KEYHOLDER, kh[0], fds, 2, opts);
+	fds[0] = sp[1];
+	fds[1] = spnet[0];
+	start_child(&master.sp, PROC_SPOOL, sp[0], fds, 2, opts);
+	fds[0] = net[1];
+	fds[1] = khnet[1];
+	fds[2] = spnet[1];
+	start_child(&master.net, PROC_NETWORK, net[0], fds, 3, opts);
+	/* The channels between the children are theirs alone. */
+	(void)close(khnet[0]);
+	(void)close(khnet[1]);
+	(void)close(spnet[0]);
+	(void)close(spnet[1]);
 }
 
 static void
@@ -398,18 +462,18 @@ int
 main(int argc, char *argv[])
 {
 	struct proc_opts	 opts;
-	struct privsep_conf	 pc;
+	struct privsep_conf	 pc, spc;
 	struct policy		*pol;
 	char			 err[512];
 	const char		*conffile = NC_CONF_FILE;
 	enum proc_role		 role = PROC_MASTER;
 	int			 ch, debug = 0, checkonly = 0, verbose = 0;
-	int			 sp_kh[2], sp_net[2], sp_khnet[2], keyfd;
+	int			 keyfd;
 	uint64_t		 fdwas;
 
 	proctitle_init(argc, argv);
 	log_init(1, LOG_DAEMON);	/* stderr until we know better */
-	while ((ch = getopt(argc, argv, "D:df:KNnv")) != -1) {
+	while ((ch = getopt(argc, argv, "D:df:KNnSv")) != -1) {
 		switch (ch) {
 		case 'D':
 			if (config_define_macro(optarg) == -1)
@@ -429,6 +493,9 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			checkonly = 1;
+			break;
+		case 'S':
+			role = PROC_SPOOL;
 			break;
 		case 'v':
 			verbose++;
@@ -463,6 +530,7 @@ main(int argc, char *argv[])
 	if (geteuid() != 0)
 		fatalx("need root privileges (to chroot the children)");
 	resolve_privsep(master.conf, &pc);
+	prepare_spool(master.conf, &pc, &spc);
 	keyfd = open_private_key(master.conf->privkey);
 
 	/* Under systemd (Type=notify) the master must stay the main pid. */
@@ -476,10 +544,6 @@ main(int argc, char *argv[])
 	proctitle_set("netcryptd: master");
 	fd_budget_log(&master.budget, fdwas, 0);
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp_kh) == -1 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp_net) == -1 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp_khnet) == -1)
-		fatal("socketpair");
 	if ((master.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	setup_signals();
@@ -506,15 +570,9 @@ main(int argc, char *argv[])
 #endif
 	opts.debug = debug;
 	opts.verbose = verbose;
-	start_child(&master.kh, PROC_KEYHOLDER, sp_kh[0], sp_kh[1],
-	    sp_khnet[0], &opts);
-	start_child(&master.net, PROC_NETWORK, sp_net[0], sp_net[1],
-	    sp_khnet[1], &opts);
-	/* The key-holder <-> network channel is theirs alone. */
-	(void)close(sp_khnet[0]);
-	(void)close(sp_khnet[1]);
+	start_children(&opts);
 
-	configure_children(&pc, keyfd, pol);
+	configure_children(&pc, &spc, keyfd, pol);
 	log_policy("", pol);
 	policy_free(pol);
 	master.ev_ready_timeout = evtimer_new(master.base, ready_timeout, NULL);

@@ -43,9 +43,11 @@ struct master {
 	struct fd_budget	 budget;	/* conf within the fd limit */
 	struct event_base	*base;
 	struct child		 kh;
+	struct child		 sp;		/* the spool */
 	struct child		 net;
 	struct event		*ev_sigterm, *ev_sigint, *ev_sighup, *ev_sigchld;
 	struct event		*ev_sigusr1, *ev_sigusr2;	/* test builds */
+	struct event		*ev_sigurg;			/* test builds */
 	struct event		*ev_ready_timeout;
 	int			 exit_code;
 	int			 stopping;
@@ -79,9 +81,15 @@ void	send_net_settings(const struct nc_conf *, const struct fd_budget *);
 void	send_peer(const struct nc_conf *, const struct peer_conf *);
 void	resolve_for_network(struct imsg *);
 void	resolve_privsep(const struct nc_conf *, struct privsep_conf *);
+/*
+ * The spool directory, made when missing and checked (fatal when it is
+ * not the user's alone); spc is who the spool becomes: pc in it.
+ */
+void	prepare_spool(const struct nc_conf *, const struct privsep_conf *pc,
+	    struct privsep_conf *spc);
 int	open_private_key(const char *path);
-void	configure_children(const struct privsep_conf *, int keyfd,
-	    const struct policy *);
+void	configure_children(const struct privsep_conf *pc,
+	    const struct privsep_conf *spc, int keyfd, const struct policy *);
 
 /* reload.c */
 void	reload(int checkonly, int from_ctl, uint32_t client);

@@ -1,5 +1,5 @@
 /*
- * What the three processes share: names for roles and message types,
+ * What the processes share: names for roles and message types,
  * spawning a child (fork, then re-exec with a role flag and its channels
  * at fixed descriptors), the blocking configuration phase of a child, and
  * forwarding of a child's log lines to the master.
@@ -70,15 +70,41 @@ move_fd(int fd, int target)
 		_exit(127);
 }
 
+/* proc_spawn() places fds[i] at PROC_MASTER_FD + i. */
+_Static_assert(PROC_PEER_FD == PROC_MASTER_FD + 1 &&
+    PROC_SPOOL_FD == PROC_MASTER_FD + 2, "channels at 3, 4 and 5");
+
+/* The flag that makes the re-executed binary take a child's role. */
+static const char *
+role_flag(enum proc_role role)
+{
+	switch (role) {
+	case PROC_KEYHOLDER:
+		return "-K";
+	case PROC_NETWORK:
+		return "-N";
+	case PROC_SPOOL:
+		return "-S";
+	case PROC_MASTER:
+		break;
+	}
+	fatalx("%s: no flag for %s", __func__, proc_role_name(role));
+}
+
 pid_t
-proc_spawn(enum proc_role role, int master_end, int peer_end,
+proc_spawn(enum proc_role role, const int *fds, size_t nfds,
     const struct proc_opts *opts)
 {
-	char	*argv[8];
-	char	 vflags[8];
-	int	 argc = 0, hi_master, hi_peer, devnull;
-	pid_t	 pid;
+	char		*argv[8];
+	char		 vflags[8];
+	const char	*flag = role_flag(role);
+	int		 argc = 0, hi[PROC_MAX_CHANNELS], keep[PROC_MAX_CHANNELS];
+	int		 devnull;
+	size_t		 i;
+	pid_t		 pid;
 
+	if (nfds == 0 || nfds > PROC_MAX_CHANNELS)
+		fatalx("%s: %zu channels", __func__, nfds);
 	switch (pid = fork()) {
 	case -1:
 		fatal("%s: fork", __func__);
@@ -88,14 +114,16 @@ proc_spawn(enum proc_role role, int master_end, int peer_end,
 		return pid;
 	}
 	/*
-	 * Child.  Park both ends above the fixed numbers first, so that
-	 * dup2() onto 3 and 4 can never clobber the other one.
+	 * Child.  Park every end above the fixed numbers first, so that
+	 * dup2() onto 3, 4 and 5 can never clobber another one.
 	 */
-	if ((hi_master = fcntl(master_end, F_DUPFD_CLOEXEC, 10)) == -1 ||
-	    (hi_peer = fcntl(peer_end, F_DUPFD_CLOEXEC, 10)) == -1)
-		_exit(127);
-	move_fd(hi_master, PROC_MASTER_FD);
-	move_fd(hi_peer, PROC_PEER_FD);
+	for (i = 0; i < nfds; i++)
+		if ((hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10)) == -1)
+			_exit(127);
+	for (i = 0; i < nfds; i++) {
+		keep[i] = PROC_MASTER_FD + (int)i;
+		move_fd(hi[i], keep[i]);
+	}
 	if ((devnull = open("/dev/null", O_RDWR)) != -1) {
 		(void)dup2(devnull, STDIN_FILENO);
 		if (!opts->debug) {
@@ -105,12 +133,9 @@ proc_spawn(enum proc_role role, int master_end, int peer_end,
 		if (devnull > STDERR_FILENO)
 			(void)close(devnull);
 	}
-	{
-		int keep[2] = { PROC_MASTER_FD, PROC_PEER_FD };
-		nc_closefrom_except(STDERR_FILENO + 1, keep, 2);
-	}
+	nc_closefrom_except(STDERR_FILENO + 1, keep, nfds);
 	argv[argc++] = (char *)"netcryptd";
-	argv[argc++] = (char *)(role == PROC_KEYHOLDER ? "-K" : "-N");
+	argv[argc++] = (char *)flag;
 	if (opts->debug)
 		argv[argc++] = (char *)"-d";
 	if (opts->verbose > 0) {

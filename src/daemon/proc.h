@@ -16,8 +16,13 @@ struct proc_opts {
 	int		 verbose;
 };
 
-/* Fork and re-exec a child with its channels at fds 3 and 4. */
-pid_t	proc_spawn(enum proc_role, int master_end, int peer_end,
+/*
+ * Fork and re-exec a child with its channels at fixed descriptors: fds[i]
+ * becomes descriptor PROC_MASTER_FD + i (the master's channel first,
+ * then PROC_PEER_FD and PROC_SPOOL_FD as the role has them).
+ */
+#define PROC_MAX_CHANNELS	3
+pid_t	proc_spawn(enum proc_role, const int *fds, size_t nfds,
 	    const struct proc_opts *);
 
 /*
@@ -32,11 +37,17 @@ void	proc_forward_logs(struct imsgbuf *master);
 
 const char *proc_signame(int sig);
 
-/* The children's entry points, once re-executed (keyholder.c, network.c). */
+/*
+ * The children's entry points, once re-executed (keyholder.c, network.c,
+ * spool.c).
+ */
 void	keyholder_main(void) __attribute__((noreturn));
 void	network_main(void) __attribute__((noreturn));
+void	spool_main(void) __attribute__((noreturn));
 /* The key-holder's loop on explicit descriptors (used by tests). */
 int	keyholder_run(int master_fd, int net_fd);
+/* The spool's loop on explicit descriptors and its directory (tests). */
+int	spool_run(int master_fd, int net_fd, int dirfd);
 
 /* proctitle.c: what ps(1) shows for each process */
 extern char	**proctitle_env;

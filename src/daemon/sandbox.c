@@ -1,13 +1,16 @@
 /*
- * Confinement of the key-holder and the network child.
+ * Confinement of the children: the key-holder, the network child and the
+ * spool.
  *
  * The order is fixed and lives only here: close every descriptor the
- * process does not need, chroot into an empty directory, drop groups, gid
- * and uid (real, effective and saved), prove root cannot be regained,
- * forbid new privileges, core dumps and ptrace-style access.
+ * process does not need, chroot (into an empty directory, or for the
+ * spool into its own), drop groups, gid and uid (real, effective and
+ * saved), prove root cannot be regained, forbid new privileges, core
+ * dumps and ptrace-style access; then each role's seccomp allow-list.
  */
 #include "config.h"
 
+#include <sys/fsuid.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -31,35 +34,36 @@
 #include "sandbox.h"
 #include "util.h"
 
-int
-sandbox_check_privsep(const struct privsep_conf *pc, char *errbuf,
-    size_t errsz)
+/*
+ * The directory a child is chrooted into: absolute, a directory, owned
+ * by owner (root, or the service user for the spool's), and writable by
+ * nobody else.  what names it in the message.
+ */
+static int
+check_dir(const struct privsep_conf *pc, const char *what, uid_t owner,
+    const char *ownername, char *errbuf, size_t errsz)
 {
 	struct stat	st;
 
 	if (pc->chroot[0] != '/') {
-		snprintf(errbuf, errsz, "chroot %s: not an absolute path",
+		snprintf(errbuf, errsz, "%s %s: not an absolute path", what,
 		    pc->chroot);
 		return -1;
 	}
 	if (stat(pc->chroot, &st) == -1) {
-		snprintf(errbuf, errsz, "chroot %s: %s", pc->chroot,
+		snprintf(errbuf, errsz, "%s %s: %s", what, pc->chroot,
 		    strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		snprintf(errbuf, errsz, "chroot %s: not a directory",
+		snprintf(errbuf, errsz, "%s %s: not a directory", what,
 		    pc->chroot);
 		return -1;
 	}
-	/*
-	 * A chroot the service user can write to would let a compromised
-	 * child plant files there; require root's and nobody else's.
-	 */
-	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		snprintf(errbuf, errsz, "chroot %s: must be owned by root and "
-		    "writable by nobody else (owner uid %u, mode 0%03o)",
-		    pc->chroot, (unsigned)st.st_uid,
+	if (st.st_uid != owner || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(errbuf, errsz, "%s %s: must be owned by %s and "
+		    "writable by nobody else (owner uid %u, mode 0%03o)", what,
+		    pc->chroot, ownername, (unsigned)st.st_uid,
 		    (unsigned)(st.st_mode & 0777));
 		return -1;
 	}
@@ -70,13 +74,58 @@ sandbox_check_privsep(const struct privsep_conf *pc, char *errbuf,
 	return 0;
 }
 
+int
+sandbox_check_privsep(const struct privsep_conf *pc, char *errbuf,
+    size_t errsz)
+{
+	/*
+	 * A chroot the service user can write to would let a compromised
+	 * child plant files there; require root's and nobody else's.
+	 */
+	return check_dir(pc, "chroot", 0, "root", errbuf, errsz);
+}
+
+int
+sandbox_check_spool(const struct privsep_conf *pc, char *errbuf,
+    size_t errsz)
+{
+	char	owner[96];
+
+	/* The spool writes there itself, and nobody else may. */
+	(void)snprintf(owner, sizeof(owner), "%s (uid %u)", pc->user,
+	    (unsigned)pc->uid);
+	return check_dir(pc, "spool directory", pc->uid, owner, errbuf,
+	    errsz);
+}
+
+/*
+ * The spool's directory is the user's, mode 0700: a root without
+ * CAP_DAC_OVERRIDE (as under the systemd unit) may not even search it.
+ * Enter it with the user's file access rights instead, keeping
+ * CAP_SYS_CHROOT (only the file system capabilities go with fsuid 0);
+ * setresuid() below sets the fsuid for good.
+ */
 static void
-drop_privileges(const struct privsep_conf *pc)
+enter_as_user(const struct privsep_conf *pc)
+{
+	(void)setfsgid(pc->gid);
+	(void)setfsuid(pc->uid);
+	/* Both return the previous value: ask again to know they took. */
+	if ((gid_t)setfsgid((gid_t)-1) != pc->gid ||
+	    (uid_t)setfsuid((uid_t)-1) != pc->uid)
+		fatalx("cannot take the file system ids of %s", pc->user);
+}
+
+static void
+drop_privileges(enum proc_role role, const struct privsep_conf *pc)
 {
 	gid_t	gid = pc->gid;
 
+	if (role == PROC_SPOOL)
+		enter_as_user(pc);
 	if (chroot(pc->chroot) == -1)
-		fatal("chroot %s", pc->chroot);
+		fatal("chroot %s%s", pc->chroot, role == PROC_SPOOL ?
+		    " (as the service user, who must be able to reach it)" : "");
 	if (chdir("/") == -1)
 		fatal("chdir /");
 	if (setgroups(1, &gid) == -1)
@@ -131,7 +180,7 @@ sandbox_enter(enum proc_role role, const struct privsep_conf *pc,
 	lsan_off = 1;
 #endif
 	nc_closefrom_except(STDERR_FILENO + 1, keep, nkeep);
-	drop_privileges(pc);
+	drop_privileges(role, pc);
 	limit_process();
 	log_debug("%s: sandboxed as %s in %s", proc_role_name(role),
 	    pc->user, pc->chroot);
@@ -153,7 +202,7 @@ struct sc_rule {
 	struct scmp_arg_cmp args[2];
 };
 
-/* Both children: end the process, memory, time, randomness, fd I/O. */
+/* Every child: end the process, memory, time, randomness, fd I/O. */
 static const int sc_common[] = {
 	SCMP_SYS(exit),			/* leaving */
 	SCMP_SYS(exit_group),
@@ -201,6 +250,33 @@ static const int sc_network[] = {
 	SCMP_SYS(getpeername),
 };
 
+/*
+ * Spool: an epoll loop over its two channels, and files in its
+ * directory, kept durable.  No socket of its own: only its channels.
+ */
+static const int sc_spool[] = {
+	SCMP_SYS(epoll_wait),		/* libevent's backend */
+	SCMP_SYS(epoll_pwait),
+	SCMP_SYS(epoll_ctl),
+	SCMP_SYS(poll),			/* imsgbuf_flush() of a log line */
+	SCMP_SYS(openat),		/* entries, relative to its directory */
+	SCMP_SYS(pread64),
+	SCMP_SYS(writev),
+	SCMP_SYS(pwrite64),
+	SCMP_SYS(fdatasync),		/* an entry is durable before "queued" */
+	SCMP_SYS(fsync),		/* ... and so is its directory entry */
+	SCMP_SYS(ftruncate),		/* cutting a torn tail off */
+	SCMP_SYS(fstat),
+	SCMP_SYS(newfstatat),
+	SCMP_SYS(lseek),
+	SCMP_SYS(getdents64),		/* listing its segments at start */
+	SCMP_SYS(unlinkat),		/* segments done with */
+	SCMP_SYS(renameat),		/* a file made whole, moved in place */
+	SCMP_SYS(renameat2),
+	SCMP_SYS(mkdirat),
+	SCMP_SYS(flock),		/* one spool per directory */
+};
+
 #ifdef NC_SANITIZERS
 /*
  * Sanitizer builds only: AddressSanitizer removes its alternate signal
@@ -221,6 +297,20 @@ static const struct sc_rule sc_memory_rules[] = {
 /* The type argument of socket(2) with its flag bits masked off. */
 #define SOCK_TYPE_MASK	(~(uint64_t)(SOCK_NONBLOCK | SOCK_CLOEXEC))
 
+/*
+ * Non-blocking mode and close-on-exec, nothing else (the network child
+ * and the spool).
+ */
+#define SC_FCNTL_RULES							\
+	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_GETFL) } },	\
+	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_SETFL) } },	\
+	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_GETFD) } },	\
+	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_SETFD) } }
+
+static const struct sc_rule sc_spool_rules[] = {
+	SC_FCNTL_RULES,
+};
+
 static const struct sc_rule sc_network_rules[] = {
 	/* New sockets: stream sockets of the three families only. */
 	{ SCMP_SYS(socket), 2, { SCMP_A0(SCMP_CMP_EQ, AF_INET),
@@ -229,11 +319,7 @@ static const struct sc_rule sc_network_rules[] = {
 	    SCMP_A1(SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_STREAM) } },
 	{ SCMP_SYS(socket), 2, { SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
 	    SCMP_A1(SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_STREAM) } },
-	/* Non-blocking mode and close-on-exec, nothing else. */
-	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_GETFL) } },
-	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_SETFL) } },
-	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_GETFD) } },
-	{ SCMP_SYS(fcntl), 1, { SCMP_A1(SCMP_CMP_EQ, F_SETFD) } },
+	SC_FCNTL_RULES,
 };
 
 static void
@@ -350,6 +436,9 @@ sandbox_lock(enum proc_role role)
 	else if (role == PROC_NETWORK) {
 		sc_add(ctx, sc_network, NELEM(sc_network));
 		sc_add_rules(ctx, sc_network_rules, NELEM(sc_network_rules));
+	} else if (role == PROC_SPOOL) {
+		sc_add(ctx, sc_spool, NELEM(sc_spool));
+		sc_add_rules(ctx, sc_spool_rules, NELEM(sc_spool_rules));
 	} else
 		fatalx("%s: no filter for %s", __func__, proc_role_name(role));
 	if ((rv = seccomp_load(ctx)) < 0)

@@ -19,8 +19,14 @@ void	sandbox_enter(enum proc_role, const struct privsep_conf *,
  * event base and everything else that needs a system call once.
  */
 void	sandbox_lock(enum proc_role);
-/* Checks the master runs before forking, so the error is clear. */
+/*
+ * Checks the master runs before forking, so the error is clear: the
+ * chroot of the key-holder and the network child (root's), and the
+ * spool's directory (the service user's); both writable by nobody else.
+ */
 int	sandbox_check_privsep(const struct privsep_conf *, char *errbuf,
+	    size_t errsz);
+int	sandbox_check_spool(const struct privsep_conf *, char *errbuf,
 	    size_t errsz);
 
 #endif

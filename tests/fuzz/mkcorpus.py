@@ -75,6 +75,21 @@ session "bad" {
 session default maybe
 ''',
     'errors.conf': b'listen on 999.1.1.1 port 70000\ncipher rot13\npeer "a b" {\n',
+    'spool.conf': b'''spool {
+	directory "/var/spool/nc"
+	size 2G
+	peer size 512M
+	lifetime max 7d
+}
+spool { lifetime max 12h }
+mailbox "backup-*" { size 8G count 1000 }
+mailbox "anon-*" none
+mailbox "svc" {
+	size 1M
+	count 10 }
+mailbox "backup-x" none
+mailbox "y" { size 1T count 0 }
+''',
 }
 for n, c in configs.items():
     put('config', n, c)

@@ -13,7 +13,7 @@ MAKE_CMD=${MAKE:-make}
 
 for v in prefix bindir sbindir libdir includedir mandir sysconfdir \
     runstatedir systemdsystemunitdir sysusersdir tmpfilesdir NC_USER \
-    NC_CHROOT; do
+    NC_CHROOT NC_SPOOL_DIR; do
 	printf -v "$v" '%s' "$(make_var "$v")"
 done
 [ -n "$sbindir" ] && [ -n "$sysconfdir" ] || {
@@ -106,6 +106,8 @@ if [ -n "$tmpfilesdir" ]; then
 		grep -qx "d $NC_CHROOT 0755 root root -" "$f"
 	check "tmpfiles.d file makes $sysconfdir/netcryptd 0700" \
 		grep -qx "d $sysconfdir/netcryptd 0700 root root -" "$f"
+	check "tmpfiles.d file makes $NC_SPOOL_DIR $NC_USER's, 0700" \
+		grep -qx "d $NC_SPOOL_DIR 0700 $NC_USER $NC_USER -" "$f"
 	check "tmpfiles.d file has no @variable@ left" not unsubstituted "$f"
 fi
 

@@ -112,7 +112,8 @@ child_by_title() {
 	return 1
 }
 
-# make_host NAME: keys and an empty chroot for a daemon called NAME.
+# make_host NAME: keys and an empty chroot for a daemon called NAME (the
+# daemon makes its spool directory, NAME/spool, at its first start).
 make_host() {
 	local h=$1
 	mkdir -p "$T_DIR/$h/empty"
@@ -129,6 +130,7 @@ listen on 127.0.0.1 port $port
 private key "$T_DIR/$h/private.pem"
 user "nobody"
 chroot "$T_DIR/$h/empty"
+spool { directory "$T_DIR/$h/spool" }
 session socket "$T_DIR/$h/session.sock"
 control socket "$T_DIR/$h/control.sock"
 CONF
@@ -137,7 +139,7 @@ CONF
 }
 
 # start_daemon NAME: run netcryptd -d in the background, log to NAME/log,
-# wait (bounded) until it reports both children started.  Sets DAEMON_PID.
+# wait (bounded) until it reports its children started.  Sets DAEMON_PID.
 start_daemon() {
 	local h=$1
 	# shellcheck disable=SC2086

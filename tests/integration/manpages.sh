@@ -25,9 +25,9 @@ for page in netcryptd.8 netcryptd.conf.5 netcryptctl.8 netcrypt.1 \
 		grep -q "man/$page" "$top_srcdir/Makefile.am"
 done
 
-# The keyword table of src/daemon/parse.y: the lines between "keywords[] = {"
-# and "};", each { "word", TOKEN }.
-kw=$(sed -n '/keywords\[\] = {/,/^};/p' "$top_srcdir/src/daemon/parse.y" |
+# The keyword table of the lexer, src/daemon/conf_lex.c: the lines between
+# "keywords[] = {" and "};", each { "word", TOKEN }.
+kw=$(sed -n '/keywords\[\] = {/,/^};/p' "$top_srcdir/src/daemon/conf_lex.c" |
 	sed -n 's/^[[:space:]]*{ "\([a-z0-9]*\)",.*/\1/p')
 n=$(wc -w <<<"$kw")
 check "parser keyword table found ($n keywords)" test "$n" -ge 20
@@ -44,9 +44,11 @@ for k in $(sed -n 's/^\.It Ic \([a-z0-9]*\).*/\1/p' "$CONF5" | sort -u); do
 	check "documented keyword '$k' is known to the parser" \
 		grep -qx "$k" <<<"$kw"
 done
-# Every cipher name the parser accepts is documented too.
-for c in $(sed -n 's/^[[:space:]]*{ NC_CIPHER_[A-Z0-9]*,[[:space:]]*"\([a-z0-9-]*\)" }.*/\1/p' \
-    "$top_srcdir/src/daemon/parse.y"); do
+# Every cipher name the parser accepts (src/daemon/conf.c) is documented.
+ciphers=$(sed -n 's/^[[:space:]]*{ NC_CIPHER_[A-Z0-9]*,[[:space:]]*"\([a-z0-9-]*\)" }.*/\1/p' \
+    "$top_srcdir/src/daemon/conf.c")
+check "cipher table found ($(wc -w <<<"$ciphers") ciphers)" test "$(wc -w <<<"$ciphers")" -ge 3
+for c in $ciphers; do
 	check "cipher $c documented" grep -q "$c" "$CONF5"
 done
 

@@ -201,14 +201,22 @@ check "key change reported" grep -q "peer b: pinned key changed" "$T_DIR/keychan
 check "key change: the link is closed" wait_for 50 logged a "closing: pinned key changed"
 check "key change: b is no longer accepted" wait_for 100 is_not_up a b
 # Restored, with a new cipher preference (live, for new links) and a new
-# private key and unwrap rate (both need a restart: not applied).
+# private key, unwrap rate, spool directory and mailbox rules (all need a
+# restart: not applied).
 FP_A=$(daemon_field a fingerprint)
-conf_a "$PA2" "cipher chacha20-poly1305" "unwrap rate 7"
+SP_A=$(child_by_title "$PIDA" spool)
+conf_a "$PA2" "cipher chacha20-poly1305" "unwrap rate 7" \
+	"spool { directory \"$T_DIR/a/spool2\" }" 'mailbox "x" none'
 sed -i "s|$T_DIR/a/private.pem|$T_DIR/x/private.pem|" "$T_DIR/a/netcryptd.conf"
 out=$(ctl a reload 2>&1); rc=$?
 check "restart-only changes: the reload is still accepted" test "$rc" = 0
 check "private key change: needs a restart" grep -q "private key: .* needs a restart" <<<"$out"
 check "unwrap rate change: needs a restart" grep -q "unwrap rate: auto -> 7 needs a restart" <<<"$out"
+check "spool directory change: needs a restart" \
+	grep -q "spool directory: \"$T_DIR/a/spool\" -> \"$T_DIR/a/spool2\" needs a restart" <<<"$out"
+check "mailbox rules change: needs a restart" grep -q "mailbox rules: changed; needs a restart" <<<"$out"
+check "... the new spool directory is not made" test ! -e "$T_DIR/a/spool2"
+check "... the spool runs on" test "$(child_by_title "$PIDA" spool)" = "$SP_A"
 check "restart-only changes logged as warnings" logged a "reload: private key: .* needs a restart"
 check "key restored: link back up" wait_up a b 300
 check "the new link uses the new cipher preference" \
@@ -216,7 +224,7 @@ check "the new link uses the new cipher preference" \
 check "the private key was not reloaded" test "$(daemon_field a fingerprint)" = "$FP_A"
 out=$(ctl a check 2>&1)
 check "check: the restart-only changes are still pending" \
-	grep -q "would make 2 changes, 2 of them need a restart" <<<"$out"
+	grep -q "would make 4 changes, 4 of them need a restart" <<<"$out"
 
 # --- the daemons lived through all of it ----------------------------------
 check "a still running" kill -0 "$PIDA"

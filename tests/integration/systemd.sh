@@ -33,7 +33,7 @@ grep -q '^#define NC_SANITIZERS 1' "$top_builddir/config.h" &&
 
 unset MAKEFLAGS MFLAGS MAKELEVEL
 for v in bindir sbindir sysconfdir runstatedir systemdsystemunitdir \
-    sysusersdir tmpfilesdir NC_USER NC_CHROOT; do
+    sysusersdir tmpfilesdir NC_USER NC_CHROOT NC_SPOOL_DIR; do
 	printf -v "$v" '%s' "$(make_var "$v")"
 done
 # Directories systemd reads (on Debian /lib is /usr/lib).
@@ -63,7 +63,7 @@ hidden_by() {	# directory: the unit setting that hides it, if one does
 	esac
 }
 prefix=$(make_var prefix)
-for v in sbindir bindir sysconfdir runstatedir NC_CHROOT; do
+for v in sbindir bindir sysconfdir runstatedir NC_CHROOT NC_SPOOL_DIR; do
 	setting=$(hidden_by "${!v}")
 	[ -z "$setting" ] || skip "configured with the prefix \"$prefix\":" \
 	    "$v \"${!v}\" is hidden from the service by the unit's $setting" \
@@ -160,6 +160,7 @@ RUN='$runstatedir'
 UNITDIR='$systemdsystemunitdir'
 NC_USER='$NC_USER'
 NC_CHROOT='$NC_CHROOT'
+NC_SPOOL_DIR='$NC_SPOOL_DIR'
 EOF
 cat > "$ROOT/nc-test/run.sh" <<'EOF'
 #!/bin/bash
@@ -190,6 +191,7 @@ is() { [ "$(prop "$1" "$2")" = "$3" ]; }
 not() { ! "$@"; }
 A_CTL=$RUN/netcryptd/control.sock
 B_CTL=/run/netcryptd-b/control.sock
+B_SPOOL=/var/spool/netcryptd-b
 peer() {	# peer SOCKET PEER FIELD
 	"$SBIN/netcryptctl" -s "$1" show --json 2>/dev/null |
 		jq -r --arg p "$2" '.peers[] | select(.name == $p) | .'"$3"
@@ -219,6 +221,8 @@ check "tmpfiles.d: $NC_CHROOT is root's, 0755" \
 	test "$(stat -c '%U %a' "$NC_CHROOT")" = "root 755"
 check "tmpfiles.d: $ETC/netcryptd is root's, 0700" \
 	test "$(stat -c '%U %a' "$ETC/netcryptd")" = "root 700"
+check "tmpfiles.d: $NC_SPOOL_DIR is $NC_USER's, 0700" \
+	test "$(stat -c '%U %a' "$NC_SPOOL_DIR")" = "$NC_USER 700"
 verify_clean() {
 	systemd-analyze verify --man=no netcryptd.service > /nc-test/verify 2>&1 &&
 		[ ! -s /nc-test/verify ]
@@ -242,16 +246,20 @@ listen on 127.0.0.1 port 55556
 private key "$ETC/netcryptd/hostb.pem"
 session socket "/run/netcryptd-b/session.sock"
 control socket "$B_CTL"
+spool { directory "$B_SPOOL" }
 peer "hosta" {
 	connect to 127.0.0.1 port 55555
 	public key "$ETC/netcryptd/private.pem.pub"
 }
 CONF
 "$BIN/netcrypt-keygen" -q -b 2048 -f "$ETC/netcryptd/hostb.pem"
+# hostb's spool: made as tmpfiles.d makes hosta's, writable in its unit.
+install -d -m 0700 -o "$NC_USER" -g "$(id -gn "$NC_USER")" "$B_SPOOL"
 sed -e "s|^ExecStart=.*netcryptd -d\$|& -f $ETC/netcryptd-b.conf|" \
     -e "s|^ExecStartPre=.*netcrypt-keygen -A\$|& -b 2048 -c $ETC/netcryptd-b.conf|" \
     -e "s|^ExecReload=.*netcryptd -n\$|& -f $ETC/netcryptd-b.conf|" \
     -e "s|^RuntimeDirectory=netcryptd\$|RuntimeDirectory=netcryptd-b|" \
+    -e "s|^ReadWritePaths=-$NC_SPOOL_DIR\$|ReadWritePaths=-$B_SPOOL|" \
     -e "s|^WatchdogSec=.*|WatchdogSec=3s|" \
     "$UNITDIR/netcryptd.service" > /etc/systemd/system/netcryptd-b.service
 systemctl daemon-reload
@@ -268,7 +276,10 @@ check "the session socket has group netcrypt, mode 0660" \
 	test "$(stat -c '%G %a' "$RUN/netcryptd/session.sock")" = "netcrypt 660"
 check "READY=1 came with STATUS=Running" is netcryptd StatusText Running
 check "the journal has the daemon's start line" \
-	journal_has netcryptd "started: key-holder"
+	journal_has netcryptd "started: key-holder [0-9]*, spool [0-9]*, network"
+sp=$(child_of netcryptd spool)
+check "the spool child runs in $NC_SPOOL_DIR" \
+	test -n "$sp" -a "$(readlink "/proc/$sp/root")" = "$NC_SPOOL_DIR"
 # LimitNOFILE=65536, or what systemd could set under a container's own
 # hard limit: soft = hard, logged, and the defaults fit (nothing lowered).
 nofile=$(awk '/^Max open files/ { print $4, $5 }' "/proc/$(prop netcryptd MainPID)/limits")

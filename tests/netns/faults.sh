@@ -101,6 +101,7 @@ listen on $3 port $PORT
 private key "$T_DIR/$h/private.pem"
 user "nobody"
 chroot "$T_DIR/$h/empty"
+spool { directory "$T_DIR/$h/spool" }
 session socket "$T_DIR/$h/session.sock"
 control socket "$T_DIR/$h/control.sock"
 keepalive 1

@@ -259,6 +259,39 @@ START_TEST(t_restart_settings)
 }
 END_TEST
 
+/* The spool process gets its settings at start only: all need a restart. */
+START_TEST(t_spool_settings)
+{
+	struct nc_conf	*a, *b;
+	struct lines	 l = { .n = 0 };
+	size_t		 nrestart = 0, i;
+
+	a = parse("a.conf", "mailbox \"x\" none\n");
+	b = parse("b.conf", "spool {\n directory \"/srv/sp\"\n size 2G\n"
+	    " peer size 1G\n lifetime max 1d\n}\n"
+	    "mailbox \"x\" { size 1M }\n");
+	ck_assert_uint_eq(confdiff(a, b, collect, &l, &nrestart), 5);
+	ck_assert_uint_eq(nrestart, 5);
+	for (i = 0; i < l.n; i++)
+		ck_assert_int_eq(l.restart[i], 1);
+	ck_assert_int_ge(find(&l, "spool directory: \"" NC_DEFAULT_SPOOL_DIR
+	    "\" -> \"/srv/sp\" needs a restart"), 0);
+	ck_assert_int_ge(find(&l, "spool size: "), 0);
+	ck_assert_int_ge(find(&l, "spool peer size: "), 0);
+	ck_assert_int_ge(find(&l, "spool lifetime max: 2592000 -> 86400"), 0);
+	ck_assert_int_ge(find(&l, "mailbox rules: changed; needs a restart"),
+	    0);
+	confdiff_keep_running(a, b);
+	l.n = 0;
+	ck_assert_uint_eq(confdiff(a, b, collect, &l, &nrestart), 0);
+	ck_assert_str_eq(b->spool_dir, NC_DEFAULT_SPOOL_DIR);
+	ck_assert_uint_eq(b->nmailboxes, 1);
+	ck_assert_int_eq(b->mailboxes[0].none, 1);
+	config_free(a);
+	config_free(b);
+}
+END_TEST
+
 START_TEST(t_listens)
 {
 	struct nc_conf		*a, *b;
@@ -338,6 +371,7 @@ main(void)
 	tcase_add_test(tc, t_proxy_inherited);
 	tcase_add_test(tc, t_live_settings);
 	tcase_add_test(tc, t_restart_settings);
+	tcase_add_test(tc, t_spool_settings);
 	tcase_add_test(tc, t_listens);
 	tcase_add_test(tc, t_listens_default);
 	suite_add_tcase(s, tc);
