@@ -24,7 +24,9 @@ noinst_LIBRARIES += %D%/libncdaemon.a
 	%D%/proc.c %D%/proc.h \
 	%D%/proctitle.c \
 	%D%/sandbox.c %D%/sandbox.h \
-	%D%/session.c %D%/session.h %D%/session_priv.h %D%/sessindex.c
+	%D%/session.c %D%/session.h %D%/session_priv.h %D%/sessindex.c \
+	%D%/spooldisk.c %D%/spoolmap.c %D%/spoolstore.c %D%/spoolstore.h \
+	%D%/spoolstore_int.h
 
 sbin_PROGRAMS += netcryptd
 netcryptd_SOURCES = %D%/netcryptd.c %D%/netcryptd.h %D%/masterconf.c \
