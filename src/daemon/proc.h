@@ -37,6 +37,9 @@ void	keyholder_main(void) __attribute__((noreturn));
 void	network_main(void) __attribute__((noreturn));
 /* The key-holder's loop on explicit descriptors (used by tests). */
 int	keyholder_run(int master_fd, int net_fd);
+/* The spool (spool.c), and its loop without the sandbox (for tests). */
+void	spool_main(void) __attribute__((noreturn));
+int	spool_run(int master_fd, int net_fd, int dirfd);
 
 /* proctitle.c: what ps(1) shows for each process */
 extern char	**proctitle_env;

@@ -515,6 +515,12 @@ msg_reclen(const struct sps_msg *m, int with_payload)
 }
 
 void
+sps_refuse(struct spoolstore *s, uint64_t req, uint8_t status)
+{
+	stage_done(s, req, 0, status, 0);
+}
+
+void
 sps_put(struct spoolstore *s, const struct sp_put *p,
     const struct sps_msg *m, uint64_t now)
 {

@@ -122,6 +122,8 @@ size_t	sps_damage(const struct spoolstore *, struct sps_damage *, size_t max);
  * Staged changes: answered through emit at the next sps_commit().  ttl
  * and names are the caller's to check (1..lifetime_max, name rules).
  */
+/* Answer req with status (not ST_OK) without keeping anything. */
+void	sps_refuse(struct spoolstore *, uint64_t req, uint8_t status);
 void	sps_put(struct spoolstore *, const struct sp_put *,
 	    const struct sps_msg *, uint64_t now);
 void	sps_in(struct spoolstore *, const struct sp_in *,

@@ -199,6 +199,7 @@ struct spoolstore {
 	int			 in_ckpt;
 	int			 have_head;
 	uint64_t		 ckgen;		/* entries it listed: listed */
+	struct sps_map		 missing;	/* listed, record not seen */
 };
 
 /* spoolstore.c, for spooldisk.c */
@@ -222,7 +223,50 @@ uint64_t	 sps_random_id(struct spoolstore *);
 void		 sps_fatal_oom(const char *) __attribute__((noreturn));
 void		*sps_grow(void *, size_t *cap, size_t need, size_t size);
 
-/* spooldisk.c, for spoolstore.c */
+#define SPS_SEGNAME_LEN		20	/* "seg." and 16 hex digits */
+#define SPS_DAMAGE_LOGGED	16	/* lines at start; a count for more */
+#define SPS_MAX_SEGMENTS	100000	/* files read at start */
+#define SPS_DEAD_MIN		((size_t)1024 * 1024)
+
+/* Checkpoint items (doc/SPOOL.md 11): a type, then its fields. */
+#define CK_HEAD			1	/* u64 inc, u64 next_pos */
+#define CK_PEER			2	/* fp, u64 next_seq */
+#define CK_ORIGIN		3	/* fp, u64 inc, u64 high */
+#define CK_LIVE			4	/* u64 id, u8 state, u64 end */
+#define CK_FINAL		5	/* u64 id, u8 status, u8 remote, u64 until */
+#define CK_OWED			6	/* u64 id, u8 status, u64 until, fp, */
+					/* u64 inc, u64 oseq */
+#define CK_LAST			0x01	/* flags: the checkpoint's last record */
+#define CK_HDRLEN		8	/* u8 flags, 3 zeros, u32 count */
+
+/* The length of each item's fields, by type. */
+extern const size_t	sps_ck_len[CK_OWED + 1];
+
+static inline void
+sps_put64(uint8_t *p, uint64_t v)
+{
+	int	i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline uint64_t
+sps_get64(const uint8_t *p)
+{
+	uint64_t	v = 0;
+	int		i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* spooldisk.c, for spoolstore.c and spoolrecover.c */
+void	sps_seg_name(uint64_t no, char name[SPS_SEGNAME_LEN + 1]);
+int	sps_rotate(struct spoolstore *);
+int	sps_msg_decode(const uint8_t *b, size_t len, struct sps_entry *e,
+	    uint8_t *status, uint8_t fp[NC_SHA256_LEN], struct sps_msg *m);
 void	sps_stage_msg(struct spoolstore *, struct sps_entry *,
 	    const struct sps_msg *, uint8_t status);
 void	sps_stage_state(struct spoolstore *, uint64_t id, uint8_t op,
