@@ -25,7 +25,7 @@ noinst_LIBRARIES += %D%/libncdaemon.a
 	%D%/proctitle.c \
 	%D%/sandbox.c %D%/sandbox.h \
 	%D%/session.c %D%/session.h %D%/session_priv.h %D%/sessindex.c \
-	%D%/spool.c %D%/spooldisk.c %D%/spoolmap.c %D%/spoolrecover.c %D%/spoolstore.c %D%/spoolstore.h \
+	%D%/spool.c %D%/spooldisk.c %D%/spoolmap.c %D%/spoolread.c %D%/spoolrecover.c %D%/spoolstore.c %D%/spoolstore.h \
 	%D%/spoolstore_int.h
 
 sbin_PROGRAMS += netcryptd
