@@ -236,6 +236,7 @@ sps_close(struct spoolstore *s)
 	sps_heap_free(&s->retained);
 	sps_segs_close(s);
 	sps_stage_free(s);
+	free(s->ckpend);
 	free(s->rules);
 	free(s);
 }

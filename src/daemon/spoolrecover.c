@@ -221,7 +221,6 @@ ck_head(struct spoolstore *s, const uint8_t *b)
 	s->norigins = 0;
 	missing_flush(s, 0, 0);
 	s->ckgen++;
-	s->in_ckpt = 1;
 	s->have_head = 1;
 }
 
@@ -237,7 +236,6 @@ ck_end(struct spoolstore *s)
 		    (e = s->ids.vals[i])->listed != s->ckgen)
 			sps_entry_drop(s, e);	/* shifts a key into i */
 	}
-	s->in_ckpt = 0;
 }
 
 static void
@@ -282,12 +280,40 @@ ck_apply(struct recov *rc, uint8_t type, const uint8_t *b)
 	}
 }
 
-/* Check a CKPT body whole before applying any of it. */
+/* Apply the items of one checked CKPT body. */
+static void
+ck_run(struct recov *rc, const uint8_t *b, size_t len)
+{
+	size_t	i;
+
+	for (i = CK_HDRLEN; i < len; i += 1 + sps_ck_len[b[i]]) {
+		if (b[i] == CK_HEAD)
+			ck_head(rc->s, b + i + 1);
+		else
+			ck_apply(rc, b[i], b + i + 1);
+	}
+}
+
+/* A checkpoint cut short is ignored whole: forget its records. */
+static void
+ck_drop_pending(struct spoolstore *s)
+{
+	free(s->ckpend);
+	s->ckpend = NULL;
+	s->ckplen = s->ckpcap = 0;
+	s->in_ckpt = 0;
+}
+
+/*
+ * Check a CKPT body whole; keep it until the checkpoint's last record,
+ * then apply them all: a checkpoint counts only once it is complete
+ * (a crash may cut one short; the segments before it are still there).
+ */
 static int
 apply_ckpt(struct recov *rc, const uint8_t *b, size_t len)
 {
-	size_t		i, n, count;
-	int		first;
+	struct spoolstore	*s = rc->s;
+	size_t			 i, n, count, off;
 
 	if (len < CK_HDRLEN || (b[0] & ~CK_LAST) != 0 || b[1] || b[2] || b[3])
 		return -1;
@@ -296,20 +322,24 @@ apply_ckpt(struct recov *rc, const uint8_t *b, size_t len)
 	for (i = CK_HDRLEN, n = 0; i < len; i += 1 + sps_ck_len[b[i]], n++)
 		if (b[i] < CK_HEAD || b[i] > CK_OWED ||
 		    len - i - 1 < sps_ck_len[b[i]] ||
-		    (b[i] == CK_HEAD) != (n == 0 && !rc->s->in_ckpt))
+		    (b[i] == CK_HEAD) != (n == 0 && !s->in_ckpt))
 			return -1;
 	if (n != count || n == 0)
 		return -1;
-	first = 1;
-	for (i = CK_HDRLEN; i < len; i += 1 + sps_ck_len[b[i]]) {
-		if (first && b[i] == CK_HEAD)
-			ck_head(rc->s, b + i + 1);
-		else
-			ck_apply(rc, b[i], b + i + 1);
-		first = 0;
+	s->in_ckpt = 1;
+	s->ckpend = sps_grow(s->ckpend, &s->ckpcap, s->ckplen + sizeof(len) +
+	    len, 1);
+	memcpy(s->ckpend + s->ckplen, &len, sizeof(len));
+	memcpy(s->ckpend + s->ckplen + sizeof(len), b, len);
+	s->ckplen += sizeof(len) + len;
+	if (!(b[0] & CK_LAST))
+		return 0;
+	for (off = 0; off < s->ckplen; off += sizeof(len) + n) {
+		memcpy(&n, s->ckpend + off, sizeof(n));
+		ck_run(rc, s->ckpend + off + sizeof(n), n);
 	}
-	if (b[0] & CK_LAST)
-		ck_end(rc->s);
+	ck_end(s);
+	ck_drop_pending(s);
 	return 0;
 }
 
@@ -323,7 +353,7 @@ on_record(size_t off, uint8_t kind, const uint8_t *body, size_t len,
 	if (kind != SPOOLREC_CKPT && rc->s->in_ckpt) {
 		sps_note_damage(rc->s, rc->seg->no, off, 0,
 		    "checkpoint cut short");
-		rc->s->in_ckpt = 0;
+		ck_drop_pending(rc->s);
 	}
 	switch (kind) {
 	case SPOOLREC_MSG:
@@ -424,7 +454,7 @@ recover_one(struct spoolstore *s, uint64_t no, uint64_t now)
 		if (s->in_ckpt) {
 			sps_note_damage(s, no, seg->sg.size, 0,
 			    "checkpoint cut short");
-			s->in_ckpt = 0;
+			ck_drop_pending(s);
 		}
 		return 0;
 	}

@@ -197,6 +197,8 @@ struct spoolstore {
 	uint64_t		 appends, records, unlinked;
 	/* Recovery only: a checkpoint is being read. */
 	int			 in_ckpt;
+	uint8_t			*ckpend;	/* its records so far */
+	size_t			 ckplen, ckpcap;
 	int			 have_head;
 	uint64_t		 ckgen;		/* entries it listed: listed */
 	struct sps_map		 missing;	/* listed, record not seen */

@@ -739,6 +739,56 @@ START_TEST(test_restart)
 }
 END_TEST
 
+static void newest_segment(char *, size_t);
+
+/*
+ * A crash while a new segment's checkpoint was written: that checkpoint
+ * is ignored whole, and what the older segments say stands.
+ */
+START_TEST(test_cut_checkpoint)
+{
+	struct spoolstore	*s;
+	struct sp_fetch_end	 end;
+	uint64_t		 out, box, fin, rid;
+	char			 name[64];
+	int			 fd;
+	struct stat		 st;
+
+	fresh();
+	s = store_open(NOW);
+	out = put1(s, 0, FP_A, "bob", "o", ST_OK);
+	box = put1(s, 1, NULL, "bob", "b", ST_OK);
+	fin = put1(s, 1, NULL, "bob", "f", ST_OK);
+	sps_taken(s, fin, NOW);
+	in(s, FP_B, 4, 6, "bob", "r", ST_OK, 60);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	rid = done_id(60, ST_OK);
+	sps_close(s);
+	/* A start: its new segment holds only the checkpoint.  Cut it. */
+	s = store_open(NOW);
+	sps_close(s);
+	newest_segment(name, sizeof(name));
+	fd = openat(dfd, name, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(ftruncate(fd, st.st_size - 10), 0);
+	close(fd);
+	nev = 0;
+	s = store_open(NOW);
+	ck_assert_uint_eq(sps_query(s, out, NOW), ST_QUEUED);
+	ck_assert_uint_eq(sps_query(s, box, NOW), ST_QUEUED);
+	ck_assert_uint_eq(sps_query(s, fin, NOW), ST_OK);
+	fetch_box(s, "bob", 0, &end);
+	ck_assert_uint_eq(end.count, 2);
+	ck_assert_uint_eq(got[1].e.id, rid);
+	in(s, FP_B, 4, 6, "bob", "r", ST_OK, 61);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	done_id(61, ST_OK);
+	ck_assert_uint_eq(evs[nev - 1].u.done.dup, 1);
+	sps_close(s);
+}
+END_TEST
+
 /* The newest segment file (the highest number). */
 static void
 newest_segment(char *name, size_t sz)
@@ -937,6 +987,7 @@ spoolstore_suite(void)
 	tcase_add_test(tc, test_torn_tail);
 	tcase_add_test(tc, test_flipped);
 	tcase_add_test(tc, test_rotation);
+	tcase_add_test(tc, test_cut_checkpoint);
 	suite_add_tcase(s, tc);
 	return s;
 }
