@@ -137,7 +137,7 @@ static int
 kind_known(uint8_t kind)
 {
 	return kind == SPOOLREC_MSG || kind == SPOOLREC_FILE ||
-	    kind == SPOOLREC_STATE;
+	    kind == SPOOLREC_STATE || kind == SPOOLREC_CKPT;
 }
 
 int

@@ -49,7 +49,8 @@
 enum spoolrec_kind {
 	SPOOLREC_MSG = 1,	/* a message kept for later delivery */
 	SPOOLREC_FILE = 2,	/* a file kept for later delivery */
-	SPOOLREC_STATE = 3	/* a change of an entry's state */
+	SPOOLREC_STATE = 3,	/* a change of an entry's state */
+	SPOOLREC_CKPT = 4	/* part of a checkpoint (doc/SPOOL.md 10) */
 };
 
 /* Why a stretch of a segment image holds no good record. */

@@ -97,7 +97,7 @@ spoolseg_create(int dirfd, const char *name,
 	int		fd, save;
 
 	seg->fd = -1;
-	fd = openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC |
+	fd = openat(dirfd, name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC |
 	    O_NOFOLLOW, 0600);
 	if (fd == -1)
 		return -1;

@@ -38,7 +38,8 @@ struct spoolseg_rec {
 /*
  * Create the segment name in dirfd (it must not exist) with that salt:
  * its header written, the file fdatasync'ed and the directory fsync'ed.
- * 0, or -1 with errno (nothing left behind).
+ * Its fd is open for reading too (the spool reads entries back with
+ * pread).  0, or -1 with errno (nothing left behind).
  */
 int	spoolseg_create(int dirfd, const char *name,
 	    const uint8_t salt[SPOOLREC_SALTLEN], struct spoolseg *);

@@ -28,7 +28,10 @@ noinst_LIBRARIES += %D%/libncdaemon.a
 	%D%/proctitle.c \
 	%D%/sandbox.c %D%/sandbox.h \
 	%D%/session.c %D%/session.h %D%/session_priv.h %D%/sessindex.c \
-	%D%/sessspool.c %D%/sessspool.h
+	%D%/sessspool.c %D%/sessspool.h \
+	%D%/spool.c %D%/spooldisk.c %D%/spoolmap.c %D%/spoolread.c \
+	%D%/spoolrecover.c %D%/spoolstore.c %D%/spoolstore.h \
+	%D%/spoolstore_int.h
 
 # conf_lex.c includes the token numbers bison writes to parse.h.
 BUILT_SOURCES += %D%/parse.h

@@ -312,7 +312,7 @@ START_TEST(test_round_trip)
 	static uint8_t		img[SPOOLREC_SIZE(SPOOLREC_MAXBODY)];
 	const size_t		sizes[] = { 0, 1, SPOOLREC_MAXBODY };
 	const uint8_t		kinds[] = { SPOOLREC_MSG, SPOOLREC_FILE,
-				    SPOOLREC_STATE };
+				    SPOOLREC_STATE, SPOOLREC_CKPT };
 	struct spoolrec_scan	res;
 	struct seen		s;
 	struct reader		r;
@@ -371,7 +371,7 @@ START_TEST(test_encode_refuses)
 {
 	static uint8_t	out[SPOOLREC_SIZE(SPOOLREC_MAXBODY + 1)];
 	static uint8_t	body[SPOOLREC_MAXBODY + 1];
-	const uint8_t	bad[] = { 0, 4, 255 };
+	const uint8_t	bad[] = { 0, 5, 255 };
 	size_t		n = 7, i;
 
 	memset(out, 0xaa, sizeof(out));
@@ -594,7 +594,7 @@ START_TEST(test_bad_header_fields)
 {
 	uint8_t			img[512];
 	const size_t		field[] = { 4, 5, 5, 6, 7 };
-	const uint8_t		value[] = { 2, 0, 4, 1, 1 };
+	const uint8_t		value[] = { 2, 0, 5, 1, 1 };
 	size_t			at[3], len, i;
 
 	for (i = 0; i < sizeof(field) / sizeof(field[0]); i++) {

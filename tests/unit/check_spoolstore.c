@@ -1,0 +1,999 @@
+/*
+ * Unit tests for the spool's storage engine (spoolstore.c, spooldisk.c,
+ * doc/SPOOL.md 8 to 13), on real files in a temporary directory: order
+ * per peer and per mailbox, ids, sequence numbers, duplicates, states and
+ * queries, notices and reports, expiry, every limit at its bound, group
+ * commit, a failed append, restart, torn tails and flipped bytes,
+ * rotation with checkpoints and dead segments removed.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "spoolstore_int.h"
+#include "unitrun.h"
+
+#define NOW		1700000000ULL
+#define MAXEV		4096
+#define MAXENT		1024
+
+static char	tmpdir[] = "/tmp/check_spoolstore.XXXXXX";
+static int	dfd = -1;
+
+static const uint8_t	FP_A[NC_SHA256_LEN] = { 0xa1, 0xa2, 0xa3 };
+static const uint8_t	FP_B[NC_SHA256_LEN] = { 0xb1, 0xb2, 0xb3 };
+
+/* What the store emitted and what fetches handed out. */
+static struct sps_event	evs[MAXEV];
+static size_t		nev;
+static struct fetched {
+	struct sp_entry	e;
+	char		from[SP_FROM_MAX + 1];
+	char		to[NC_NAME_MAX + 1];
+	uint8_t		payload[70000];
+	size_t		len;
+} *got;
+static size_t		ngot;
+
+static void
+emit(void *arg, const struct sps_event *ev)
+{
+	(void)arg;
+	ck_assert_uint_lt(nev, MAXEV);
+	evs[nev++] = *ev;
+}
+
+static void
+on_entry(void *arg, const struct sp_entry *e, const struct sps_msg *m)
+{
+	struct fetched	*f;
+
+	(void)arg;
+	ck_assert_uint_lt(ngot, MAXENT);
+	f = &got[ngot++];
+	f->e = *e;
+	memcpy(f->from, m->from, m->fromlen);
+	f->from[m->fromlen] = '\0';
+	memcpy(f->to, m->to, m->tolen);
+	f->to[m->tolen] = '\0';
+	ck_assert_uint_le(m->len, sizeof(f->payload));
+	memcpy(f->payload, m->payload, m->len);
+	f->len = m->len;
+}
+
+static void
+empty_dir(void)
+{
+	DIR		*d;
+	struct dirent	*e;
+	int		 fd = dup(dfd);
+
+	ck_assert_int_ge(fd, 0);
+	d = fdopendir(fd);
+	ck_assert_ptr_nonnull(d);
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			ck_assert_int_eq(unlinkat(dfd, e->d_name, 0), 0);
+	closedir(d);
+}
+
+static void
+setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	dfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dfd, 0);
+	got = calloc(MAXENT, sizeof(*got));
+	ck_assert_ptr_nonnull(got);
+}
+
+static void
+teardown(void)
+{
+	empty_dir();
+	close(dfd);
+	ck_assert_int_eq(rmdir(tmpdir), 0);
+	free(got);
+}
+
+static void
+fresh(void)
+{
+	empty_dir();
+	nev = ngot = 0;
+}
+
+static struct spoolstore *
+store_open(uint64_t now)
+{
+	struct spoolstore	*s = sps_open(dfd, now, emit, NULL);
+
+	ck_assert_ptr_nonnull(s);
+	return s;
+}
+
+static void
+limits(struct spoolstore *s, uint64_t total, uint64_t peer,
+    const struct sp_mailbox_rule *rules, size_t n)
+{
+	struct sp_settings	set;
+
+	memset(&set, 0, sizeof(set));
+	set.total_bytes = total;
+	set.peer_bytes = peer;
+	set.lifetime_max = WIRE_TTL_MAX;
+	sps_settings(s, &set, rules, n);
+}
+
+static struct sps_msg
+msg(const char *from, const char *to, const void *payload, size_t len)
+{
+	struct sps_msg	m;
+
+	m.from = from;
+	m.fromlen = strlen(from);
+	m.to = to;
+	m.tolen = strlen(to);
+	m.payload = payload;
+	m.len = len;
+	return m;
+}
+
+/* Stage a put (not committed). */
+static void
+put(struct spoolstore *s, int local, const uint8_t *fp, const char *from,
+    const char *to, const char *text, uint32_t ttl, uint64_t req)
+{
+	struct sp_put	p;
+	struct sps_msg	m = msg(from, to, text, strlen(text));
+
+	memset(&p, 0, sizeof(p));
+	p.req = req;
+	p.dest = local ? SP_DEST_LOCAL : SP_DEST_PEER;
+	p.fromlen = (uint8_t)m.fromlen;
+	p.tolen = (uint8_t)m.tolen;
+	p.ttl = ttl;
+	if (fp != NULL)
+		memcpy(p.fp, fp, NC_SHA256_LEN);
+	sps_put(s, &p, &m, NOW);
+}
+
+static void
+in(struct spoolstore *s, const uint8_t *fp, uint64_t inc, uint64_t seq,
+    const char *to, const char *text, uint8_t status, uint64_t req)
+{
+	struct sp_in	i;
+	struct sps_msg	m = msg("alice@hosta", to, text, strlen(text));
+
+	memset(&i, 0, sizeof(i));
+	i.req = req;
+	i.inc = inc;
+	i.seq = seq;
+	i.ttl = 3600;
+	i.fromlen = (uint8_t)m.fromlen;
+	i.tolen = (uint8_t)m.tolen;
+	i.status = status;
+	memcpy(i.fp, fp, NC_SHA256_LEN);
+	sps_in(s, &i, &m, NOW);
+}
+
+/* Commit; the last event must be the DONE of req: its (status, id). */
+static uint64_t
+done_id(uint64_t req, uint8_t want)
+{
+	size_t	i;
+
+	for (i = nev; i-- > 0;)
+		if (evs[i].type == SPS_EV_DONE && evs[i].u.done.req == req) {
+			ck_assert_uint_eq(evs[i].u.done.status, want);
+			return evs[i].u.done.id;
+		}
+	ck_abort_msg("no DONE for req %llu", (unsigned long long)req);
+	return 0;
+}
+
+static uint64_t
+put1(struct spoolstore *s, int local, const uint8_t *fp, const char *to,
+    const char *text, uint8_t want)
+{
+	static uint64_t	req = 1000;
+
+	put(s, local, fp, "alice", to, text, 3600, ++req);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	return done_id(req, want);
+}
+
+static void
+fetch_out(struct spoolstore *s, const uint8_t *fp, uint64_t after,
+    uint32_t count, uint32_t bytes, struct sp_fetch_end *end)
+{
+	struct sp_fetch	f;
+
+	memset(&f, 0, sizeof(f));
+	memcpy(f.fp, fp, NC_SHA256_LEN);
+	f.after = after;
+	f.max_count = count;
+	f.max_bytes = bytes;
+	ngot = 0;
+	sps_out_fetch(s, &f, NOW, on_entry, NULL, end);
+	ck_assert_uint_eq(end->count, ngot);
+}
+
+static void
+fetch_box(struct spoolstore *s, const char *name, uint64_t after,
+    struct sp_fetch_end *end)
+{
+	struct sp_fetch	f;
+
+	memset(&f, 0, sizeof(f));
+	snprintf(f.name, sizeof(f.name), "%s", name);
+	f.after = after;
+	f.max_count = 100000;
+	f.max_bytes = 100000000;
+	ngot = 0;
+	sps_box_fetch(s, &f, NOW, on_entry, NULL, &end[0]);
+	ck_assert_uint_eq(end->count, ngot);
+}
+
+static void
+result(struct spoolstore *s, const uint8_t *fp, uint64_t seq, uint8_t status,
+    int final)
+{
+	struct sp_result	r;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.fp, fp, NC_SHA256_LEN);
+	r.inc = sps_incarnation(s);
+	r.seq = seq;
+	r.status = status;
+	r.final = (uint8_t)final;
+	sps_out_result(s, &r, NOW);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+}
+
+static size_t
+count_events(int type)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < nev; i++)
+		n += evs[i].type == type;
+	return n;
+}
+
+static const struct sps_event *
+last_event(int type)
+{
+	size_t	i;
+
+	for (i = nev; i-- > 0;)
+		if (evs[i].type == type)
+			return &evs[i];
+	ck_abort_msg("no event of type %d", type);
+	return NULL;
+}
+
+/* Order per peer and per mailbox; ids unique and non-zero; seq per peer. */
+START_TEST(test_order)
+{
+	struct spoolstore	*s;
+	struct sp_fetch_end	 end;
+	uint64_t		 ids[12];
+	char			 text[32];
+	size_t			 i, j;
+
+	fresh();
+	s = store_open(NOW);
+	for (i = 0; i < 12; i++) {
+		snprintf(text, sizeof(text), "m%zu", i);
+		ids[i] = put1(s, i % 3 == 2, i % 3 == 0 ? FP_A : FP_B, "bob",
+		    text, ST_OK);
+		ck_assert_uint_ne(ids[i], 0);
+		for (j = 0; j < i; j++)
+			ck_assert_uint_ne(ids[i], ids[j]);
+	}
+	fetch_out(s, FP_A, 0, 100, 1000000, &end);
+	ck_assert_uint_eq(end.count, 4);
+	ck_assert_uint_eq(end.more, 0);
+	for (i = 0; i < 4; i++) {
+		snprintf(text, sizeof(text), "m%zu", i * 3);
+		ck_assert_uint_eq(got[i].e.seq, i + 1);
+		ck_assert_uint_eq(got[i].e.id, ids[i * 3]);
+		ck_assert_uint_eq(got[i].e.inc, sps_incarnation(s));
+		ck_assert_mem_eq(got[i].e.fp, FP_A, NC_SHA256_LEN);
+		ck_assert_str_eq(got[i].from, "alice");
+		ck_assert_str_eq(got[i].to, "bob");
+		ck_assert_uint_eq(got[i].len, strlen(text));
+		ck_assert_mem_eq(got[i].payload, text, got[i].len);
+		ck_assert_uint_le(got[i].e.ttl, 3600);
+		ck_assert_uint_gt(got[i].e.ttl, 3500);
+	}
+	/* After a seq; and the limits: at least one, more set. */
+	fetch_out(s, FP_B, 2, 100, 1000000, &end);
+	ck_assert_uint_eq(end.count, 2);
+	ck_assert_uint_eq(got[0].e.seq, 3);
+	fetch_out(s, FP_B, 0, 2, 1000000, &end);
+	ck_assert_uint_eq(end.count, 2);
+	ck_assert_uint_eq(end.more, 1);
+	fetch_out(s, FP_B, 0, 100, 1, &end);
+	ck_assert_uint_eq(end.count, 1);
+	ck_assert_uint_eq(end.more, 1);
+	/* The mailbox: in the order kept, pos rising. */
+	fetch_box(s, "bob", 0, &end);
+	ck_assert_uint_eq(end.count, 4);
+	for (i = 0; i < 4; i++) {
+		ck_assert_uint_eq(got[i].e.id, ids[i * 3 + 2]);
+		if (i > 0)
+			ck_assert_uint_gt(got[i].e.seq, got[i - 1].e.seq);
+	}
+	fetch_box(s, "bob", got[1].e.seq, &end);
+	ck_assert_uint_eq(end.count, 2);
+	ck_assert_uint_eq(got[0].e.id, ids[8]);
+	fetch_box(s, "carol", 0, &end);
+	ck_assert_uint_eq(end.count, 0);
+	sps_close(s);
+}
+END_TEST
+
+/* N puts that arrive together share one append, one fdatasync. */
+START_TEST(test_group_commit)
+{
+	struct spoolstore	*s;
+	struct sps_stats	 a, b;
+	size_t			 i;
+
+	fresh();
+	s = store_open(NOW);
+	sps_get_stats(s, &a);
+	for (i = 0; i < 200; i++)
+		put(s, i % 2, FP_A, "alice", "bob", "hello", 60, i + 1);
+	/* Nothing is answered before the commit. */
+	ck_assert_uint_eq(nev, 0);
+	ck_assert_int_eq(sps_pending(s), 1);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	sps_get_stats(s, &b);
+	ck_assert_uint_eq(b.appends, a.appends + 1);
+	ck_assert_uint_eq(b.records, a.records + 200);
+	ck_assert_uint_eq(count_events(SPS_EV_DONE), 200);
+	ck_assert_uint_eq(b.live, 200);
+	sps_close(s);
+}
+END_TEST
+
+/* The origin table: a seq taken before is a duplicate; a new inc resets. */
+START_TEST(test_dedup)
+{
+	struct spoolstore	*s;
+	struct sp_fetch_end	 end;
+	uint64_t		 id;
+
+	fresh();
+	s = store_open(NOW);
+	in(s, FP_A, 7, 1, "bob", "one", ST_OK, 1);
+	in(s, FP_A, 7, 1, "bob", "one", ST_OK, 2);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	ck_assert_uint_ne(id = done_id(1, ST_OK), 0);
+	ck_assert_uint_eq(done_id(2, ST_OK), 0);
+	ck_assert_uint_eq(evs[nev - 1].u.done.dup, 1);
+	in(s, FP_A, 7, 3, "bob", "three", ST_OK, 3);
+	in(s, FP_A, 7, 2, "bob", "two", ST_OK, 4);	/* below high: dup */
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	ck_assert_uint_ne(done_id(3, ST_OK), 0);
+	ck_assert_uint_eq(done_id(4, ST_OK), 0);
+	ck_assert_uint_eq(evs[nev - 1].u.done.dup, 1);
+	/* The sender's spool started again: its seq 1 is new. */
+	in(s, FP_A, 8, 1, "bob", "again", ST_OK, 5);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	ck_assert_uint_ne(done_id(5, ST_OK), 0);
+	ck_assert_uint_eq(evs[nev - 1].u.done.dup, 0);
+	/* Another origin has its own numbers. */
+	in(s, FP_B, 7, 1, "bob", "other", ST_OK, 6);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	ck_assert_uint_ne(done_id(6, ST_OK), 0);
+	fetch_box(s, "bob", 0, &end);
+	ck_assert_uint_eq(end.count, 4);
+	ck_assert_uint_eq(got[0].e.id, id);
+	ck_assert_str_eq(got[0].from, "alice@hosta");
+	sps_close(s);
+}
+END_TEST
+
+/* OUT: QUEUED, AT_PEER, final; BOX: KEPT, taken; what each reports. */
+START_TEST(test_states)
+{
+	struct spoolstore	*s;
+	const struct sps_event	*ev;
+	struct sp_report	 rep;
+	struct sp_fetch_end	 end;
+	uint64_t		 out, box, rid, refid;
+
+	fresh();
+	s = store_open(NOW);
+	out = put1(s, 0, FP_A, "bob", "x", ST_OK);
+	ck_assert_uint_eq(sps_query(s, out, NOW), ST_QUEUED);
+	nev = 0;
+	result(s, FP_A, 1, ST_OK, 0);
+	ck_assert_uint_eq(count_events(SPS_EV_RESULT_DONE), 1);
+	ck_assert_uint_eq(sps_query(s, out, NOW), ST_AT_PEER);
+	fetch_out(s, FP_A, 0, 10, 1000, &end);
+	ck_assert_uint_eq(end.count, 0);	/* at the peer: not again */
+	result(s, FP_A, 1, ST_OK, 1);
+	ev = last_event(SPS_EV_NOTIFY);
+	ck_assert_uint_eq(ev->u.notify.id, out);
+	ck_assert_uint_eq(ev->u.notify.status, ST_OK);
+	ck_assert_uint_eq(ev->u.notify.fromlen, 5);
+	ck_assert_mem_eq(ev->from, "alice", 5);
+	ck_assert_uint_eq(sps_query(s, out, NOW), ST_OK);
+	/* An SFINAL again (the ack was lost): answered, nothing changes. */
+	nev = 0;
+	result(s, FP_A, 1, ST_REJECTED, 1);
+	ck_assert_uint_eq(count_events(SPS_EV_RESULT_DONE), 1);
+	ck_assert_uint_eq(count_events(SPS_EV_NOTIFY), 0);
+	ck_assert_uint_eq(sps_query(s, out, NOW), ST_OK);
+	/* A final status straight from QUEUED (the peer judged it). */
+	out = put1(s, 0, FP_A, "bob", "y", ST_OK);
+	result(s, FP_A, 2, ST_NO_SUCH_SESSION, 1);
+	ck_assert_uint_eq(sps_query(s, out, NOW), ST_NO_SUCH_SESSION);
+
+	/* A local mailbox entry, taken: the local sender is told. */
+	box = put1(s, 1, NULL, "bob", "z", ST_OK);
+	ck_assert_uint_eq(sps_query(s, box, NOW), ST_QUEUED);
+	nev = 0;
+	sps_taken(s, box, NOW);
+	ck_assert_uint_eq(nev, 0);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	ev = last_event(SPS_EV_NOTIFY);
+	ck_assert_uint_eq(ev->u.notify.id, box);
+	ck_assert_uint_eq(sps_query(s, box, NOW), ST_OK);
+	sps_taken(s, box, NOW);		/* twice: nothing */
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	ck_assert_uint_eq(count_events(SPS_EV_NOTIFY), 1);
+
+	/* From a peer, taken: a report owed until the peer acks it. */
+	in(s, FP_B, 5, 9, "bob", "w", ST_OK, 77);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	rid = done_id(77, ST_OK);
+	ck_assert_uint_eq(sps_query(s, rid, NOW), ST_UNKNOWN_ID);
+	nev = 0;
+	sps_taken(s, rid, NOW);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	ev = last_event(SPS_EV_REPORT);
+	ck_assert_mem_eq(ev->u.report.fp, FP_B, NC_SHA256_LEN);
+	ck_assert_uint_eq(ev->u.report.inc, 5);
+	ck_assert_uint_eq(ev->u.report.seq, 9);
+	ck_assert_uint_eq(ev->u.report.status, ST_OK);
+	ck_assert_uint_eq(count_events(SPS_EV_NOTIFY), 0);
+	/* A refusal: kept with no payload, final and owed at once. */
+	nev = 0;
+	in(s, FP_B, 5, 10, "nobody", "v", ST_REJECTED, 78);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	refid = done_id(78, ST_OK);
+	ck_assert_uint_ne(refid, 0);
+	ev = last_event(SPS_EV_REPORT);
+	ck_assert_uint_eq(ev->u.report.seq, 10);
+	ck_assert_uint_eq(ev->u.report.status, ST_REJECTED);
+	fetch_box(s, "nobody", 0, &end);
+	ck_assert_uint_eq(end.count, 0);
+	nev = 0;
+	sps_report_fetch(s, FP_B);
+	ck_assert_uint_eq(count_events(SPS_EV_REPORT), 2);
+	memset(&rep, 0, sizeof(rep));
+	memcpy(rep.fp, FP_B, NC_SHA256_LEN);
+	rep.inc = 5;
+	rep.seq = 9;
+	sps_reported(s, &rep);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	nev = 0;
+	sps_report_fetch(s, FP_B);
+	ck_assert_uint_eq(count_events(SPS_EV_REPORT), 1);
+	ck_assert_uint_eq(evs[0].u.report.seq, 10);
+	ck_assert_uint_eq(sps_query(s, 12345, NOW), ST_UNKNOWN_ID);
+	sps_close(s);
+}
+END_TEST
+
+/* Lifetimes end: queued ones expire; at-peer ones are forgotten later. */
+START_TEST(test_expiry)
+{
+	struct spoolstore	*s;
+	const struct sps_event	*ev;
+	uint64_t		 a, b, c;
+
+	fresh();
+	s = store_open(NOW);
+	put(s, 0, FP_A, "alice", "bob", "a", 10, 1);
+	put(s, 0, FP_A, "alice", "bob", "b", 10, 2);
+	put(s, 1, NULL, "alice", "bob", "c", 20, 3);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	a = done_id(1, ST_OK);
+	b = done_id(2, ST_OK);
+	c = done_id(3, ST_OK);
+	result(s, FP_A, 2, ST_OK, 0);
+	nev = 0;
+	sps_expire(s, NOW + 9);
+	ck_assert_int_eq(sps_pending(s), 0);
+	sps_expire(s, NOW + 10);
+	ck_assert_int_eq(sps_commit(s, NOW + 10), 0);
+	ck_assert_uint_eq(count_events(SPS_EV_NOTIFY), 1);
+	ev = last_event(SPS_EV_NOTIFY);
+	ck_assert_uint_eq(ev->u.notify.id, a);
+	ck_assert_uint_eq(ev->u.notify.status, ST_EXPIRED);
+	ck_assert_uint_eq(sps_query(s, a, NOW + 10), ST_EXPIRED);
+	ck_assert_uint_eq(sps_query(s, b, NOW + 10), ST_AT_PEER);
+	sps_expire(s, NOW + 20);
+	ck_assert_int_eq(sps_commit(s, NOW + 20), 0);
+	ck_assert_uint_eq(sps_query(s, c, NOW + 20), ST_EXPIRED);
+	/* A day after its end: the status and the at-peer entry go. */
+	sps_expire(s, NOW + 10 + SPS_RETAIN_SECS);
+	ck_assert_int_eq(sps_commit(s, NOW + 10 + SPS_RETAIN_SECS), 0);
+	ck_assert_uint_eq(sps_query(s, a, NOW), ST_UNKNOWN_ID);
+	ck_assert_uint_eq(sps_query(s, b, NOW), ST_UNKNOWN_ID);
+	ck_assert_uint_eq(sps_query(s, c, NOW), ST_EXPIRED);
+	sps_close(s);
+}
+END_TEST
+
+/* Each limit at its bound: the last that fits, then the first refused. */
+START_TEST(test_limits)
+{
+	struct spoolstore	*s;
+	struct sp_mailbox_rule	 r[3];
+	size_t			 one = SPOOLREC_SIZE(SPS_MSG_FIXED + 5 + 3 + 4);
+	uint64_t		 id;
+
+	fresh();
+	s = store_open(NOW);
+	/* total: exactly two messages */
+	limits(s, 2 * one, 0, NULL, 0);
+	put1(s, 0, FP_A, "bob", "1234", ST_OK);
+	put1(s, 1, NULL, "bob", "1234", ST_OK);
+	put1(s, 0, FP_B, "bob", "1234", ST_SPOOL_FULL);
+	put1(s, 0, FP_B, "bob", "", ST_SPOOL_FULL);
+	sps_close(s);
+
+	fresh();
+	s = store_open(NOW);
+	/* per peer: two each */
+	limits(s, 0, 2 * one, NULL, 0);
+	put1(s, 0, FP_A, "bob", "1234", ST_OK);
+	id = put1(s, 0, FP_A, "bob", "1234", ST_OK);
+	put1(s, 0, FP_A, "bob", "1234", ST_SPOOL_FULL);
+	put1(s, 0, FP_B, "bob", "1234", ST_OK);
+	/* room again once one is final */
+	result(s, FP_A, 2, ST_OK, 1);
+	ck_assert_uint_eq(sps_query(s, id, NOW), ST_OK);
+	put1(s, 0, FP_A, "bob", "1234", ST_OK);
+	sps_close(s);
+
+	fresh();
+	s = store_open(NOW);
+	memset(r, 0, sizeof(r));
+	snprintf(r[0].pattern, sizeof(r[0].pattern), "svc-*");
+	r[0].none = 1;
+	snprintf(r[1].pattern, sizeof(r[1].pattern), "bob");
+	r[1].max_bytes = 3 * one;
+	r[1].max_count = 100;
+	snprintf(r[2].pattern, sizeof(r[2].pattern), "b*");
+	r[2].max_bytes = 1000000;
+	r[2].max_count = 2;
+	limits(s, 0, 0, r, 3);
+	put1(s, 1, NULL, "svc-x", "1234", ST_NO_SUCH_SESSION);
+	put1(s, 1, NULL, "bob", "1234", ST_OK);
+	put1(s, 1, NULL, "bob", "1234", ST_OK);
+	put1(s, 1, NULL, "bob", "1234", ST_OK);
+	put1(s, 1, NULL, "bob", "1234", ST_SPOOL_FULL);	/* bytes */
+	put1(s, 1, NULL, "bax", "1234", ST_OK);
+	put1(s, 1, NULL, "bax", "1234", ST_OK);
+	put1(s, 1, NULL, "bax", "1234", ST_SPOOL_FULL);	/* count */
+	put1(s, 1, NULL, "carol", "1234", ST_OK);	/* the default */
+	/* A peer's message to a name without a mailbox: a refusal. */
+	nev = 0;
+	in(s, FP_A, 1, 1, "svc-y", "1234", ST_OK, 9);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	done_id(9, ST_OK);
+	ck_assert_uint_eq(last_event(SPS_EV_REPORT)->u.report.status,
+	    ST_NO_SUCH_SESSION);
+	/* Full: refused, high not raised, later seqs wait for it. */
+	in(s, FP_A, 1, 2, "bax", "1234", ST_OK, 10);
+	in(s, FP_A, 1, 3, "carol", "1234", ST_OK, 11);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	done_id(10, ST_SPOOL_FULL);
+	done_id(11, ST_SPOOL_FULL);
+	r[2].max_count = 3;
+	limits(s, 0, 0, r, 3);
+	in(s, FP_A, 1, 2, "bax", "1234", ST_OK, 12);
+	in(s, FP_A, 1, 3, "carol", "1234", ST_OK, 13);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	ck_assert_uint_ne(done_id(12, ST_OK), 0);
+	ck_assert_uint_eq(evs[nev - 2].u.done.dup, 0);
+	ck_assert_uint_ne(done_id(13, ST_OK), 0);
+	sps_close(s);
+}
+END_TEST
+
+/* A failed append: the puts in it refused, the store goes on. */
+START_TEST(test_append_failure)
+{
+	struct spoolstore	*s;
+	struct sps_seg		*cur;
+	struct sp_fetch_end	 end;
+	uint64_t		 id;
+	char			 name[64];
+	int			 fd;
+
+	fresh();
+	s = store_open(NOW);
+	id = put1(s, 0, FP_A, "bob", "kept", ST_OK);
+	cur = TAILQ_LAST(&s->segs, sps_seglist);
+	snprintf(name, sizeof(name), "seg.%016llx", (unsigned long long)cur->no);
+	fd = openat(dfd, name, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(dup2(fd, cur->sg.fd), 0);	/* writes now fail */
+	close(fd);
+	put(s, 0, FP_A, "alice", "bob", "lost", 60, 5);
+	in(s, FP_B, 3, 1, "bob", "lost", ST_OK, 6);
+	{
+		struct sp_result r;
+		memset(&r, 0, sizeof(r));
+		memcpy(r.fp, FP_A, NC_SHA256_LEN);
+		r.inc = sps_incarnation(s);
+		r.seq = 1;
+		sps_out_result(s, &r, NOW);
+	}
+	ck_assert_int_eq(sps_commit(s, NOW), -1);	/* and goes on */
+	done_id(5, ST_SPOOL_FULL);
+	done_id(6, ST_SPOOL_FULL);
+	ck_assert_uint_eq(count_events(SPS_EV_RESULT_DONE), 1);
+	ck_assert_uint_eq(sps_query(s, id, NOW), ST_AT_PEER);
+	/* The refused seq 1 of FP_B is not a duplicate later. */
+	in(s, FP_B, 3, 1, "bob", "again", ST_OK, 7);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	ck_assert_uint_ne(done_id(7, ST_OK), 0);
+	ck_assert_uint_eq(evs[nev - 1].u.done.dup, 0);
+	/* Its seq is never used again: the next one is 3. */
+	put1(s, 0, FP_A, "bob", "next", ST_OK);
+	sps_close(s);
+	nev = 0;
+	s = store_open(NOW);
+	ck_assert_uint_eq(sps_query(s, id, NOW), ST_AT_PEER);
+	fetch_out(s, FP_A, 0, 10, 100000, &end);
+	ck_assert_uint_eq(end.count, 1);
+	ck_assert_uint_eq(got[0].e.seq, 3);
+	ck_assert_mem_eq(got[0].payload, "next", 4);
+	sps_close(s);
+}
+END_TEST
+
+/* Stop and start: everything comes back, counters go on. */
+START_TEST(test_restart)
+{
+	struct spoolstore	*s;
+	struct sp_fetch_end	 end;
+	uint64_t		 inc, ids[6], fin, rid;
+
+	fresh();
+	s = store_open(NOW);
+	inc = sps_incarnation(s);
+	ck_assert_uint_ne(inc, 0);
+	ids[0] = put1(s, 0, FP_A, "bob", "a1", ST_OK);
+	ids[1] = put1(s, 0, FP_A, "bob", "a2", ST_OK);
+	ids[2] = put1(s, 0, FP_A, "bob", "a3", ST_OK);
+	ids[3] = put1(s, 1, NULL, "bob", "b1", ST_OK);
+	ids[4] = put1(s, 1, NULL, "bob", "b2", ST_OK);
+	fin = put1(s, 1, NULL, "bob", "b3", ST_OK);
+	result(s, FP_A, 2, ST_OK, 0);
+	sps_taken(s, fin, NOW);
+	in(s, FP_B, 4, 6, "bob", "r1", ST_OK, 50);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	rid = done_id(50, ST_OK);
+	sps_taken(s, rid, NOW);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	sps_close(s);
+
+	nev = 0;
+	s = store_open(NOW + 5);
+	ck_assert_uint_eq(sps_incarnation(s), inc);
+	ck_assert_uint_eq(sps_query(s, ids[0], NOW), ST_QUEUED);
+	ck_assert_uint_eq(sps_query(s, ids[1], NOW), ST_AT_PEER);
+	ck_assert_uint_eq(sps_query(s, fin, NOW), ST_OK);
+	fetch_out(s, FP_A, 0, 10, 100000, &end);
+	ck_assert_uint_eq(end.count, 2);
+	ck_assert_uint_eq(got[0].e.id, ids[0]);
+	ck_assert_uint_eq(got[1].e.id, ids[2]);
+	ck_assert_uint_eq(got[1].e.seq, 3);
+	fetch_box(s, "bob", 0, &end);
+	ck_assert_uint_eq(end.count, 2);
+	ck_assert_uint_eq(got[0].e.id, ids[3]);
+	ck_assert_uint_eq(got[1].e.id, ids[4]);
+	ck_assert_mem_eq(got[1].payload, "b2", 2);
+	/* Counters go on; the origin's high and the owed report stay. */
+	put1(s, 0, FP_A, "bob", "a4", ST_OK);
+	fetch_out(s, FP_A, 3, 10, 100000, &end);
+	ck_assert_uint_eq(got[0].e.seq, 4);
+	in(s, FP_B, 4, 6, "bob", "r1", ST_OK, 51);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	done_id(51, ST_OK);
+	ck_assert_uint_eq(evs[nev - 1].u.done.dup, 1);
+	nev = 0;
+	sps_report_fetch(s, FP_B);
+	ck_assert_uint_eq(count_events(SPS_EV_REPORT), 1);
+	ck_assert_uint_eq(evs[0].u.report.seq, 6);
+	/* Box positions go on after the ones kept. */
+	put1(s, 1, NULL, "bob", "b4", ST_OK);
+	fetch_box(s, "bob", 0, &end);
+	ck_assert_uint_eq(end.count, 3);
+	ck_assert_uint_gt(got[2].e.seq, got[1].e.seq);
+	sps_close(s);
+}
+END_TEST
+
+static void newest_segment(char *, size_t);
+
+/*
+ * A crash while a new segment's checkpoint was written: that checkpoint
+ * is ignored whole, and what the older segments say stands.
+ */
+START_TEST(test_cut_checkpoint)
+{
+	struct spoolstore	*s;
+	struct sp_fetch_end	 end;
+	uint64_t		 out, box, fin, rid;
+	char			 name[64];
+	int			 fd;
+	struct stat		 st;
+
+	fresh();
+	s = store_open(NOW);
+	out = put1(s, 0, FP_A, "bob", "o", ST_OK);
+	box = put1(s, 1, NULL, "bob", "b", ST_OK);
+	fin = put1(s, 1, NULL, "bob", "f", ST_OK);
+	sps_taken(s, fin, NOW);
+	in(s, FP_B, 4, 6, "bob", "r", ST_OK, 60);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	rid = done_id(60, ST_OK);
+	sps_close(s);
+	/* A start: its new segment holds only the checkpoint.  Cut it. */
+	s = store_open(NOW);
+	sps_close(s);
+	newest_segment(name, sizeof(name));
+	fd = openat(dfd, name, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(ftruncate(fd, st.st_size - 10), 0);
+	close(fd);
+	nev = 0;
+	s = store_open(NOW);
+	ck_assert_uint_eq(sps_query(s, out, NOW), ST_QUEUED);
+	ck_assert_uint_eq(sps_query(s, box, NOW), ST_QUEUED);
+	ck_assert_uint_eq(sps_query(s, fin, NOW), ST_OK);
+	fetch_box(s, "bob", 0, &end);
+	ck_assert_uint_eq(end.count, 2);
+	ck_assert_uint_eq(got[1].e.id, rid);
+	in(s, FP_B, 4, 6, "bob", "r", ST_OK, 61);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	done_id(61, ST_OK);
+	ck_assert_uint_eq(evs[nev - 1].u.done.dup, 1);
+	sps_close(s);
+}
+END_TEST
+
+/* The newest segment file (the highest number). */
+static void
+newest_segment(char *name, size_t sz)
+{
+	DIR		*d;
+	struct dirent	*e;
+	int		 fd = dup(dfd);
+
+	name[0] = '\0';
+	d = fdopendir(fd);
+	ck_assert_ptr_nonnull(d);
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "seg.", 4) == 0 &&
+		    strcmp(e->d_name, name) > 0)
+			(void)snprintf(name, sz, "%.63s", e->d_name);
+	closedir(d);
+	ck_assert_int_ne(name[0], '\0');
+}
+
+static off_t
+file_size(const char *name)
+{
+	struct stat	st;
+
+	ck_assert_int_eq(fstatat(dfd, name, &st, 0), 0);
+	return st.st_size;
+}
+
+/* Five mailbox entries, each in a commit of its own; the store closed. */
+static void
+five(uint64_t ids[5], off_t ends[5])
+{
+	struct spoolstore	*s;
+	char			 name[64], text[16];
+	size_t			 i;
+
+	fresh();
+	s = store_open(NOW);
+	newest_segment(name, sizeof(name));
+	for (i = 0; i < 5; i++) {
+		snprintf(text, sizeof(text), "payload-%zu", i);
+		ids[i] = put1(s, 1, NULL, "bob", text, ST_OK);
+		ends[i] = file_size(name);
+	}
+	sps_close(s);
+}
+
+/* The last segment cut inside its last record: the other four remain. */
+START_TEST(test_torn_tail)
+{
+	struct spoolstore	*s;
+	struct sp_fetch_end	 end;
+	struct sps_damage	 dmg[SPS_MAX_DAMAGE];
+	uint64_t		 ids[5];
+	off_t			 ends[5], cut;
+	char			 name[64];
+	int			 fd;
+	size_t			 i;
+
+	for (cut = 1; cut < 140; cut += 7) {
+		five(ids, ends);
+		if (ends[3] + cut >= ends[4])
+			break;
+		newest_segment(name, sizeof(name));
+		fd = openat(dfd, name, O_WRONLY);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(ftruncate(fd, ends[3] + cut), 0);
+		close(fd);
+		nev = 0;
+		s = store_open(NOW);
+		fetch_box(s, "bob", 0, &end);
+		ck_assert_uint_eq(end.count, 4);
+		for (i = 0; i < 4; i++)
+			ck_assert_uint_eq(got[i].e.id, ids[i]);
+		ck_assert_uint_eq(sps_query(s, ids[4], NOW), ST_UNKNOWN_ID);
+		ck_assert_uint_ge(sps_damage(s, dmg, SPS_MAX_DAMAGE), 1);
+		ck_assert_uint_eq(dmg[0].off, (uint64_t)ends[3]);
+		sps_close(s);
+	}
+	ck_assert_int_gt(cut, 100);
+}
+END_TEST
+
+/* A byte flipped inside the third entry: it alone is lost, and said so. */
+START_TEST(test_flipped)
+{
+	struct spoolstore	*s;
+	struct sp_fetch_end	 end;
+	struct sps_damage	 dmg[SPS_MAX_DAMAGE];
+	struct sps_stats	 st;
+	uint64_t		 ids[5];
+	off_t			 ends[5], at;
+	char			 name[64];
+	uint8_t			 c;
+	int			 fd, k;
+
+	for (k = 0; k < 3; k++) {
+		five(ids, ends);
+		newest_segment(name, sizeof(name));
+		fd = openat(dfd, name, O_RDWR);
+		ck_assert_int_ge(fd, 0);
+		/* The header, the body, the trailer of the third record. */
+		at = k == 0 ? ends[1] + 9 : k == 1 ?
+		    ends[1] + (ends[2] - ends[1]) / 2 : ends[2] - 2;
+		ck_assert_int_eq(pread(fd, &c, 1, at), 1);
+		c ^= 0x20;
+		ck_assert_int_eq(pwrite(fd, &c, 1, at), 1);
+		close(fd);
+		nev = 0;
+		s = store_open(NOW);
+		fetch_box(s, "bob", 0, &end);
+		ck_assert_uint_eq(end.count, 4);
+		ck_assert_uint_eq(got[0].e.id, ids[0]);
+		ck_assert_uint_eq(got[1].e.id, ids[1]);
+		ck_assert_uint_eq(got[2].e.id, ids[3]);
+		ck_assert_uint_eq(got[3].e.id, ids[4]);
+		ck_assert_uint_eq(sps_damage(s, dmg, SPS_MAX_DAMAGE), 1);
+		ck_assert_uint_eq(dmg[0].off, (uint64_t)ends[1]);
+		sps_get_stats(s, &st);
+		ck_assert_uint_eq(st.damaged, 1);
+		sps_close(s);
+	}
+}
+END_TEST
+
+/* Segments rotate with a checkpoint; dead ones go; all survives it. */
+START_TEST(test_rotation)
+{
+	struct spoolstore	*s;
+	struct sps_stats	 st;
+	struct sp_fetch_end	 end;
+	static char		 big[60001];
+	uint64_t		 ids[320], inc;
+	size_t			 i, n = 320, live;
+
+	fresh();
+	memset(big, 'q', sizeof(big) - 1);
+	s = store_open(NOW);
+	inc = sps_incarnation(s);
+	for (i = 0; i < n; i++) {
+		put(s, 1, NULL, "alice", "bob", big, 3600, i + 1);
+		if (i % 40 == 39)
+			ck_assert_int_eq(sps_commit(s, NOW), 0);
+	}
+	for (i = 0; i < n; i++)
+		ids[i] = done_id(i + 1, ST_OK);
+	sps_get_stats(s, &st);
+	ck_assert_uint_eq(st.segments, 2);
+	/*
+	 * Everything in the first segment delivered: a new checkpoint, and
+	 * it goes.
+	 */
+	for (i = 0; i < 280; i++)
+		sps_taken(s, ids[i], NOW);
+	ck_assert_int_eq(sps_commit(s, NOW), 0);
+	sps_get_stats(s, &st);
+	ck_assert_uint_eq(st.segments, 2);
+	ck_assert_uint_eq(st.unlinked, 1);
+	live = st.live;
+	ck_assert_uint_eq(live, 40);
+	sps_close(s);
+
+	s = store_open(NOW);
+	ck_assert_uint_eq(sps_incarnation(s), inc);
+	sps_get_stats(s, &st);
+	ck_assert_uint_eq(st.live, live);
+	ck_assert_uint_eq(st.damaged, 0);
+	ck_assert_uint_eq(sps_query(s, ids[0], NOW), ST_OK);
+	ck_assert_uint_eq(sps_query(s, ids[279], NOW), ST_OK);
+	fetch_box(s, "bob", 0, &end);
+	ck_assert_uint_eq(end.count, 40);
+	for (i = 0; i < 40; i++)
+		ck_assert_uint_eq(got[i].e.id, ids[280 + i]);
+	ck_assert_uint_eq(got[0].len, sizeof(big) - 1);
+	sps_close(s);
+}
+END_TEST
+
+static Suite *
+spoolstore_suite(void)
+{
+	Suite	*s = suite_create("spoolstore");
+	TCase	*tc = tcase_create("engine");
+
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_order);
+	tcase_add_test(tc, test_group_commit);
+	tcase_add_test(tc, test_dedup);
+	tcase_add_test(tc, test_states);
+	tcase_add_test(tc, test_expiry);
+	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_append_failure);
+	tcase_add_test(tc, test_restart);
+	tcase_add_test(tc, test_torn_tail);
+	tcase_add_test(tc, test_flipped);
+	tcase_add_test(tc, test_rotation);
+	tcase_add_test(tc, test_cut_checkpoint);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return unit_run(spoolstore_suite());
+}
