@@ -66,6 +66,7 @@ struct parse_state {
 	/* The last "spool" block, for the checks at the end. */
 	char			*spool_file;
 	int			 spool_line;
+	int			 spool_peer_set;	/* "peer size" given */
 
 	/* Where the private key was named, for the check at the end. */
 	char			*privkey_file;

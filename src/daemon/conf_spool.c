@@ -45,9 +45,9 @@ spool_size(enum spool_opt opt, const char *s)
 	if (opt == SPOOL_OPT_SIZE)
 		(void)getsize("spool size", s, SPOOL_SIZE_MIN, "1M",
 		    SPOOL_SIZE_MAX, "1024G", &ps.conf->spool_size);
-	else
-		(void)getsize("spool peer size", s, SPOOL_PEER_SIZE_MIN, "64K",
-		    SPOOL_SIZE_MAX, "1024G", &ps.conf->spool_peer_size);
+	else if (getsize("spool peer size", s, SPOOL_PEER_SIZE_MIN, "64K",
+	    SPOOL_SIZE_MAX, "1024G", &ps.conf->spool_peer_size) == 0)
+		ps.spool_peer_set = 1;
 }
 
 void
@@ -186,6 +186,10 @@ spool_finish(void)
 	/* A mailbox rule cut short by the end of the file. */
 	free(ps.curmbox.file);
 	memset(&ps.curmbox, 0, sizeof(ps.curmbox));
+	/* The default share follows a smaller total; a given one must fit. */
+	if (!ps.spool_peer_set &&
+	    ps.conf->spool_peer_size > ps.conf->spool_size)
+		ps.conf->spool_peer_size = ps.conf->spool_size;
 	if (ps.conf->spool_peer_size > ps.conf->spool_size)
 		cerror_at(file, line, "spool peer size %llu is more than "
 		    "spool size %llu",
@@ -198,6 +202,7 @@ spool_finish(void)
 	free(ps.spool_file);
 	ps.spool_file = NULL;
 	ps.spool_line = 0;
+	ps.spool_peer_set = 0;
 }
 
 /* ---- the rules as the rest of the daemon sees them ---------------- */

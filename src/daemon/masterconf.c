@@ -196,6 +196,7 @@ send_net_settings(const struct nc_conf *conf, const struct fd_budget *b)
 	ns.rekey_interval = conf->rekey_interval;
 	ns.rekey_bytes = conf->rekey_bytes;
 	ns.features = WIRE_FEATURES_OURS;
+	ns.spool_lifetime_max = conf->spool_lifetime_max;
 #ifdef NC_SANDBOX_TESTS
 	/* Test builds: let tests force many key updates quickly. */
 	if ((ku = getenv("NETCRYPTD_TEST_KEYUPDATE_RECORDS")) != NULL)

@@ -77,6 +77,15 @@ netspool_init(struct event_base *base)
 	    spool_eof, NULL);
 }
 
+/* The longest lifetime this daemon keeps a message for. */
+uint32_t
+netspool_lifetime_max(void)
+{
+	uint32_t	max = netctx->ns.spool_lifetime_max;
+
+	return max == 0 || max > WIRE_TTL_MAX ? WIRE_TTL_MAX : max;
+}
+
 int
 netspool_inc_known(uint64_t *inc)
 {

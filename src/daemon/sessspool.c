@@ -41,14 +41,6 @@ answered(struct session *s)
 		session_unpause(s, SESSION_PAUSE_SPOOL);
 }
 
-static uint32_t
-lifetime_max(void)
-{
-	uint32_t	max = netctx->ns.spool_lifetime_max;
-
-	return max == 0 || max > WIRE_TTL_MAX ? WIRE_TTL_MAX : max;
-}
-
 /*
  * Where a message with a lifetime goes: put->dest and put->fp set, or a
  * status to refuse it with.  to is "name" or "name@peer".
@@ -108,7 +100,7 @@ sspool_send(struct session *s, const uint8_t *body, size_t len)
 		return -1;
 	memset(&put, 0, sizeof(put));
 	st = judge_destination(s, to, tolen, &put);
-	if (st == ST_OK && (lifetime == 0 || lifetime > lifetime_max()))
+	if (st == ST_OK && (lifetime == 0 || lifetime > netspool_lifetime_max()))
 		st = ST_BAD_NAME;
 	if (st == ST_OK && r.left > WIRE_PAYLOAD_MAX)
 		st = ST_TOO_LARGE;

@@ -360,7 +360,9 @@ handle_smsg(struct link *l, const uint8_t *body, size_t len)
 	memset(&in, 0, sizeof(in));
 	in.inc = v.inc;
 	in.seq = v.seq;
-	in.ttl = v.ttl;
+	/* Kept no longer than we keep anything: the sender's clock is its. */
+	in.ttl = v.ttl < netspool_lifetime_max() ? v.ttl :
+	    netspool_lifetime_max();
 	in.fromlen = (uint8_t)(v.fromlen + 1 + plen);
 	in.tolen = (uint8_t)v.tolen;
 	in.status = judge_smsg(&v, from);

@@ -130,15 +130,16 @@ check "all 12 taken in order as room came" test "$(tr '\n' ' ' < "$T_DIR/m.got")
 # --- (f) a full spool refuses with 13, and keeps what it accepted ----------
 stop_pid "$PIDB"
 stop_pid "$PIDA"
-write_conf a "$PA" "$(peer_block b "$PB")" "spool { directory \"$T_DIR/a/spool\" size 64K }"
+# The smallest spool there is (1M), filled with 30,000-byte messages.
+sed -i "s|^spool {.*|spool {\\n\\tdirectory \"$T_DIR/a/spool\"\\n\\tsize 1M\\n}|" "$T_DIR/a/netcryptd.conf"
 start_daemon a; PIDA=$DAEMON_PID
-sa put alice bob@b 3600 400 full 16 200 > "$T_DIR/full.out" 2> "$T_DIR/full.ids"
+sa put alice bob@b 3600 100 full 16 30000 > "$T_DIR/full.out" 2> "$T_DIR/full.ids"
 nq=$(awk '/^queued/ {print $2}' "$T_DIR/full.out")
-check "(f) some accepted, then refused" test "${nq:-0}" -gt 0 -a "${nq:-0}" -lt 400
+check "(f) some accepted, then refused" test "${nq:-0}" -gt 0 -a "${nq:-0}" -lt 100
 check "(f) every refusal is spool full (13)" test "$(awk '$1 == "refused" && NF == 3 {print $3}' "$T_DIR/full.out" | sort -u)" = 13
 start_daemon b; PIDB=$DAEMON_PID
 check "(f) link up" wait_up a b 100
-sb take bob 400 10 > "$T_DIR/full.got" 2>/dev/null
+sb take bob 100 10 > "$T_DIR/full.got" 2>/dev/null
 check "(f) all $nq accepted were delivered, in order" test "$(cut -c1-12 "$T_DIR/full.got" | sed 's/\.*$//' | tr '\n' ' ')" = "$(seq -f 'full-%g' 1 "$nq" | tr '\n' ' ')"
 
 t_done

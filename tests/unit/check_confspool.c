@@ -53,6 +53,18 @@ START_TEST(t_spool_block)
 }
 END_TEST
 
+/* A total under the default share: the share follows it. */
+START_TEST(t_spool_peer_follows)
+{
+	struct nc_conf	*c;
+
+	c = parse_ok("sp_follow.conf", PRIV "spool {\n\tsize 1M\n}\n", 0);
+	ck_assert_uint_eq(c->spool_size, 1ULL << 20);
+	ck_assert_uint_eq(c->spool_peer_size, 1ULL << 20);
+	config_free(c);
+}
+END_TEST
+
 /* One line, the brace on the next line, and every duration unit. */
 START_TEST(t_spool_forms)
 {
@@ -269,6 +281,7 @@ confspool_suite(void)
 	tc = tcase_create("spool");
 	tcase_add_test(tc, t_defaults);
 	tcase_add_test(tc, t_spool_block);
+	tcase_add_test(tc, t_spool_peer_follows);
 	tcase_add_test(tc, t_spool_forms);
 	tcase_add_test(tc, t_spool_bounds);
 	tcase_add_test(tc, t_spool_errors);
