@@ -167,7 +167,8 @@ kat_seal(struct vec *r, const struct kat_msg *k, struct nc_aead *seal,
 	switch (type) {
 	case REC_PING:
 		memcpy(body, WIRE_FEATURES_MAGIC, 4);
-		put_u32(body + 4, WIRE_FEATURES_OURS);
+		/* bits 0 and 1, as link_announce() sends them today */
+		put_u32(body + 4, WIRE_FEAT_MSGS | WIRE_FEAT_SPOOL);
 		n = 8;
 		break;
 	case REC_SMSG:
