@@ -7,11 +7,14 @@
  * run exactly as in the daemon: the input goes into the input buffer of
  * a link in state UP and link_read() takes it from there (length
  * check, nc_record_open, then PING (and the announcement), PONG, MSG,
- * MSGS, ACK, NAK, KEYUPDATE, REKEY, REKEY_ACK, REKEY_DONE, CLOSE).  The link is keyed with a
- * known-answer case of link-v1.json (i2r direction), and its peer has
- * three messages on the wire, so that ACKs and NAKs can match.  The
+ * MSGS, ACK, NAK, KEYUPDATE, REKEY, REKEY_ACK, REKEY_DONE, CLOSE, and
+ * SMSG, SACK, SFINAL, SFINAL_ACK through spoollink.c).  The link is keyed
+ * with a known-answer case of link-v1.json (i2r direction), and its peer
+ * has three messages on the wire, so that ACKs and NAKs can match.  The
  * link's rekey key is a fixed scalar, so the sealer can follow a rekey
- * the input carries out and the records after it still open.
+ * the input carries out and the records after it still open.  The spool
+ * process is played by spoolfake.c, which answers every ask of the
+ * network child between and after the reads.
  *
  * Input: one mode byte, then the records.
  *	mode & 3	the vector case (cipher 1, 2, 3; 3 is case 0)
@@ -24,6 +27,11 @@
  *	mode >> 3 & 3	the receive sequence number to start from
  *	mode & 0x20	the link starts a rekey before the input (so that
  *			REKEY_ACK finds it waiting)
+ *	mode & 0x40	the peer announced messages with a lifetime before
+ *			the input, and the spool's answers are in: SMSGs
+ *			seq 1..SPOOLFAKE_ENTRIES of SPOOLFAKE_INC and one
+ *			SFINAL are on the wire, so that SACKs, SFINALs and
+ *			an SFINAL_ACK of the input can match
  */
 #include "config.h"
 
@@ -44,11 +52,13 @@
 #include "crypto.h"
 #include "fuzz.h"
 #include "link_priv.h"
+#include "netspool.h"
 #include "network.h"
 #include "record.h"
 #include "rekey.h"
 #include "relay.h"
 #include "session.h"
+#include "spoolfake.h"
 #include "util.h"
 #include "wire.h"
 
@@ -96,6 +106,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
+	spoolfake_reserve();
 	fuzz_quiet();
 	for (i = 0; i < NCASES; i++) {
 		load_dir(&i2r[i], "i2r", i);
@@ -116,6 +127,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    &fpeer);
 	relay_in_init(&fpeer.in);
 	TAILQ_INSERT_TAIL(&netctx->peers, &fpeer, entry);
+	spoollink_peer_init(&fpeer);
+	spoolfake_init(netctx->base);
 	ready = 1;
 	return 0;
 }
@@ -217,6 +230,28 @@ seal_input(struct evbuffer *in, int c, uint64_t seq, const uint8_t *p,
 	nc_aead_clear(&a);
 }
 
+/* As the first record of the link, an announcement of both bits. */
+static void
+spool_up_before(struct link *l)
+{
+	l->peer_features = WIRE_FEAT_MSGS | WIRE_FEAT_SPOOL;
+	l->up_records = 1;
+	spoollink_up(l);
+	spoolfake_run();
+}
+
+/* Whether l is still a link (the event loop may have freed it). */
+static int
+link_alive(const struct link *l)
+{
+	struct link	*x;
+
+	TAILQ_FOREACH(x, &netctx->links, entry)
+		if (x == l)
+			return 1;
+	return 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -257,6 +292,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	link_kick(l);
 	if ((mode & 0x20) && rekey_start(&l->rk, now_ms()) == -1)
 		fuzz_fail("rekey_start");
+	if (mode & 0x40)
+		spool_up_before(l);
 
 	/* As the bufferevent does around its reads. */
 	in = bufferevent_get_input(l->bev);
@@ -273,7 +310,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} while (l->state == LINK_UP && evbuffer_get_length(in) > 0 &&
 	    evbuffer_get_length(in) < before);
 
-	link_free(l);
+	/* The spool's answers to what the records asked, link or not. */
+	if (l->state == LINK_UP)
+		spoolfake_run();
+	if (link_alive(l))
+		link_free(l);
+	spoolfake_run();
+	if (fpeer.sp.at_spool != 0 || fpeer.sp.up)
+		fuzz_fail("%u asks left at the spool", fpeer.sp.at_spool);
 	(void)close(sv[1]);
 	relay_out_clear(&fpeer.out, 0);
 	/* Deferred callbacks and frees of the bufferevent. */

@@ -142,6 +142,57 @@ put('record', 'msgs-sealed', bytes([4]) + sealed([
     (4, b'NCFT\x00\x00\x00\x01'), (15, msgs_body), (7, struct.pack('>Q', 1)),
     (15, msgs_body[:20]), (15, b'')]))
 
+# Messages with a lifetime (PROTOCOL 7.10): spool-v2.json's i2r records as
+# they are on the wire, from seq 1; then, with the spool up before the
+# input (0x40: spoolfake.c's entries 1..3 of its incarnation and one
+# SFINAL on the wire), SMSGs, SACKs, SFINALs and an SFINAL_ACK that match,
+# and each kind of bad one after good ones.
+sv = json.load(open(os.path.join(here, '..', 'vectors', 'spool-v2.json')))
+for c in sv['cases']:
+    put('record', 'spool-case%d-raw' % c['from_case'],
+        bytes([c['from_case'] | (1 << 3)]) +
+        b''.join(bytes.fromhex(r['record']) for r in c['i2r']))
+FAKE_INC, PEER_INC = 0x0102030405060708, 0x1111111111111111  # spoolfake.h
+ANNOUNCE = (4, b'NCFT\x00\x00\x00\x03')
+
+def smsg(seq, ttl=60, flags=0, frm=b'alice', to=b'bob', payload=b'\x00hi',
+         inc=PEER_INC):
+    return (16, struct.pack('>QQIBB', inc, seq, ttl, flags, len(frm)) + frm +
+            bytes([len(to)]) + to + payload)
+
+def sack(t, seq, status=0, inc=FAKE_INC):
+    if t == 19:
+        return (t, struct.pack('>QQ', inc, seq))
+    return (t, struct.pack('>QQB', inc, seq, status))
+
+SACK, SFINAL, SFINAL_ACK = 17, 18, 19
+put('record', 'spool-announce', bytes([4]) + sealed([
+    ANNOUNCE, smsg(1), smsg(2, payload=b''), (4, b'12345678'),
+    sack(SACK, 1)]))
+put('record', 'spool-sealed', bytes([4 | 0x40]) + sealed([
+    smsg(1), sack(SACK, 1), sack(SACK, 2, 13), sack(SFINAL, 1, 12),
+    sack(SFINAL, 5, 0, inc=7), sack(SFINAL_ACK, 1, inc=PEER_INC),
+    smsg(2), smsg(3), smsg(4), smsg(3), sack(SACK, 3), (4, b'12345678')]))
+bad = {
+    'smsg-name': smsg(9, to=b'b@b'),
+    'smsg-star': smsg(9, to=b'*'),
+    'smsg-ttl': smsg(9, ttl=90 * 86400 + 1),
+    'smsg-flags': smsg(9, flags=1),
+    'smsg-seq0': smsg(0),
+    'sack-status': sack(SACK, 1, 5),
+    'sack-unsent': sack(SACK, 4),
+    'sack-inc': sack(SACK, 1, inc=PEER_INC),
+    'sack-short': (SACK, sack(SACK, 1)[1][:16]),
+    'sfinal-status': sack(SFINAL, 1, 13),
+    'sfinal-ack-extra': sack(SFINAL_ACK, 2, inc=PEER_INC),
+}
+for name, rec in sorted(bad.items()):
+    put('record', 'spool-bad-' + name, bytes([4 | 0x40]) + sealed([
+        smsg(1), sack(SACK, 1), sack(SFINAL_ACK, 1, inc=PEER_INC), rec,
+        (4, b'12345678')]))
+put('record', 'spool-unannounced', bytes([4]) + sealed([
+    (4, b'12345678'), smsg(1)]))
+
 # ---- session ---------------------------------------------------------
 def sp(t, body):
     return struct.pack('>IB', 1 + len(body), t) + body

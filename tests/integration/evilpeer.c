@@ -21,6 +21,15 @@
  *			  msg:FROM:TO	a MSG from FROM to TO, then CLOSE
  *			  msgs:HEX	a MSGS record with this body
  *					(hex, may be empty), then CLOSE
+ *			  spool:RECS	announce bits 0 and 1 (PROTOCOL.md
+ *					7.9), then send RECS, records
+ *					TYPE:HEX[/TYPE:HEX...] (TYPE in
+ *					decimal, HEX the body, may be
+ *					empty); print the SMSG, SACK,
+ *					SFINAL, SFINAL_ACK the daemon sends
+ *					within 2 s ("SACK seq 1 status 0"),
+ *					then CLOSE unless it closed first
+ *			  rec:RECS	the same without the announcement
  *			  rekey:ignore	answer PINGs, never a REKEY
  *			  rekey:lowack	answer a REKEY with REKEY_ACK of
  *					a low-order point (all zero)
@@ -418,6 +427,106 @@ evil_rekey(int fd, struct nc_aead *send, struct nc_aead *recv,
 	printf(n == 0 || errno != EAGAIN ? "eof\n" : "timeout\n");
 }
 
+/* ---- messages with a lifetime (PROTOCOL.md 7.10) ---------------------- */
+
+/* One line for each spool record the daemon sends. */
+static void
+print_spool_rec(uint8_t type, const uint8_t *body, size_t len)
+{
+	static const char *const names[] = { "SMSG", "SACK", "SFINAL",
+		"SFINAL_ACK" };
+
+	if (type < REC_SMSG || type > REC_SFINAL_ACK)
+		return;
+	if (len < 16) {
+		printf("%s short\n", names[type - REC_SMSG]);
+		return;
+	}
+	printf("%s seq %llu", names[type - REC_SMSG],
+	    (unsigned long long)get_u64(body + 8));
+	if ((type == REC_SACK || type == REC_SFINAL) && len == WIRE_SACK_LEN)
+		printf(" status %u", body[16]);
+	printf("\n");
+}
+
+/*
+ * What comes back for 2 s: spool records printed, PINGs answered.  1 when
+ * the link ended (the daemon's CLOSE, end of stream, a bad record).
+ */
+static int
+spool_watch(int fd, struct nc_aead *send, struct nc_aead *recv)
+{
+	static uint8_t	rec[MAXREC], body[65536];
+	struct pollfd	pfd;
+	time_t		end = time(NULL) + 2;
+	uint8_t		type;
+	size_t		blen;
+	ssize_t		n;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (time(NULL) < end) {
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		if ((n = read_rec(fd, rec)) <= 0) {
+			printf("eof\n");
+			return 1;
+		}
+		if (nc_record_open(recv, rec, (size_t)n, &type, body,
+		    sizeof(body), &blen) == -1) {
+			printf("record did not open\n");
+			return 1;
+		}
+		if (type == REC_CLOSE) {
+			printf("closed by the daemon: CLOSE reason %u\n",
+			    (unsigned)(blen > 0 ? body[0] : 0));
+			return 1;
+		}
+		if (type == REC_PING && seal_send(fd, send, REC_PONG, body,
+		    blen) == -1)
+			die("write");
+		if (type == REC_KEYUPDATE && nc_aead_update(recv) == -1)
+			die("key update");
+		print_spool_rec(type, body, blen);
+	}
+	return 0;
+}
+
+/*
+ * spool:RECS and rec:RECS (see the top): the records, then what comes
+ * back.  1 when the link ended, else 0 after our CLOSE(normal).
+ */
+static int
+evil_records(int fd, struct nc_aead *send, struct nc_aead *recv,
+    char *recs, int announce)
+{
+	uint8_t		 ping[8], closebody[2] = { CLOSE_NORMAL, 0 };
+	char		*r, *hex, *last = NULL;
+	long long	 t;
+
+	if (announce) {
+		memcpy(ping, WIRE_FEATURES_MAGIC, 4);
+		put_u32(ping + 4, WIRE_FEAT_MSGS | WIRE_FEAT_SPOOL);
+		if (seal_send(fd, send, REC_PING, ping, sizeof(ping)) == -1)
+			die("write");
+	}
+	for (r = strtok_r(recs, "/", &last); r != NULL;
+	    r = strtok_r(NULL, "/", &last)) {
+		if ((hex = strchr(r, ':')) == NULL)
+			die("bad -a: records are TYPE:HEX");
+		*hex++ = '\0';
+		if (nc_strtonum(r, 0, 255, &t, &errstr) == -1)
+			die("bad record type");
+		if (send_hex(fd, send, (uint8_t)t, hex) == -1)
+			die("write");
+	}
+	if (spool_watch(fd, send, recv))
+		return 1;
+	if (seal_send(fd, send, REC_CLOSE, closebody, 2) == -1)
+		die("write");
+	return 0;
+}
+
 static void
 mode_up(void)
 {
@@ -427,7 +536,7 @@ mode_up(void)
 	static char		 buf[4096];
 	char			*to, *from;
 	long long		 len;
-	int			 fd;
+	int			 fd, ended = 0;
 
 	memset(&send, 0, sizeof(send));
 	memset(&recv, 0, sizeof(recv));
@@ -442,7 +551,8 @@ mode_up(void)
 	}
 	hs_free(hs);
 	printf("up\n");
-	(void)nc_strlcpy(buf, arg, sizeof(buf));
+	if (nc_strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf))
+		die("-a too long");
 	if (strncmp(buf, "len:", 4) == 0) {
 		if (nc_strtonum(buf + 4, 0, 0xffffffffLL, &len, &errstr) == -1)
 			die("bad length");
@@ -471,11 +581,16 @@ mode_up(void)
 		(void)sleep(1);
 		if (seal_send(fd, &send, REC_CLOSE, closebody, 2) == -1)
 			die("write");
-	} else if (strncmp(buf, "rekey:", 6) == 0)
+	} else if (strncmp(buf, "spool:", 6) == 0)
+		ended = evil_records(fd, &send, &recv, buf + 6, 1);
+	else if (strncmp(buf, "rec:", 4) == 0)
+		ended = evil_records(fd, &send, &recv, buf + 4, 0);
+	else if (strncmp(buf, "rekey:", 6) == 0)
 		evil_rekey(fd, &send, &recv, buf + 6);
 	else
 		die("bad -a");
-	await_end(fd, &recv);
+	if (!ended)
+		await_end(fd, &recv);
 	nc_aead_clear(&send);
 	nc_aead_clear(&recv);
 	(void)close(fd);
