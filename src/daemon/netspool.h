@@ -10,14 +10,19 @@
 
 #include "spoolipc.h"
 
+/* In-flight SMSGs a sender keeps, and what it fetches at once. */
+#define SPOOL_LINK_WINDOW	64
+#define SPOOL_LINK_BYTES	(256 * 1024)
+
 /* A peer's messages with a lifetime, both ways; in struct peer. */
 struct spool_peer {
 	/* sending: our spool's entries for the peer */
 	int		 up;		/* the link's peer takes SMSG */
 	uint64_t	 gen;		/* fetches of an older gen are stale */
 	uint64_t	 after;		/* highest seq fetched or sent */
-	uint64_t	 sent_max;	/* highest seq sent on this link */
-	unsigned int	 inflight;	/* SMSGs not SACKed yet */
+	/* SMSGs sent on this link, not SACKed yet, in the order sent */
+	uint64_t	 unsacked[SPOOL_LINK_WINDOW];
+	unsigned int	 unsacked_head, inflight;
 	unsigned int	 finals_out;	/* SFINALs sent, not acknowledged */
 	int		 fetching;
 	int		 more;		/* the spool may hold more */
@@ -28,9 +33,6 @@ struct spool_peer {
 	unsigned int	 at_spool;	/* SMSGs, SFINALs at our spool */
 };
 
-/* In-flight SMSGs a sender keeps, and what it fetches at once. */
-#define SPOOL_LINK_WINDOW	64
-#define SPOOL_LINK_BYTES	(256 * 1024)
 /* SMSGs a peer may have at our spool unanswered before it is cut off. */
 #define SPOOL_LINK_AT_SPOOL_MAX	1024
 #define SPOOL_RETRY_MIN_MS	1000

@@ -97,8 +97,8 @@ spoollink_up(struct link *l)
 		return;
 	p->sp.up = 1;
 	p->sp.gen++;
+	p->sp.unsacked_head = 0;
 	p->sp.after = 0;	/* from the first entry the peer has not got */
-	p->sp.sent_max = 0;
 	p->sp.inflight = 0;
 	p->sp.finals_out = 0;
 	p->sp.blocked = 0;
@@ -134,7 +134,7 @@ spoollink_entry(struct peer *p, uint64_t gen, const struct sp_entry *e,
 
 	/* For a link gone or a stream rewound: it is fetched again. */
 	if (p == NULL || gen != p->sp.gen || !link_takes(p) ||
-	    e->seq <= p->sp.after)
+	    e->seq <= p->sp.after || p->sp.inflight >= SPOOL_LINK_WINDOW)
 		return;
 	memset(&v, 0, sizeof(v));
 	v.inc = e->inc;
@@ -152,8 +152,8 @@ spoollink_entry(struct peer *p, uint64_t gen, const struct sp_entry *e,
 		return;
 	}
 	p->sp.after = e->seq;
-	if (e->seq > p->sp.sent_max)
-		p->sp.sent_max = e->seq;
+	p->sp.unsacked[(p->sp.unsacked_head + p->sp.inflight) %
+	    SPOOL_LINK_WINDOW] = e->seq;
 	p->sp.inflight++;
 }
 
@@ -177,7 +177,6 @@ rewind_full(struct peer *p, uint64_t seq)
 
 	p->sp.after = seq - 1;
 	p->sp.gen++;
-	p->sp.inflight = 0;
 	p->sp.more = 1;
 	p->sp.backoff_ms = p->sp.backoff_ms == 0 ? SPOOL_RETRY_MIN_MS :
 	    p->sp.backoff_ms * 2;
@@ -210,13 +209,14 @@ handle_sack(struct link *l, const struct sack_view *a)
 	struct peer	*p = l->peer;
 	uint64_t	 inc;
 
+	/* SACKs answer SMSGs one by one, in the order they were sent. */
 	if (!netspool_inc_known(&inc) || a->inc != inc ||
-	    a->seq > p->sp.sent_max) {
+	    p->sp.inflight == 0 || a->seq != p->sp.unsacked[p->sp.unsacked_head]) {
 		link_close(l, CLOSE_PROTOCOL, "SACK for nothing sent");
 		return -1;
 	}
-	if (p->sp.inflight > 0)
-		p->sp.inflight--;
+	p->sp.unsacked_head = (p->sp.unsacked_head + 1) % SPOOL_LINK_WINDOW;
+	p->sp.inflight--;
 	if (a->status == ST_OK) {
 		send_result(p, a, 0);
 		p->sp.backoff_ms = 0;
