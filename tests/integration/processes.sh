@@ -123,7 +123,7 @@ chown root "$T_DIR/a/spool"
 out=$("$NETCRYPTD" -d -f "$T_DIR/a/netcryptd.conf" 2>&1); rc=$?
 check "spool directory owned by root refused" test "$rc" -ne 0
 check "... saying who must own it" grep -q "spool directory $T_DIR/a/spool: must be owned by nobody" <<<"$out"
-rmdir "$T_DIR/a/spool"
+rm -rf "$T_DIR/a/spool"	# its lock and segments too
 : > "$T_DIR/a/spool"
 out=$("$NETCRYPTD" -d -f "$T_DIR/a/netcryptd.conf" 2>&1); rc=$?
 check "spool directory that is a file refused" test "$rc" -ne 0

@@ -120,6 +120,26 @@ check "unknown peer refused: no such peer (2)" test "$out" = "queued 0 refused 1
 refused 1 2"
 check "unknown id: 15" test "$(sa query q 0123456789abcdef)" = "0123456789abcdef 15"
 
+# --- netcrypt(1): send --within, status, listen ----------------------------
+NC="$top_builddir/netcrypt"
+out=$("$NC" -s "$T_DIR/a/session.sock" -n erin send --within 1h frank@b "via the CLI" 2>&1); rc=$?
+check "netcrypt send --within: exit 0 ($rc)" test "$rc" = 0
+id=$(sed -n 's/^queued \([0-9a-f]\{16\}\)$/\1/p' <<<"$out")
+check "netcrypt send --within: prints 'queued ID'" test -n "$id"
+is_at_peer() { "$NC" -s "$T_DIR/a/session.sock" status "$id" 2>&1 | grep -q "at peer"; }
+check "netcrypt status: at peer" wait_for 100 is_at_peer
+got=$(timeout 20 "$NC" -s "$T_DIR/b/session.sock" -n frank listen -c 1 2>&1)
+check "netcrypt listen shows the spooled message" grep -q "erin@a: via the CLI" <<<"$got"
+is_delivered() { "$NC" -s "$T_DIR/a/session.sock" status "$id" 2>&1 | grep -q "delivered"; }
+check "netcrypt status: delivered" wait_for 100 is_delivered
+"$NC" -s "$T_DIR/a/session.sock" status 0123456789abcdef >/dev/null 2>&1; rc=$?
+check "netcrypt status of an unknown id: exit 3 ($rc)" test "$rc" = 3
+out=$("$NC" -s "$T_DIR/a/session.sock" send --within 0s frank@b x 2>&1); rc=$?
+check "netcrypt send --within 0s: refused (exit 2, $rc)" test "$rc" = 2
+out=$(timeout 30 "$NC" -s "$T_DIR/a/session.sock" -n erin send --within 1h --wait nobox@b "x" 2>&1); rc=$?
+check "netcrypt send --wait: exit 1 with the final status" test "$rc" = 1
+check "netcrypt send --wait: says no such session" grep -q "no such session" <<<"$out"
+
 # --- a full mailbox: the sender waits, order kept, nothing lost ------------
 out=$(sa put alice small@b 3600 12 m 2> "$T_DIR/m.ids")
 check "12 queued for a mailbox of 5" test "$out" = "queued 12 refused 0"
