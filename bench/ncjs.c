@@ -3,12 +3,15 @@
  * keeps in files, the anchor of bench/run's durable suite (netcryptd's
  * spool is measured by ncspool.c).
  *
- *	js-pub PORT STREAM COUNT WINDOW
+ *	js-pub PORT STREAM COUNT WINDOW [DOMAIN]
  *
  * Creates the stream STREAM (file storage, one replica, subject
  * "jsbench.STREAM") through the JetStream API, a request on
  * $JS.API.STREAM.CREATE.STREAM with its configuration in JSON; creating
- * one that exists with the same configuration is no error.  Then
+ * one that exists with the same configuration is no error.  With a
+ * DOMAIN the API is $JS.DOMAIN.API: how a client on a leaf server
+ * without JetStream reaches the JetStream of the hub, which nats-server
+ * extends over the leaf link only when the hub names its domain.  Then
  * publishes COUNT 64-byte messages to it, each with a reply subject of
  * its own, at most WINDOW not yet acknowledged: the server that stores
  * the stream answers each on its reply subject with
@@ -46,6 +49,7 @@ struct jspub {
 	long		 count, sent, acked;
 	uint8_t		*got;		/* per message: acked */
 	double		*sent_at, *lat;
+	char		 prefix[64];	/* $JS.API or $JS.DOMAIN.API */
 	char		 api[JS_API_MAX + 1];
 	long		 api_answers;
 	uint8_t		*out;		/* PUBs not written yet */
@@ -144,7 +148,8 @@ js_stream(struct nconn *c, const char *name)
 	char	subj[96], cfg[256];
 	int	try;
 
-	(void)snprintf(subj, sizeof(subj), "$JS.API.STREAM.CREATE.%s", name);
+	(void)snprintf(subj, sizeof(subj), "%s.STREAM.CREATE.%s", js.prefix,
+	    name);
 	(void)snprintf(cfg, sizeof(cfg), "{\"name\":\"%s\",\"subjects\":"
 	    "[\"jsbench.%s\"],\"storage\":\"file\",\"num_replicas\":1,"
 	    "\"retention\":\"limits\",\"discard\":\"old\"}", name, name);
@@ -165,7 +170,7 @@ js_stream_msgs(struct nconn *c, const char *name)
 {
 	char	subj[96];
 
-	(void)snprintf(subj, sizeof(subj), "$JS.API.STREAM.INFO.%s", name);
+	(void)snprintf(subj, sizeof(subj), "%s.STREAM.INFO.%s", js.prefix, name);
 	if (!js_api(c, subj, "", 10))
 		return -1;
 	return json_num(js.api, "\"messages\":");
@@ -291,10 +296,13 @@ stream_name_ok(const char *s)
 int
 js_mode(int argc, char *argv[])
 {
-	if (strcmp(argv[1], "js-pub") != 0 || argc != 6)
+	if (strcmp(argv[1], "js-pub") != 0 || (argc != 6 && argc != 7))
 		return -1;
-	if (!stream_name_ok(argv[3]))
-		die("stream name: 1 to %d of A-Z a-z 0-9 _ -", JS_NAME_MAX);
+	if (!stream_name_ok(argv[3]) || (argc == 7 && !stream_name_ok(argv[6])))
+		die("stream or domain name: 1 to %d of A-Z a-z 0-9 _ -",
+		    JS_NAME_MAX);
+	(void)snprintf(js.prefix, sizeof(js.prefix), argc == 7 ?
+	    "$JS.%s.API" : "$JS.API", argc == 7 ? argv[6] : "");
 	return js_pub((int)num(argv[2], 1, 65535), argv[3],
 	    num(argv[4], 1, JS_COUNT_MAX), num(argv[5], 1, JS_WINDOW_MAX));
 }

@@ -18,9 +18,9 @@
  *     spool directories given, their growth over those messages
  *     (file sizes, as du -b, and blocks allocated) divided by COUNT:
  *     disk_bytes_per_msg_a, _b and alloc_bytes_per_msg_a, _b.
- *  2. ONE messages one at a time: the time from SEND to QUEUED
- *     (queued_median_us, queued_p99_us): the spool's write and fsync
- *     and the IPC on the way.
+ *  2. ONE messages one at a time (ONE 0: not this part nor the next):
+ *     the time from SEND to QUEUED (queued_median_us, queued_p99_us):
+ *     the spool's write and fsync and the IPC on the way; one_per_s.
  *  3. ONE messages with a lifetime and ONE without, alternately, each
  *     sent only when the one before was delivered: the time from SEND to
  *     SDELIVER (spooled_median_us, _p99_us) and to DELIVER (plain_...),
@@ -174,7 +174,7 @@ rx_child(const char *sock, uint64_t nonce, int fd)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = rx_on_term;
 	(void)sigaction(SIGTERM, &sa, NULL);
-	if (cpu != NULL) {
+	if (cpu != NULL && *cpu != '\0') {
 		CPU_ZERO(&set);
 		CPU_SET((int)num(cpu, 0, 1023), &set);
 		(void)sched_setaffinity(0, sizeof(set), &set);
@@ -427,6 +427,7 @@ part_queued(struct dstate *d, long one)
 		}
 		lat[i] = d->queued_at[seq] - d->sent_at[seq];
 	}
+	printf("one_per_s %.0f\n", (double)one / (now_s() - t0));
 	print_latency_as("queued", lat, one);
 	wait_range(d, lo, d->next, 1, "the one-at-a-time part");
 	free(lat);
@@ -523,8 +524,10 @@ nc_durable(char *const argv[], long count, long one, char *const spool[2])
 		wait_range(&d, lo, lo + 1, (int)(lo % 2), "the warm-up");
 	}
 	part_window(&d, count, window, spool);
-	part_queued(&d, one);
-	part_delivery(&d, one);
+	if (one > 0) {
+		part_queued(&d, one);
+		part_delivery(&d, one);
+	}
 	printf("finals_ok %ld\n", d.finals_ok);
 	printf("finals_failed %ld\n", d.finals_bad);
 	printf("duplicates %ld\n", d.dups);
@@ -585,5 +588,5 @@ durable_mode(int argc, char *argv[])
 		spool[1] = argv[8];
 	}
 	return nc_durable(argv, num(argv[5], 1, D_COUNT_MAX),
-	    num(argv[6], 1, D_ONE_MAX), spool);
+	    num(argv[6], 0, D_ONE_MAX), spool);
 }
