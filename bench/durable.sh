@@ -16,7 +16,7 @@
 # clients reach it);
 # then A, the publisher's own server, an ack without the link, which is
 # nearer to what netcryptd's QUEUED covers (stored by the sender's own
-# daemon).  The target takes the higher of the two rates.
+# daemon).  The targets table has a line for each.
 #
 # The calls to fsync and fdatasync of the storing processes are counted
 # in a run of their own, with perf's syscall tracepoints (counted in the
@@ -163,6 +163,10 @@ durable_netcryptd() {
 	local tool=netcryptd-durable PA PB DA DB sa sb sc="" n rx=""
 	if [ "$SPOOL_OK" != 1 ]; then
 		note "$tool: skipped: this netcryptd has no spool (its configuration test refused the spool block: $SPOOL_WHY)"
+		return
+	fi
+	if ! "$NCLOAD" nc-durable-check >/dev/null 2>&1; then
+		note "$tool: skipped: ncload nc-durable-check failed (its session records)"
 		return
 	fi
 	rm -rf "$DIR/a/spool" "$DIR/b/spool"
