@@ -134,16 +134,6 @@ durable_jetstream() {
 }
 
 # ---- netcryptd ------------------------------------------------------------------
-spool_pid() {	# master pid: its "netcryptd: spool" child
-	local f pid
-	for f in /proc/[0-9]*/stat; do
-		pid=${f#/proc/}; pid=${pid%/stat}
-		[ "$(sed -E 's/^[0-9]+ \(.*\) [A-Za-z] ([0-9]+) .*/\1/' "$f" 2>/dev/null)" = "$1" ] || continue
-		tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null |
-		    grep -q '^netcryptd: spool' && { echo "$pid"; return 0; }
-	done
-	return 1
-}
 # Daemons A and B with their spools, linked; sets DA DB PA PB.
 nc_durable_start() {
 	PA=$(free_port); PB=$(free_port)
@@ -177,7 +167,7 @@ durable_netcryptd() {
 	    "$DIR/a/spool" "$DIR/b/spool"
 	# The window part again, without the others (one at a time, they
 	# would count one sync a message): each spool's syncs.
-	sa=$(spool_pid "$DA"); sb=$(spool_pid "$DB")
+	sa=$(child_of "$DA" spool); sb=$(child_of "$DB" spool)
 	if [ -z "$sa" ] || [ -z "$sb" ]; then
 		note "$tool: no spool process found: syncs not counted"
 	elif [ "$SYNC_HOW" = perf ]; then
