@@ -45,6 +45,7 @@
 
 #include "netcrypt.h"
 #include "ncload.h"
+#include "ncnats.h"
 
 #include "conf.h"
 #include "crypto.h"
@@ -436,12 +437,19 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Sorts t[0..n-1] (seconds); prints WHAT_median_us and WHAT_p99_us. */
+void
+print_latency_as(const char *what, double *t, long n)
+{
+	qsort(t, (size_t)n, sizeof(t[0]), cmp_double);
+	printf("%s_median_us %.1f\n", what, t[n / 2] * 1e6);
+	printf("%s_p99_us %.1f\n", what, t[(n * 99) / 100] * 1e6);
+}
+
 void
 print_latency(double *rtt, long n)
 {
-	qsort(rtt, (size_t)n, sizeof(rtt[0]), cmp_double);
-	printf("rtt_median_us %.1f\n", rtt[n / 2] * 1e6);
-	printf("rtt_p99_us %.1f\n", rtt[(n * 99) / 100] * 1e6);
+	print_latency_as("rtt", rtt, n);
 }
 
 static int
@@ -806,7 +814,11 @@ usage(void)
 	    "       ncload nats-sink port receivers\n"
 	    "       ncload nats-bulk port bytes\n"
 	    "       ncload nats-msgs port senders receivers count\n"
-	    "       ncload nats-ping port count\n");
+	    "       ncload nats-ping port count\n"
+	    "       ncload js-pub port stream count window\n"
+	    "       ncload nc-durable socket-a socket-b peer count one "
+	    "[spool-a spool-b]\n"
+	    "       ncload fsync-lat directory count\n");
 	exit(2);
 }
 
@@ -830,6 +842,10 @@ main(int argc, char *argv[])
 	raise_nofile();
 	m = argv[1];
 	if (strncmp(m, "nats-", 5) == 0 && (r = nats_mode(argc, argv)) != -1)
+		return r;
+	if (strncmp(m, "js-", 3) == 0 && (r = js_mode(argc, argv)) != -1)
+		return r;
+	if ((r = durable_mode(argc, argv)) != -1)
 		return r;
 	if (strcmp(m, "tcp-server") == 0 && argc == 3)
 		return tcp_server((int)num(argv[2], 1, 65535));

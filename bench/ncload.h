@@ -23,6 +23,7 @@ int		tcp_connect(int port);
 void		write_all(int fd, const void *, size_t);
 void		close_reset(int fd);
 void		print_latency(double *rtt, long n);
+void		print_latency_as(const char *what, double *, long n);
 int		stopping(void);
 void		watch_fd(int ep, int fd, int idx);
 int		wait_ready(int ep, struct epoll_event *, int max);
@@ -31,6 +32,9 @@ int		wait_ready(int ep, struct epoll_event *, int max);
 int	nc_handshakes(int port, const char *keyfile, int conc,
 	    double seconds);
 int	nc_relink(int port, const char *keydir, int peers);
+
+/* ncspool.c */
+int	durable_mode(int argc, char *argv[]);
 
 /* ncnats.c */
 int	nats_mode(int argc, char *argv[]);

@@ -46,48 +46,7 @@
 #include <unistd.h>
 
 #include "ncload.h"
-
-#define NATS_INCAP	(256 * 1024)	/* whole messages are parsed in place */
-#define NATS_LINE_MAX	16384		/* longest control line (INFO) */
-#define NATS_PAYLOAD_MAX (NATS_INCAP - NATS_LINE_MAX - 4)
-#define NATS_OUTBUF	(32 * 1024)	/* nats.go's write buffer */
-#define NATS_BULK	65536		/* bulk message payload */
-#define NATS_CONN_MAX	1000		/* senders, receivers */
-#define NATS_COUNT_MAX	100000000L
-
-struct nmsg {
-	const char	*subj;
-	size_t		 slen;
-	const char	*reply;		/* NULL: none */
-	size_t		 rlen;
-	const uint8_t	*data;
-	size_t		 len;
-};
-
-/* What the receivers counted, and the CPU time their process has used. */
-struct ntally {
-	long long	 msgs, bytes, cpu_us;
-};
-
-/* An answer to a request, found by the number ending its reply subject. */
-struct nanswer {
-	struct ntally	 t;		/* a receiver's: -1 if none */
-	size_t		 len;
-	int		 have;
-};
-
-struct nconn {
-	int		 fd;
-	void		(*on_msg)(struct nconn *, const struct nmsg *);
-	long		 infos, pongs, owed_pongs;
-	long long	 msgs, bytes;		/* receiver: counted */
-	struct nanswer	*ans;			/* requester: answers awaited */
-	long		 ans_lo, ans_n, answered, next_seq;
-	uint8_t		*in;
-	size_t		 inlen;
-	uint8_t		*out;			/* publisher: PUBs not written */
-	size_t		 outoff, outlen, outcap;
-};
+#include "ncnats.h"
 
 /* One publishing connection of nats-msgs and nats-bulk. */
 struct npub {
@@ -116,7 +75,7 @@ equals(const void *p, size_t n, const char *w)
 }
 
 /* Decimal digits only, at most max; -1 otherwise. */
-static long long
+long long
 nats_num(const char *p, size_t n, long long max)
 {
 	long long	v = 0;
@@ -242,7 +201,7 @@ nats_parse(struct nconn *c)
 }
 
 /* One read, and what it completes handled. */
-static void
+void
 nats_read(struct nconn *c)
 {
 	ssize_t	n;
@@ -263,7 +222,7 @@ nats_read(struct nconn *c)
 }
 
 /* On a blocking socket with nothing half written. */
-static void
+void
 nats_pay_pongs(struct nconn *c)
 {
 	for (; c->owed_pongs > 0; c->owed_pongs--)
@@ -271,7 +230,7 @@ nats_pay_pongs(struct nconn *c)
 }
 
 /* Reads until *what reaches target: 1, or 0 after secs. */
-static int
+int
 nats_wait(struct nconn *c, const long *what, long target, double secs)
 {
 	struct pollfd	pfd;
@@ -294,7 +253,7 @@ nats_wait(struct nconn *c, const long *what, long target, double secs)
 }
 
 /* PING, then its PONG: the server has handled all sent before. */
-static void
+void
 nats_sync(struct nconn *c)
 {
 	write_all(c->fd, "PING\r\n", 6);
@@ -302,7 +261,7 @@ nats_sync(struct nconn *c)
 		die("no PONG from nats-server in 10 s");
 }
 
-static void
+void
 nats_dial(struct nconn *c, int port, const char *name,
     void (*on_msg)(struct nconn *, const struct nmsg *))
 {
@@ -325,7 +284,7 @@ nats_dial(struct nconn *c, int port, const char *name,
 	nats_sync(c);
 }
 
-static void
+void
 nats_hang_up(struct nconn *c)
 {
 	close_reset(c->fd);
@@ -335,7 +294,7 @@ nats_hang_up(struct nconn *c)
 }
 
 /* PUB subject [reply] len, the payload; written at once (blocking). */
-static void
+void
 nats_pub(struct nconn *c, const char *subj, size_t slen, const char *reply,
     size_t rlen, const void *data, size_t len)
 {
