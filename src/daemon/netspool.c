@@ -47,6 +47,7 @@ struct ask {
 	uint64_t		 link;		/* in */
 	uint64_t		 gen;		/* out fetch */
 	uint64_t		 inc, seq;	/* in */
+	size_t			 len;		/* put: payload bytes */
 };
 TAILQ_HEAD(ask_list, ask);
 
@@ -55,6 +56,7 @@ static struct {
 	int			 have_hello;
 	uint64_t		 inc;
 	uint64_t		 next_req;
+	size_t			 put_bytes;	/* payloads of puts in flight */
 	struct ask_list		 done;		/* puts, ins: SP_DONE */
 	struct ask_list		 fetches;	/* SP_ENTRY, SP_FETCH_END */
 } NS;
@@ -84,6 +86,12 @@ netspool_lifetime_max(void)
 	uint32_t	max = netctx->ns.spool_lifetime_max;
 
 	return max == 0 || max > WIRE_TTL_MAX ? WIRE_TTL_MAX : max;
+}
+
+size_t
+netspool_put_bytes(void)
+{
+	return NS.put_bytes;
 }
 
 int
@@ -141,6 +149,8 @@ netspool_put(const struct sp_put *p, const char *from, const char *to,
 
 	a->session = session;
 	a->cid = cid;
+	a->len = len;
+	NS.put_bytes += len;
 	a->dest = p->dest;
 	memcpy(a->fp, p->fp, sizeof(a->fp));
 	memcpy(a->box, to, p->tolen);	/* tolen <= NC_NAME_MAX */
@@ -238,6 +248,7 @@ take_done(struct imsg *imsg)
 		fatalx("%s: SP_DONE for nothing asked", __func__);
 	TAILQ_REMOVE(&NS.done, a, entry);
 	if (a->kind == ASK_PUT) {
+		NS.put_bytes -= a->len;
 		sspool_put_done(a->session, a->cid,
 		    a->dest == SP_DEST_LOCAL ? a->box : NULL, &d);
 		if (d.status == ST_OK && a->dest == SP_DEST_PEER &&

@@ -46,6 +46,7 @@ struct peer;
 void	netspool_init(struct event_base *);
 int	netspool_inc_known(uint64_t *inc);
 uint32_t netspool_lifetime_max(void);
+size_t	netspool_put_bytes(void);	/* payloads of puts in flight */
 /* Requests; answers come back to sessspool.c and spoollink.c. */
 void	netspool_put(const struct sp_put *, const char *from,
 	    const char *to, const uint8_t *payload, size_t len,

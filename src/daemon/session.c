@@ -86,6 +86,7 @@ session_free(struct session *s, const char *why)
 	    "-", (long)s->pid, (unsigned)s->uid, why);
 	if (s->waiting != NULL)
 		TAILQ_REMOVE(&S.waiting, s, wait_entry);
+	sspool_gone(s);
 	TAILQ_REMOVE(&S.sessions, s, entry);
 	sessindex_remove(s);
 	outbuf_clear(&s->ob);

@@ -24,21 +24,54 @@
 #include "sessspool.h"
 #include "wire.h"
 
-/* One more request at the spool for s; past the bound, stop reading it. */
+/* Sessions not read for what they, or all together, have at the spool. */
+static TAILQ_HEAD(, session) paused = TAILQ_HEAD_INITIALIZER(paused);
+
+static void
+pause_for_spool(struct session *s)
+{
+	if (s->sp.paused)
+		return;
+	s->sp.paused = 1;
+	TAILQ_INSERT_TAIL(&paused, s, sp.pause_entry);
+	session_pause(s, SESSION_PAUSE_SPOOL);
+}
+
+/* One more request at the spool for s; past a bound, stop reading it. */
 static void
 ask(struct session *s)
 {
-	if (++s->sp.asks >= SSPOOL_ASKS_MAX)
-		session_pause(s, SESSION_PAUSE_SPOOL);
+	if (++s->sp.asks >= SSPOOL_ASKS_MAX ||
+	    netspool_put_bytes() >= SSPOOL_PUT_BYTES_MAX)
+		pause_for_spool(s);
 }
 
+/* An answer came: read again the sessions now under half of both bounds. */
 static void
 answered(struct session *s)
 {
-	if (s->sp.asks > 0)
+	struct session	*t, *next;
+
+	if (s != NULL && s->sp.asks > 0)
 		s->sp.asks--;
-	if (s->sp.asks <= SSPOOL_ASKS_MAX / 2)
-		session_unpause(s, SESSION_PAUSE_SPOOL);
+	if (netspool_put_bytes() > SSPOOL_PUT_BYTES_MAX / 2)
+		return;
+	for (t = TAILQ_FIRST(&paused); t != NULL; t = next) {
+		next = TAILQ_NEXT(t, sp.pause_entry);
+		if (t->sp.asks > SSPOOL_ASKS_MAX / 2)
+			continue;
+		TAILQ_REMOVE(&paused, t, sp.pause_entry);
+		t->sp.paused = 0;
+		session_unpause(t, SESSION_PAUSE_SPOOL);
+	}
+}
+
+void
+sspool_gone(struct session *s)
+{
+	if (s->sp.paused)
+		TAILQ_REMOVE(&paused, s, sp.pause_entry);
+	s->sp.paused = 0;
 }
 
 /*
@@ -122,8 +155,9 @@ sspool_put_done(uint64_t session, uint64_t cid, const char *box,
 	struct session	*s;
 	uint8_t		 body[16];
 
-	if ((s = session_by_id(session)) != NULL) {
-		answered(s);
+	s = session_by_id(session);
+	answered(s);
+	if (s != NULL) {
 		if (d->status == ST_OK) {
 			put_u64(body, cid);
 			put_u64(body + 8, d->id);
@@ -259,9 +293,10 @@ sspool_query_done(const struct sp_query *q)
 	struct session	*s;
 	uint8_t		 body[9];
 
-	if ((s = session_by_id(q->req)) == NULL)
-		return;
+	s = session_by_id(q->req);
 	answered(s);
+	if (s == NULL)
+		return;
 	put_u64(body, q->id);
 	body[8] = q->status;
 	(void)session_write(s, SP_STATE, body, sizeof(body), NULL, 0);

@@ -7,6 +7,7 @@
 #ifndef NC_SESSSPOOL_H
 #define NC_SESSSPOOL_H
 
+#include <sys/queue.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,7 +16,14 @@
 /* SDELIVERs a session holds untaken, and what it asks of the spool. */
 #define SSPOOL_BOX_WINDOW	32
 #define SSPOOL_BOX_BYTES	(256 * 1024)	/* fetched at once */
-#define SSPOOL_ASKS_MAX		64	/* puts and queries in flight */
+/*
+ * What sessions may have at the spool: per session, puts and queries;
+ * all sessions together, bytes of payload.  Past either, a session is
+ * not read until answers bring it under half.  Many in flight are what
+ * lets the spool make one fdatasync for many messages.
+ */
+#define SSPOOL_ASKS_MAX		512
+#define SSPOOL_PUT_BYTES_MAX	(16 * 1024 * 1024)
 
 /* A session's part; zero is a session that takes nothing from a spool. */
 struct sess_spool {
@@ -27,6 +35,8 @@ struct sess_spool {
 	uint64_t	 untaken[SSPOOL_BOX_WINDOW];	/* ids SDELIVERed */
 	unsigned int	 nuntaken;
 	unsigned int	 asks;		/* puts and queries at the spool */
+	int		 paused;	/* on the list of paused sessions */
+	TAILQ_ENTRY(session) pause_entry;
 };
 
 struct session;
@@ -38,6 +48,7 @@ int	sspool_query(struct session *, const uint8_t *body, size_t len);
 /* Attached under a name with the ATTACH flag; output drained. */
 void	sspool_attached(struct session *);
 void	sspool_drained(struct session *);
+void	sspool_gone(struct session *);
 
 /* What netspool.c hands on from the spool. */
 void	sspool_put_done(uint64_t session, uint64_t cid, const char *box,
