@@ -231,8 +231,8 @@ nc_send_within_wait(struct nc_session *s, const char *to, const void *msg,
 	uint64_t	cid;
 	int		r;
 
-	if (s != NULL && s->waiting) {
-		errno = EBUSY;
+	if (s == NULL || s->waiting) {
+		errno = s == NULL ? EINVAL : EBUSY;
 		return -1;
 	}
 	deadline = deadline_of(timeout_ms);

@@ -53,24 +53,27 @@ insert_slot(struct sps_map *m, uint64_t key, void *val)
 static int
 map_grow(struct sps_map *m)
 {
-	struct sps_map	 nm;
-	size_t		 i;
+	struct sps_map	 old = *m;
+	uint64_t	*keys;
+	void		**vals;
+	size_t		 i, cap = old.cap == 0 ? 64 : old.cap * 2;
 
-	nm.cap = m->cap == 0 ? 64 : m->cap * 2;
-	nm.n = 0;
-	nm.keys = calloc(nm.cap, sizeof(*nm.keys));
-	nm.vals = calloc(nm.cap, sizeof(*nm.vals));
-	if (nm.keys == NULL || nm.vals == NULL) {
-		free(nm.keys);
-		free(nm.vals);
+	keys = calloc(cap, sizeof(*keys));
+	vals = calloc(cap, sizeof(*vals));
+	if (keys == NULL || vals == NULL) {
+		free(keys);
+		free(vals);
 		return -1;
 	}
-	for (i = 0; i < m->cap; i++)
-		if (m->keys[i] != 0)
-			insert_slot(&nm, m->keys[i], m->vals[i]);
-	free(m->keys);
-	free(m->vals);
-	*m = nm;
+	m->keys = keys;
+	m->vals = vals;
+	m->cap = cap;
+	m->n = 0;
+	for (i = 0; i < old.cap; i++)
+		if (old.keys[i] != 0)
+			insert_slot(m, old.keys[i], old.vals[i]);
+	free(old.keys);
+	free(old.vals);
 	return 0;
 }
 
@@ -166,6 +169,8 @@ sps_heap_add(struct sps_heap *h, struct sps_hnode *n)
 
 	if (h->n == h->cap) {
 		cap = h->cap == 0 ? 64 : h->cap * 2;
+		/* An array of pointers: the size of one is what is meant. */
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 		if ((v = reallocarray(h->v, cap, sizeof(*v))) == NULL)
 			return -1;
 		h->v = v;
