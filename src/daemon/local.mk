@@ -12,6 +12,7 @@ noinst_LIBRARIES += %D%/libncdaemon.a
 	%D%/parse.y \
 	%D%/confdiff.c %D%/confdiff.h \
 	%D%/control.c %D%/control.h %D%/ctlformat.c \
+	%D%/textbuf.c %D%/textbuf.h \
 	%D%/fdlimit.c %D%/fdlimit.h \
 	%D%/imsg.c %D%/imsg.h %D%/ipc.h \
 	%D%/inbuf.c %D%/inbuf.h \
