@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,24 +175,15 @@ peer_row(const struct ctl_peer *p, struct row *r)
 }
 
 static void
-table_line(struct sbuf *sb, const char *const cells[COL_MAX],
+ctl_table_line(struct sbuf *sb, const char *const cells[COL_MAX],
     const size_t width[COL_MAX])
 {
-	size_t	i, len, pad;
+	int	right[COL_MAX];
+	size_t	i;
 
-	for (i = 0; i < COL_MAX; i++) {
-		len = strlen(cells[i]);
-		pad = width[i] > len ? width[i] - len : 0;
-		if (i > 0)
-			sb_puts(sb, "  ");
-		if (columns[i].right)
-			sb_printf(sb, "%*s", (int)pad, "");
-		sb_puts(sb, cells[i]);
-		/* No trailing blanks after the last column. */
-		if (!columns[i].right && i + 1 < COL_MAX)
-			sb_printf(sb, "%*s", (int)pad, "");
-	}
-	sb_putc(sb, '\n');
+	for (i = 0; i < COL_MAX; i++)
+		right[i] = columns[i].right;
+	table_line(sb, cells, width, right, COL_MAX);
 }
 
 static void
@@ -239,12 +229,12 @@ format_table(struct sbuf *sb, const struct ctl_daemon *d,
 			if ((len = strlen(r.cell[j])) > width[j])
 				width[j] = len;
 	}
-	table_line(sb, cells, width);
+	ctl_table_line(sb, cells, width);
 	for (i = 0; i < npeers; i++) {
 		peer_row(&peers[i], &r);
 		for (j = 0; j < COL_MAX; j++)
 			cells[j] = r.cell[j];
-		table_line(sb, cells, width);
+		ctl_table_line(sb, cells, width);
 		safe_copy(fp, sizeof(fp), peers[i].fingerprint,
 		    sizeof(peers[i].fingerprint));
 		sb_printf(sb, "    key %s\n", fp);

@@ -30,7 +30,8 @@ noinst_LIBRARIES += %D%/libncdaemon.a
 	%D%/sandbox.c %D%/sandbox.h \
 	%D%/session.c %D%/session.h %D%/session_priv.h %D%/sessindex.c \
 	%D%/sessspool.c %D%/sessspool.h \
-	%D%/spool.c %D%/spooldisk.c %D%/spoolmap.c %D%/spoolread.c \
+	%D%/spool.c %D%/spoolctl.c %D%/spooldisk.c %D%/spoolmap.c \
+	%D%/spoolread.c \
 	%D%/spoolrecover.c %D%/spoolstore.c %D%/spoolstore.h \
 	%D%/spoolstore_int.h
 

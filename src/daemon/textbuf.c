@@ -142,6 +142,27 @@ json_key_u64(struct sbuf *sb, const char *key, uint64_t v)
 	sb_printf(sb, "\"%s\":%" PRIu64, key, v);
 }
 
+void
+table_line(struct sbuf *sb, const char *const *cells, const size_t *width,
+    const int *right, size_t n)
+{
+	size_t	i, len, pad;
+
+	for (i = 0; i < n; i++) {
+		len = strlen(cells[i]);
+		pad = width[i] > len ? width[i] - len : 0;
+		if (i > 0)
+			sb_puts(sb, "  ");
+		if (right[i])
+			sb_printf(sb, "%*s", (int)pad, "");
+		sb_puts(sb, cells[i]);
+		/* No trailing blanks after the last column. */
+		if (!right[i] && i + 1 < n)
+			sb_printf(sb, "%*s", (int)pad, "");
+	}
+	sb_putc(sb, '\n');
+}
+
 /*
  * Copy for a terminal: anything but printable ASCII becomes '?', so that
  * no name can carry escape sequences to the administrator's terminal.

@@ -34,6 +34,9 @@ void	json_key_str(struct sbuf *, const char *key, const char *s,
 	    size_t max);
 void	json_key_u64(struct sbuf *, const char *key, uint64_t);
 
+/* One line of a table: n cells, padded to width, numbers right. */
+void	table_line(struct sbuf *, const char *const *cells,
+	    const size_t *width, const int *right, size_t n);
 /* At most max bytes of src ("-" when empty), non-ASCII as '?'. */
 void	safe_copy(char *dst, size_t dstsz, const char *src, size_t max);
 /* A duration the way bgpctl(8) prints it; "-" when negative. */
