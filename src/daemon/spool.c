@@ -19,6 +19,7 @@
 #include <sys/uio.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -241,6 +242,9 @@ serve_ctl(struct spool *sp, struct spool_read *r, uint64_t now)
 		    json, now, &failed);
 		break;
 	default:
+		if (r->dropped == SPS_DROP_OK)
+			log_info("spool: entry %016" PRIx64 " dropped by the "
+			    "administrator", r->ctl.id);
 		text = sps_ctl_drop_text(r->ctl.id, r->dropped, r->ended,
 		    &failed);
 		break;
