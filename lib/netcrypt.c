@@ -84,6 +84,8 @@ nc_status_str(int status)
 		return "at peer";
 	case NC_UNKNOWN_ID:
 		return "unknown id";
+	case NC_DROPPED:
+		return "dropped";
 	case NC_TIMEOUT:
 		return "timed out";
 	case NC_FILE_CORRUPT:

@@ -34,6 +34,7 @@ extern "C" {
 #define NC_SPOOL_FULL		13	/* no room in a spool: not kept */
 #define NC_AT_PEER		14	/* the peer's spool has it */
 #define NC_UNKNOWN_ID		15	/* no such spool id (nc_query()) */
+#define NC_DROPPED		16	/* dropped by a daemon's administrator */
 #define NC_TIMEOUT		100	/* no answer in time (library) */
 #define NC_FILE_CORRUPT		101	/* size or SHA-256 mismatch */
 #define NC_FILE_IO		102	/* the receiver could not write it */

@@ -50,6 +50,7 @@ struct ctl_client {
 	size_t			 outlen;
 	size_t			 outoff;	/* bytes sent so far */
 	int			 waiting;	/* for control_answer() */
+	int			 complete;	/* CTL_END is in out */
 };
 TAILQ_HEAD(ctl_clients, ctl_client);
 
@@ -73,6 +74,7 @@ static void	ctl_close(struct ctl_client *);
 static void	ctl_dispatch(struct ctl_client *);
 static void	ctl_show(struct ctl_client *, const uint8_t *, size_t);
 static void	ctl_reload(struct ctl_client *, uint8_t, size_t);
+static void	ctl_queue(struct ctl_client *, const uint8_t *, size_t);
 static void	ctl_answer_text(struct ctl_client *, const char *, size_t);
 static void	ctl_fail(struct ctl_client *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -239,7 +241,7 @@ ctl_timeout(int fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	log_warnx("control: client %u timed out %s", c->id,
-	    c->waiting ? "waiting for the master" : c->out == NULL ?
+	    c->waiting ? "waiting for its answer" : c->out == NULL ?
 	    "sending its request" : "reading the answer");
 	ctl_close(c);
 }
@@ -305,6 +307,9 @@ ctl_dispatch(struct ctl_client *c)
 	case CTL_RELOAD:
 	case CTL_CHECK:
 		ctl_reload(c, type, len);
+		break;
+	case CTL_QUEUE:
+		ctl_queue(c, body, len);
 		break;
 	default:
 		log_warnx("control: client %u: unknown request type %u",
@@ -375,53 +380,80 @@ ctl_show(struct ctl_client *c, const uint8_t *body, size_t len)
 	free(text);
 }
 
+/*
+ * Append one record to the client's answer and see that it is sent:
+ * 0, or -1 when the client was closed (out of memory, or an answer past
+ * CTL_MAX_ANSWER: nothing the daemon sends is that long).
+ */
+static int
+ctl_out_record(struct ctl_client *c, uint8_t type, const uint8_t *status,
+    const void *body, size_t len)
+{
+	size_t	 need = CTL_HDR_LEN + (status != NULL) + len, keep;
+	uint8_t	*p;
+
+	/* What was sent already goes first. */
+	keep = c->outlen - c->outoff;
+	if (c->outoff > 0 && keep > 0)
+		memmove(c->out, c->out + c->outoff, keep);
+	c->outlen = keep;
+	c->outoff = 0;
+	if (need > CTL_MAX_ANSWER - keep ||
+	    (p = realloc(c->out, keep + need)) == NULL) {
+		log_warnx("control: client %u: answer too large or out of "
+		    "memory; closed", c->id);
+		ctl_close(c);
+		return -1;
+	}
+	c->out = p;
+	p += keep;
+	put_u32(p, (uint32_t)(need - CTL_HDR_LEN));
+	p[CTL_TYPE_OFF] = type;
+	p += CTL_HDR_LEN;
+	if (status != NULL)
+		*p++ = *status;
+	if (len > 0)
+		memcpy(p, body, len);
+	c->outlen += need;
+	if (type == CTL_END)
+		c->complete = 1;
+	ctl_send(c);
+	return 0;
+}
+
+/* Text in CTL_TEXT chunks; 0, or -1 when the client was closed. */
+static int
+ctl_out_text(struct ctl_client *c, const char *text, size_t tlen)
+{
+	size_t	off, chunk;
+
+	for (off = 0; off < tlen; off += chunk) {
+		chunk = tlen - off < CTL_MAX_BODY ? tlen - off : CTL_MAX_BODY;
+		if (ctl_out_record(c, CTL_TEXT, NULL, text + off, chunk) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* A successful answer: text in CTL_TEXT chunks, then CTL_END(OK). */
 static void
 ctl_answer_text(struct ctl_client *c, const char *text, size_t tlen)
 {
-	size_t	off, chunk, nchunks, i;
+	uint8_t	status = CTL_STATUS_OK;
 
-	nchunks = (tlen + CTL_MAX_BODY - 1) / CTL_MAX_BODY;
-	/* One record header per chunk, then CTL_END with its status byte. */
-	free(c->out);
-	c->outlen = tlen + nchunks * CTL_HDR_LEN + CTL_HDR_LEN + 1;
-	if ((c->out = malloc(c->outlen)) == NULL) {
-		log_warn("control: client %u: answer", c->id);
-		c->outlen = 0;
-		ctl_fail(c, "out of memory");
-		return;
-	}
-	for (i = 0, off = 0; off < tlen; i++, off += chunk) {
-		chunk = tlen - off < CTL_MAX_BODY ? tlen - off : CTL_MAX_BODY;
-		put_u32(c->out + off + i * CTL_HDR_LEN, (uint32_t)chunk);
-		c->out[off + i * CTL_HDR_LEN + CTL_TYPE_OFF] = CTL_TEXT;
-		memcpy(c->out + off + (i + 1) * CTL_HDR_LEN, text + off, chunk);
-	}
-	off = c->outlen - CTL_HDR_LEN - 1;
-	put_u32(c->out + off, 1);
-	c->out[off + CTL_TYPE_OFF] = CTL_END;
-	c->out[off + CTL_HDR_LEN] = CTL_STATUS_OK;
-	ctl_send(c);
+	if (ctl_out_text(c, text, tlen) == 0)
+		(void)ctl_out_record(c, CTL_END, &status, NULL, 0);
 }
 
 /* Answer with CTL_END, a non-zero status and an error text. */
 static void
 ctl_fail_text(struct ctl_client *c, const char *msg, size_t n)
 {
+	uint8_t	status = CTL_STATUS_FAIL;
+
 	if (n > CTL_MAX_BODY - 1)
 		n = CTL_MAX_BODY - 1;
-	free(c->out);
-	c->outlen = CTL_HDR_LEN + 1 + n;
-	if ((c->out = malloc(c->outlen)) == NULL) {
-		log_warn("control: client %u: error answer", c->id);
-		ctl_close(c);
-		return;
-	}
-	put_u32(c->out, (uint32_t)(1 + n));
-	c->out[CTL_TYPE_OFF] = CTL_END;
-	c->out[CTL_HDR_LEN] = CTL_STATUS_FAIL;
-	memcpy(c->out + CTL_HDR_LEN + 1, msg, n);
-	ctl_send(c);
+	(void)ctl_out_record(c, CTL_END, &status, msg, n);
 }
 
 static void
@@ -462,19 +494,64 @@ ctl_reload(struct ctl_client *c, uint8_t type, size_t len)
 	ctl.ops.reload(ctl.ops.arg, c->id, type == CTL_CHECK);
 }
 
+/* queue: the spool answers, through the network child. */
+static void
+ctl_queue(struct ctl_client *c, const uint8_t *body, size_t len)
+{
+	struct reader	r;
+	uint8_t		op, flags;
+	uint64_t	id;
+
+	rd_init(&r, body, len);
+	op = rd_u8(&r);
+	flags = rd_u8(&r);
+	id = rd_u64(&r);
+	if (rd_done(&r) == -1 || op < CTL_QUEUE_LIST || op > CTL_QUEUE_DROP ||
+	    (flags & ~CTL_F_JSON) != 0 || (op == CTL_QUEUE_DROP && flags) ||
+	    (op == CTL_QUEUE_LIST) != (id == 0)) {
+		log_warnx("control: client %u: malformed queue request", c->id);
+		ctl_fail(c, "malformed queue request");
+		return;
+	}
+	if (ctl.ops.queue == NULL) {
+		ctl_fail(c, "queue is not supported here");
+		return;
+	}
+	log_debug("control: client %u: queue op %u", c->id, op);
+	c->waiting = 1;
+	ctl.ops.queue(ctl.ops.arg, c->id, op, flags, id);
+}
+
+/* The client waiting for an answer from elsewhere, or NULL: it left. */
+static struct ctl_client *
+ctl_waiting(unsigned int client)
+{
+	struct ctl_client	*c;
+
+	TAILQ_FOREACH(c, &ctl.clients, entry)
+		if (c->id == client && c->waiting)
+			return c;
+	log_debug("control: client %u left before its answer", client);
+	return NULL;
+}
+
+void
+control_answer_part(unsigned int client, const void *text, size_t len)
+{
+	struct ctl_client	*c;
+
+	if ((c = ctl_waiting(client)) != NULL)
+		(void)ctl_out_text(c, text, len);
+}
+
 void
 control_answer(unsigned int client, uint8_t status, const void *text,
     size_t len)
 {
 	struct ctl_client	*c;
 
-	TAILQ_FOREACH(c, &ctl.clients, entry)
-		if (c->id == client && c->waiting)
-			break;
-	if (c == NULL) {
-		log_debug("control: client %u left before its answer", client);
+	if ((c = ctl_waiting(client)) == NULL)
 		return;
-	}
 	c->waiting = 0;
 	if (status == CTL_STATUS_OK)
 		ctl_answer_text(c, text, len);
@@ -487,7 +564,6 @@ control_answer(unsigned int client, uint8_t status, const void *text,
 static void
 ctl_send(struct ctl_client *c)
 {
-	c->outoff = 0;
 	if (event_add(c->ev_write, NULL) == -1) {
 		log_warnx("control: client %u: cannot wait to write", c->id);
 		ctl_close(c);
@@ -518,6 +594,11 @@ ctl_write(int fd, short ev, void *arg)
 	c->outoff += (size_t)n;
 	if (c->outoff < c->outlen) {
 		ctl_arm_timer(c);	/* progress: it is not idle */
+		return;
+	}
+	if (!c->complete) {
+		/* More is coming (control_answer_part). */
+		(void)event_del(c->ev_write);
 		return;
 	}
 	log_debug("control: client %u: answer of %zu bytes sent", c->id,

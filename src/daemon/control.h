@@ -15,6 +15,8 @@
 
 #define CTL_MAX_CLIENTS		16
 #define CTL_TIMEOUT		10	/* seconds a client may idle */
+/* One client's answer, framed (the spool's listing is under 1 MiB). */
+#define CTL_MAX_ANSWER		(4 * 1024 * 1024)
 
 /* One peer as `show` reports it. */
 struct ctl_peer {
@@ -63,6 +65,13 @@ struct control_ops {
 	 * through control_answer(client, ...).  NULL: not offered.
 	 */
 	void	(*reload)(void *arg, unsigned int client, int check);
+	/*
+	 * netcryptctl queue (CTL_QUEUE_*, flags CTL_F_JSON), answered by
+	 * the spool through control_answer_part() and control_answer().
+	 * NULL: not offered.
+	 */
+	void	(*queue)(void *arg, unsigned int client, uint8_t op,
+		    uint8_t flags, uint64_t id);
 	void	*arg;
 };
 
@@ -71,11 +80,14 @@ struct event_base;
 void	control_init(struct event_base *, int fd, const struct control_ops *);
 void	control_shutdown(void);
 /*
- * The answer to a reload or check of client (gone already: dropped):
+ * The answer to a reload, a check or a queue request of client (gone
+ * already: dropped):
  * status CTL_STATUS_OK sends text as the answer, otherwise as the error.
  */
 void	control_answer(unsigned int client, uint8_t status, const void *text,
 	    size_t len);
+/* A piece of a successful answer, sent at once; control_answer() ends it. */
+void	control_answer_part(unsigned int client, const void *text, size_t len);
 /* For the unit tests: the client timeout in ms; 0 restores CTL_TIMEOUT. */
 void	control_set_timeout_ms(unsigned int);
 

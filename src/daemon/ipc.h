@@ -117,7 +117,11 @@ enum proc_role {
 	X(SP_REPORT)		/* struct sp_report */			\
 	X(SP_REPORTED)		/* struct sp_report */			\
 	X(SP_QUERY)		/* struct sp_query */			\
-	X(SP_QUERY_DONE)	/* struct sp_query */
+	X(SP_QUERY_DONE)	/* struct sp_query */			\
+	/* netcryptctl queue: network child -> spool, and the answer */	\
+	X(SP_CTL_PEERS)		/* struct sp_ctl_peer[] */		\
+	X(SP_CTL)		/* struct sp_ctl */			\
+	X(SP_CTL_TEXT)		/* struct sp_ctl_text + text */
 
 enum imsg_type {
 #define IMSG_ENUM_ENTRY(name)	IMSG_##name,
@@ -254,6 +258,8 @@ struct ctl_reload_rep {
 };
 #define CTL_RELOAD_TEXT_MAX	\
 	(IMSG_MAX_PAYLOAD - sizeof(struct ctl_reload_rep))
+/* The text one SP_CTL_TEXT carries at most. */
+#define SP_CTL_TEXT_MAX		(IMSG_MAX_PAYLOAD - sizeof(struct sp_ctl_text))
 
 struct log_msg {
 	int32_t		priority;

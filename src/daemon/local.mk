@@ -12,6 +12,7 @@ noinst_LIBRARIES += %D%/libncdaemon.a
 	%D%/parse.y \
 	%D%/confdiff.c %D%/confdiff.h \
 	%D%/control.c %D%/control.h %D%/ctlformat.c \
+	%D%/textbuf.c %D%/textbuf.h \
 	%D%/fdlimit.c %D%/fdlimit.h \
 	%D%/imsg.c %D%/imsg.h %D%/ipc.h \
 	%D%/inbuf.c %D%/inbuf.h \
@@ -29,7 +30,8 @@ noinst_LIBRARIES += %D%/libncdaemon.a
 	%D%/sandbox.c %D%/sandbox.h \
 	%D%/session.c %D%/session.h %D%/session_priv.h %D%/sessindex.c \
 	%D%/sessspool.c %D%/sessspool.h \
-	%D%/spool.c %D%/spooldisk.c %D%/spoolmap.c %D%/spoolread.c \
+	%D%/spool.c %D%/spoolctl.c %D%/spooldisk.c %D%/spoolmap.c \
+	%D%/spoolread.c \
 	%D%/spoolrecover.c %D%/spoolstore.c %D%/spoolstore.h \
 	%D%/spoolstore_int.h
 

@@ -2,7 +2,8 @@
  * The network process's side of the control socket (control.c): what
  * `netcryptctl show` reports of the daemon and of each peer, and
  * `netcryptctl reload` and `check`, which only the master can do and
- * which are passed on to it, the answer coming back the same way.
+ * which are passed on to it, the answer coming back the same way, and
+ * `netcryptctl queue`, passed on to the spool likewise.
  */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "netpriv.h"
+#include "netspool.h"
 #include "network.h"
 #include "session.h"
 #include "util.h"
@@ -121,10 +123,20 @@ ctl_reload(void *arg, unsigned int client, int check)
 	imsgev_compose(&net.master, IMSG_CTL_RELOAD, 0, -1, &req, sizeof(req));
 }
 
+/* netcryptctl queue: the spool keeps the entries; ask it. */
+static void
+ctl_queue(void *arg, unsigned int client, uint8_t op, uint8_t flags,
+    uint64_t id)
+{
+	(void)arg;
+	netspool_ctl(client, op, flags, id);
+}
+
 const struct control_ops ctl_ops = {
 	.snapshot = ctl_snapshot,
 	.peer = ctl_peer,
 	.reload = ctl_reload,
+	.queue = ctl_queue,
 	.arg = NULL
 };
 

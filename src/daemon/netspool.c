@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control.h"
 #include "ipc.h"
 #include "log.h"
 #include "netpriv.h"
@@ -219,6 +220,41 @@ netspool_report_fetch(const struct peer *p)
 	netspool_send(IMSG_SP_REPORT_FETCH, &f, sizeof(f));
 }
 
+_Static_assert(CTL_QUEUE_LIST == SP_CTL_LIST && CTL_QUEUE_SHOW ==
+    SP_CTL_SHOW && CTL_QUEUE_DROP == SP_CTL_DROP && CTL_F_JSON == SP_CTL_JSON,
+    "netcryptctl's queue request is passed on as it is");
+
+/*
+ * netcryptctl queue: the names of the peers (the spool knows only their
+ * keys), then the request; the spool answers the control client.
+ */
+void
+netspool_ctl(unsigned int client, uint8_t op, uint8_t flags, uint64_t id)
+{
+	struct sp_ctl_peer	 v[64];
+	struct sp_ctl		 c;
+	struct peer		*p;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(p, &netctx->peers, entry) {
+		memset(&v[n], 0, sizeof(v[n]));
+		memcpy(v[n].fp, p->fp, sizeof(v[n].fp));
+		(void)nc_strlcpy(v[n].name, p->name, sizeof(v[n].name));
+		if (++n == sizeof(v) / sizeof(v[0])) {
+			netspool_send(IMSG_SP_CTL_PEERS, v, n * sizeof(v[0]));
+			n = 0;
+		}
+	}
+	if (n > 0)
+		netspool_send(IMSG_SP_CTL_PEERS, v, n * sizeof(v[0]));
+	memset(&c, 0, sizeof(c));
+	c.client = client;
+	c.op = op;
+	c.flags = flags;
+	c.id = id;
+	netspool_send(IMSG_SP_CTL, &c, sizeof(c));
+}
+
 /* ---- answers ------------------------------------------------------ */
 
 /* "name" or "name@peer", as the spool may hand back a sender. */
@@ -321,6 +357,26 @@ take_notify(struct imsg *imsg)
 	sspool_notify(&n, (const char *)from);
 }
 
+/* A piece of the answer to netcryptctl, for its client if still there. */
+static void
+take_ctl_text(struct imsg *imsg)
+{
+	struct sp_ctl_text	 h;
+	const unsigned char	*text;
+	size_t			 len;
+
+	if (imsg_get_head_tail(imsg, &h, sizeof(h), &text, &len,
+	    SP_CTL_TEXT_MAX) == -1 || h.last > 1 ||
+	    (h.status != CTL_STATUS_OK && h.status != CTL_STATUS_FAIL))
+		fatalx("%s: bad SP_CTL_TEXT", __func__);
+	if (text == NULL)
+		text = (const unsigned char *)"";
+	if (h.last)
+		control_answer(h.client, h.status, text, len);
+	else
+		control_answer_part(h.client, text, len);
+}
+
 static void
 take_fixed(struct imsg *imsg, void *out, size_t len)
 {
@@ -370,6 +426,9 @@ dispatch_spool(void *arg, struct imsg *imsg)
 	case IMSG_SP_QUERY_DONE:
 		take_fixed(imsg, &q, sizeof(q));
 		sspool_query_done(&q);
+		break;
+	case IMSG_SP_CTL_TEXT:
+		take_ctl_text(imsg);
 		break;
 	default:
 		fatalx("%s: unexpected %s from the spool", __func__,

@@ -11,7 +11,7 @@
 #include "spoolipc.h"
 
 /* In-flight SMSGs a sender keeps, and what it fetches at once. */
-#define SPOOL_LINK_WINDOW	64
+#define SPOOL_LINK_WINDOW	SP_LINK_WINDOW
 #define SPOOL_LINK_BYTES	(256 * 1024)
 
 /* A peer's messages with a lifetime, both ways; in struct peer. */
@@ -60,6 +60,9 @@ void	netspool_out_fetch(struct peer *, uint32_t max_count,
 	    uint32_t max_bytes);
 void	netspool_report_fetch(const struct peer *);
 void	netspool_send(uint32_t type, const void *, size_t);
+/* netcryptctl queue: answered to control client through control.c. */
+void	netspool_ctl(unsigned int client, uint8_t op, uint8_t flags,
+	    uint64_t id);
 
 /* spoollink.c */
 void	spoollink_peer_init(struct peer *);

@@ -19,6 +19,7 @@
 #include <sys/uio.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,7 @@
 
 #include <event2/event.h>
 
+#include "ctl_proto.h"
 #include "imsg.h"
 #include "ipc.h"
 #include "log.h"
@@ -34,12 +36,23 @@
 #include "sandbox.h"
 #include "spoolstore.h"
 
-/* A fetch or a query, served once the batch before it is durable. */
+/*
+ * A fetch, a query or a netcryptctl request, served once the batch
+ * before it is durable (a drop: once the drop is).
+ */
 struct spool_read {
-	uint32_t		type;
-	struct sp_fetch		fetch;
-	struct sp_query		query;
+	uint32_t		 type;
+	struct sp_fetch		 fetch;
+	struct sp_query		 query;
+	struct sp_ctl		 ctl;
+	int			 dropped;	/* what sps_drop said */
+	uint8_t			 ended;
+	struct sps_peername	*names;		/* for the listing */
+	size_t			 nnames;
 };
+
+/* Peers' names one netcryptctl request may bring (more: keys shown). */
+#define SPOOL_CTL_NAMES_MAX	8192
 
 struct spool_conf {
 	struct privsep_conf	 privsep;
@@ -61,6 +74,8 @@ struct spool {
 	struct spool_conf	 next;		/* a reload being read */
 	struct spool_read	*reads;
 	size_t			 nreads;
+	struct sps_peername	*names;		/* for the next SP_CTL */
+	size_t			 nnames;
 	int			 lockfd;
 	struct imsgbuf		 boot;		/* the configuration phase */
 };
@@ -183,6 +198,63 @@ send_entry(void *arg, const struct sp_entry *e, const struct sps_msg *m)
 	imsgev_composev(&sp->net, IMSG_SP_ENTRY, 0, -1, iov, 4);
 }
 
+/* The answer to netcryptctl, in pieces that fit an imsg. */
+static void
+send_ctl_text(struct spool *sp, uint32_t client, const char *text,
+    int failed)
+{
+	struct sp_ctl_text	 h;
+	struct iovec		 iov[2];
+	size_t			 len, off = 0, n;
+
+	if (text == NULL) {
+		text = "the spool is out of memory";
+		failed = 1;
+	}
+	len = strlen(text);
+	memset(&h, 0, sizeof(h));
+	h.client = client;
+	h.status = failed ? CTL_STATUS_FAIL : CTL_STATUS_OK;
+	do {
+		n = len - off > SP_CTL_TEXT_MAX ? SP_CTL_TEXT_MAX : len - off;
+		h.last = off + n == len;
+		iov[0].iov_base = &h;
+		iov[0].iov_len = sizeof(h);
+		iov[1].iov_base = (void *)(uintptr_t)(text + off);
+		iov[1].iov_len = n;
+		imsgev_composev(&sp->net, IMSG_SP_CTL_TEXT, 0, -1, iov, 2);
+		off += n;
+	} while (off < len);
+}
+
+static void
+serve_ctl(struct spool *sp, struct spool_read *r, uint64_t now)
+{
+	char	*text;
+	int	 failed = 0, json = (r->ctl.flags & SP_CTL_JSON) != 0;
+
+	switch (r->ctl.op) {
+	case SP_CTL_LIST:
+		text = sps_ctl_list(sp->store, r->names, r->nnames, json, now);
+		break;
+	case SP_CTL_SHOW:
+		text = sps_ctl_show(sp->store, r->ctl.id, r->names, r->nnames,
+		    json, now, &failed);
+		break;
+	default:
+		if (r->dropped == SPS_DROP_OK)
+			log_info("spool: entry %016" PRIx64 " dropped by the "
+			    "administrator", r->ctl.id);
+		text = sps_ctl_drop_text(r->ctl.id, r->dropped, r->ended,
+		    &failed);
+		break;
+	}
+	send_ctl_text(sp, r->ctl.client, text, failed);
+	free(text);
+	free(r->names);
+	r->names = NULL;
+}
+
 static void
 serve_read(struct spool *sp, struct spool_read *r, uint64_t now)
 {
@@ -206,6 +278,9 @@ serve_read(struct spool *sp, struct spool_read *r, uint64_t now)
 		r->query.status = sps_query(sp->store, r->query.id, now);
 		imsgev_compose(&sp->net, IMSG_SP_QUERY_DONE, 0, -1, &r->query,
 		    sizeof(r->query));
+		break;
+	case IMSG_SP_CTL:
+		serve_ctl(sp, r, now);
 		break;
 	}
 }
@@ -316,6 +391,62 @@ net_in(struct spool *sp, struct imsg *imsg, uint64_t now)
 }
 
 static void
+read_add(struct spool *sp, const struct spool_read *r)
+{
+	sp->reads = reallocarray(sp->reads, sp->nreads + 1, sizeof(*r));
+	if (sp->reads == NULL)
+		fatal("%s", __func__);
+	sp->reads[sp->nreads++] = *r;
+}
+
+/* Names of peers for the next SP_CTL: an array of sp_ctl_peer. */
+static void
+net_ctl_peers(struct spool *sp, struct imsg *imsg)
+{
+	struct sp_ctl_peer	 cp;
+	const unsigned char	*tail;
+	size_t			 taillen, i;
+
+	if (imsg_get_blob(imsg, &tail, &taillen, IMSG_MAX_PAYLOAD) == -1 ||
+	    taillen % sizeof(cp) != 0)
+		bad_imsg(__func__, imsg);
+	for (i = 0; i < taillen && sp->nnames < SPOOL_CTL_NAMES_MAX;
+	    i += sizeof(cp)) {
+		memcpy(&cp, tail + i, sizeof(cp));
+		sp->names = reallocarray(sp->names, sp->nnames + 1,
+		    sizeof(*sp->names));
+		if (sp->names == NULL)
+			fatal("%s", __func__);
+		memcpy(sp->names[sp->nnames].fp, cp.fp, sizeof(cp.fp));
+		cp.name[sizeof(cp.name) - 1] = '\0';
+		memcpy(sp->names[sp->nnames].name, cp.name, sizeof(cp.name));
+		sp->nnames++;
+	}
+}
+
+/* A drop is staged now and answered once durable; the rest is a read. */
+static void
+net_ctl(struct spool *sp, struct imsg *imsg)
+{
+	struct spool_read	r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = IMSG_SP_CTL;
+	if (imsg_get_data(imsg, &r.ctl, sizeof(r.ctl)) == -1 ||
+	    r.ctl.op < SP_CTL_LIST || r.ctl.op > SP_CTL_DROP ||
+	    (r.ctl.flags & ~SP_CTL_JSON) != 0 ||
+	    (r.ctl.op != SP_CTL_LIST && r.ctl.id == 0))
+		bad_imsg(__func__, imsg);
+	if (r.ctl.op == SP_CTL_DROP)
+		r.dropped = sps_drop(sp->store, r.ctl.id, &r.ended);
+	r.names = sp->names;
+	r.nnames = sp->nnames;
+	sp->names = NULL;
+	sp->nnames = 0;
+	read_add(sp, &r);
+}
+
+static void
 net_read(struct spool *sp, struct imsg *imsg)
 {
 	struct spool_read	r;
@@ -336,10 +467,7 @@ net_read(struct spool *sp, struct imsg *imsg)
 		    !sps_names_valid(r.fetch.name, len, 0, r.fetch.name, len))
 			bad_imsg(__func__, imsg);
 	}
-	sp->reads = reallocarray(sp->reads, sp->nreads + 1, sizeof(r));
-	if (sp->reads == NULL)
-		fatal("%s", __func__);
-	sp->reads[sp->nreads++] = r;
+	read_add(sp, &r);
 }
 
 static void
@@ -379,6 +507,12 @@ net_dispatch(void *arg, struct imsg *imsg)
 	case IMSG_SP_REPORT_FETCH:
 	case IMSG_SP_QUERY:
 		net_read(sp, imsg);
+		break;
+	case IMSG_SP_CTL_PEERS:
+		net_ctl_peers(sp, imsg);
+		break;
+	case IMSG_SP_CTL:
+		net_ctl(sp, imsg);
 		break;
 	default:
 		fatalx("%s: unexpected %s from the network child", __func__,
@@ -531,6 +665,7 @@ spool_serve(struct spool *sp, int master_fd, int net_fd, int dirfd,
 	free(sp->conf.rules);
 	free(sp->next.rules);
 	free(sp->reads);
+	free(sp->names);
 	close(sp->lockfd);
 	imsgbuf_clear(&sp->boot);
 	return 0;

@@ -146,7 +146,7 @@ struct sp_result {
 	uint8_t		pad[6];
 };
 
-/* network -> spool: TAKEN by a session; or, as SP_DROP, netcryptctl's. */
+/* network -> spool: TAKEN by a session. */
 struct sp_id {
 	uint64_t	id;
 };
@@ -184,6 +184,45 @@ struct sp_query {
 	uint64_t	id;
 	uint8_t		status;		/* ST_QUEUED, ST_AT_PEER, final... */
 	uint8_t		pad[7];
+};
+
+/*
+ * SMSGs a link keeps unanswered (spoollink.c).  The spool knows it too:
+ * after a restart the first this many entries waiting for a peer may be
+ * at the peer already, unanswered, so they cannot be dropped.
+ */
+#define SP_LINK_WINDOW		64
+
+/*
+ * netcryptctl queue, network -> spool: SP_CTL_PEERS (an array of
+ * sp_ctl_peer: the names of the configured peers, for the listing; any
+ * number of messages), then SP_CTL.  The spool answers, once what the
+ * request changed is durable, with SP_CTL_TEXT messages, the answer's
+ * text in pieces, the last with last = 1.
+ */
+#define SP_CTL_LIST		1	/* every entry, damage, totals */
+#define SP_CTL_SHOW		2	/* one entry in full */
+#define SP_CTL_DROP		3	/* end one entry: status 16 */
+#define SP_CTL_JSON		0x01	/* flags: JSON, not a table */
+struct sp_ctl {
+	uint64_t	id;		/* show, drop */
+	uint32_t	client;		/* the control client, echoed */
+	uint8_t		op;
+	uint8_t		flags;
+	uint8_t		pad[2];
+};
+
+struct sp_ctl_peer {
+	uint8_t		fp[NC_SHA256_LEN];
+	char		name[NC_NAME_MAX + 1];	/* NUL-ended */
+	uint8_t		pad[7];
+};
+
+struct sp_ctl_text {
+	uint32_t	client;
+	uint8_t		status;		/* CTL_STATUS_OK, or an error's text */
+	uint8_t		last;
+	uint8_t		pad[2];
 };
 
 #endif

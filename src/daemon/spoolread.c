@@ -55,6 +55,7 @@ fetch_one(struct spoolstore *s, struct sps_entry *e, uint64_t now,
 	m.to = e->names + e->fromlen;
 	m.tolen = e->tolen;
 	fn(arg, &se, &m);
+	e->handed = 1;
 	*bytes += m.len;
 	return 0;
 }
@@ -203,6 +204,7 @@ sps_open(int dirfd, uint64_t now, sps_emit_fn emit, void *arg)
 		sps_close(s);
 		return NULL;
 	}
+	sps_mark_maybe_sent(s);
 	return s;
 }
 

@@ -219,6 +219,7 @@ sps_entry_link(struct spoolstore *s, struct sps_entry *e)
 	if (e->kind == SPS_OUT) {
 		chain_out(s, e, 1);
 		e->peer->bytes += sps_entry_cost(e);
+		e->peer->count++;
 		if (e->state == SPS_QUEUED)
 			TAILQ_INSERT_TAIL(&e->peer->queued, e, qlink);
 	} else {
@@ -238,6 +239,7 @@ sps_entry_drop(struct spoolstore *s, struct sps_entry *e)
 	if (e->kind == SPS_OUT) {
 		chain_out(s, e, 0);
 		e->peer->bytes -= sps_entry_cost(e);
+		e->peer->count--;
 		if (e->state == SPS_QUEUED)
 			TAILQ_REMOVE(&e->peer->queued, e, qlink);
 	} else {
@@ -441,8 +443,8 @@ stage_final(struct spoolstore *s, struct sps_entry *e, uint8_t status)
 }
 
 /* The rule of a local name: first match; NULL for the default. */
-static const struct sps_rule *
-box_rule(const struct spoolstore *s, const char *name, size_t len)
+const struct sps_rule *
+sps_box_rule(const struct spoolstore *s, const char *name, size_t len)
 {
 	size_t	i;
 
@@ -466,7 +468,7 @@ total_fits(const struct spoolstore *s, uint64_t cost)
 static uint8_t
 box_room(struct spoolstore *s, const char *name, size_t len, uint64_t cost)
 {
-	const struct sps_rule	*r = box_rule(s, name, len);
+	const struct sps_rule	*r = sps_box_rule(s, name, len);
 	const struct sps_box	*b = sps_box_get(s, name, len, 0);
 	uint64_t		 maxb = SPS_BOX_DEFAULT_BYTES, used = 0;
 	uint32_t		 maxc = SPS_BOX_DEFAULT_COUNT, count = 0;
@@ -725,6 +727,28 @@ sps_taken(struct spoolstore *s, uint64_t id, uint64_t now)
 	if (e == NULL || e->kind != SPS_BOX || e->seg == NULL)
 		return;
 	stage_final(s, e, ST_OK);
+}
+
+int
+sps_drop(struct spoolstore *s, uint64_t id, uint8_t *ended)
+{
+	struct sps_entry	*e = sps_map_get(&s->ids, id);
+	struct sps_final	*f;
+
+	if (e == NULL) {
+		if ((f = sps_map_get(&s->finals, id)) == NULL)
+			return SPS_DROP_UNKNOWN;
+		*ended = f->status;
+		return SPS_DROP_ENDED;
+	}
+	if (e->seg == NULL)
+		return SPS_DROP_NOT_YET;
+	if (e->kind == SPS_OUT && e->state == SPS_AT_PEER)
+		return SPS_DROP_AT_PEER;
+	if (e->handed)
+		return e->kind == SPS_OUT ? SPS_DROP_SENT : SPS_DROP_HANDED;
+	stage_final(s, e, ST_DROPPED);
+	return SPS_DROP_OK;
 }
 
 void

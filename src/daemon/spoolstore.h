@@ -156,4 +156,43 @@ void	sps_box_fetch(struct spoolstore *, const struct sp_fetch *,
 void	sps_report_fetch(struct spoolstore *, const uint8_t fp[NC_SHA256_LEN]);
 uint8_t	sps_query(struct spoolstore *, uint64_t id, uint64_t now);
 
+/*
+ * netcryptctl queue (spoolctl.c).  sps_drop stages the end of entry id
+ * with status 16 (ST_DROPPED), told to its sender or its origin like any
+ * other end, or says why it cannot: an entry the peer has, or one handed
+ * to a link or a session, which may have it, is not the spool's alone
+ * to end (*ended: the status of an entry that has ended already).
+ */
+#define SPS_DROP_OK		0
+#define SPS_DROP_UNKNOWN	1	/* no such entry */
+#define SPS_DROP_ENDED		2	/* ended already: *ended */
+#define SPS_DROP_NOT_YET	3	/* not durable yet */
+#define SPS_DROP_AT_PEER	4	/* the peer's spool has it */
+#define SPS_DROP_SENT		5	/* sent to the peer, unanswered */
+#define SPS_DROP_HANDED		6	/* handed to a session, not taken */
+int	sps_drop(struct spoolstore *, uint64_t id, uint8_t *ended);
+
+#define SPS_LIST_MAX		1000	/* entries, mailboxes a listing shows */
+
+/* A peer's name, for the listing (from the network child). */
+struct sps_peername {
+	uint8_t		fp[NC_SHA256_LEN];
+	char		name[NC_NAME_MAX + 1];
+};
+
+/*
+ * The answer's text, malloc'd (NULL: out of memory), with nothing
+ * staged: *failed set when it is an error to show as one.  A drop's
+ * answer is made after the commit, from what sps_drop returned.
+ */
+char	*sps_ctl_list(struct spoolstore *, const struct sps_peername *,
+	    size_t, int json, uint64_t now);
+char	*sps_ctl_show(struct spoolstore *, uint64_t id,
+	    const struct sps_peername *, size_t, int json, uint64_t now,
+	    int *failed);
+char	*sps_ctl_drop_text(uint64_t id, int result, uint8_t ended,
+	    int *failed);
+/* At start: the first entries for each peer may be at the peer. */
+void	sps_mark_maybe_sent(struct spoolstore *);
+
 #endif

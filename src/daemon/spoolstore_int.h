@@ -82,6 +82,7 @@ struct sps_peer {
 	uint64_t		 next_seq;	/* never reused */
 	struct sps_queue	 queued;	/* QUEUED, in seq order */
 	uint64_t		 bytes;		/* of its OUT entries */
+	uint64_t		 count;		/* its OUT entries */
 	int			 is_origin;
 	uint64_t		 inc, high;	/* origin table */
 	uint64_t		 blocked_seq;	/* 0, or refused for room */
@@ -114,6 +115,8 @@ struct sps_entry {
 	uint64_t		 listed;	/* recovery: checkpoint gen */
 	uint8_t			 kind, state, flags, remote;
 	uint8_t			 unreadable;	/* its record went bad */
+	/* Handed to a link or a session, which may have it: not dropped. */
+	uint8_t			 handed;
 	uint8_t			 fromlen, tolen;
 	char			 names[SP_FROM_MAX + NC_NAME_MAX];
 };
@@ -220,6 +223,8 @@ struct sps_final *sps_finalize(struct spoolstore *, struct sps_entry *,
 void		 sps_set_state(struct spoolstore *, struct sps_entry *,
 		    uint8_t state);
 uint64_t	 sps_entry_cost(const struct sps_entry *);
+const struct sps_rule *sps_box_rule(const struct spoolstore *, const char *name,
+		    size_t len);
 uint64_t	 sps_seq_key(const struct sps_peer *, uint64_t seq);
 uint64_t	 sps_random_id(struct spoolstore *);
 void		 sps_fatal_oom(const char *) __attribute__((noreturn));

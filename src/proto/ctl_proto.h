@@ -5,7 +5,8 @@
  * Wire format on the UNIX stream socket, both directions: records of
  * u32 len (big-endian, body length, at most CTL_MAX_BODY) | u8 type | body.
  *   client -> daemon: CTL_SHOW {u8 flags: CTL_F_JSON}, CTL_RELOAD {},
- *                     CTL_CHECK {}
+ *                     CTL_CHECK {}, CTL_QUEUE {u8 op | u8 flags | u64 id:
+ *                     0 for CTL_QUEUE_LIST, else the spool id}
  *   daemon -> client: CTL_TEXT {UTF-8 text, a chunk of the answer}... then
  *                     CTL_END {u8 status: CTL_STATUS_OK, else an error;
  *                     the error's text follows}
@@ -26,6 +27,13 @@
 #define CTL_END			3
 #define CTL_RELOAD		4	/* re-read the configuration */
 #define CTL_CHECK		5	/* parse it and say what would change */
+#define CTL_QUEUE		6	/* the spool's entries (doc/SPOOL.md) */
+
+/* The op byte of CTL_QUEUE (the same numbers as the spool's SP_CTL_*). */
+#define CTL_QUEUE_LIST		1
+#define CTL_QUEUE_SHOW		2
+#define CTL_QUEUE_DROP		3
+#define CTL_QUEUE_LEN		10	/* u8 op, u8 flags, u64 id */
 
 /* The flags byte of CTL_SHOW. */
 #define CTL_F_JSON		0x01

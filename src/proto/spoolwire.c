@@ -74,7 +74,10 @@ sfinal_ack_encode(uint8_t out[WIRE_SFINAL_ACK_LEN],
 	put_u64(out + 8, a->seq);
 }
 
-/* SACK: taken or full.  SFINAL: what a receiver may end a message with. */
+/*
+ * SACK: taken or full.  SFINAL: what a receiver may end a message with
+ * (delivered, refused, expired, or dropped by its administrator).
+ */
 static int
 status_allowed(uint8_t type, uint8_t status)
 {
@@ -85,6 +88,7 @@ status_allowed(uint8_t type, uint8_t status)
 	case ST_NO_SUCH_SESSION:
 	case ST_REJECTED:
 	case ST_EXPIRED:
+	case ST_DROPPED:
 		return 1;
 	default:
 		return 0;

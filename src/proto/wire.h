@@ -109,6 +109,7 @@ _Static_assert(NC_NAME_MAX == WIRE_NAME_MAX, "name limits differ");
 #define ST_SPOOL_FULL		13	/* no room in a spool: not kept */
 #define ST_AT_PEER		14	/* the peer's spool has it */
 #define ST_UNKNOWN_ID		15	/* status query: no such entry */
+#define ST_DROPPED		16	/* dropped by the administrator */
 
 /* CLOSE reasons. */
 #define CLOSE_NORMAL		0

@@ -1,6 +1,7 @@
 # src/tools: the programs people run besides the daemon.
 sbin_PROGRAMS += netcryptctl
-netcryptctl_SOURCES = %D%/netcryptctl.c
+netcryptctl_SOURCES = %D%/netcryptctl.c %D%/spoolarg.c %D%/spoolarg.h
+netcryptctl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
 netcryptctl_LDADD = $(NC_COMMON_LIBS)
 
 bin_PROGRAMS += netcrypt-keygen netcrypt

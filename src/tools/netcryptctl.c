@@ -1,6 +1,6 @@
 /*
  * netcryptctl: ask netcryptd(8), over its control socket, what it is
- * doing.  The daemon formats the answer; this program is a thin pipe that
+ * doing, and what its spool keeps.  The daemon formats the answer; this program is a thin pipe that
  * checks every record it is handed and never trusts a length.
  */
 #include "config.h"
@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "ctl_proto.h"
+#include "spoolarg.h"
 #include "util.h"
 
 #ifndef RUNSTATEDIR
@@ -35,7 +36,9 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: netcryptctl [-s socket] show [--json]\n"
-	    "       netcryptctl [-s socket] reload | check\n");
+	    "       netcryptctl [-s socket] reload | check\n"
+	    "       netcryptctl [-s socket] queue [show id] [--json]\n"
+	    "       netcryptctl [-s socket] queue drop id\n");
 	exit(1);
 }
 
@@ -284,7 +287,7 @@ static int
 request(const char *path, uint8_t type, const uint8_t *body, size_t bodylen)
 {
 	struct text	t = { NULL, 0, 0 };
-	uint8_t		req[CTL_HDR_LEN + 1];
+	uint8_t		req[CTL_HDR_LEN + CTL_QUEUE_LEN];
 	int		fd, rv;
 
 	if (bodylen > sizeof(req) - CTL_HDR_LEN)
@@ -322,6 +325,35 @@ cmd_show(const char *path, int argc, char *argv[])
 	return request(path, CTL_SHOW, &flags, 1);
 }
 
+/* queue [--json] | queue show ID [--json] | queue drop ID */
+static int
+cmd_queue(const char *path, int argc, char *argv[])
+{
+	uint8_t		 body[CTL_QUEUE_LEN], op = CTL_QUEUE_LIST, flags = 0;
+	uint64_t	 id = 0;
+	const char	*why;
+	int		 i = 1;
+
+	if (i < argc && (strcmp(argv[i], "show") == 0 ||
+	    strcmp(argv[i], "drop") == 0)) {
+		op = argv[i][0] == 's' ? CTL_QUEUE_SHOW : CTL_QUEUE_DROP;
+		if (++i >= argc)
+			usage();
+		if ((why = spoolarg_id(argv[i], &id)) != NULL)
+			errx(1, "%s: %s", argv[i], why);
+		i++;
+	}
+	for (; i < argc; i++) {
+		if (strcmp(argv[i], "--json") != 0 || op == CTL_QUEUE_DROP)
+			usage();
+		flags |= CTL_F_JSON;
+	}
+	body[0] = op;
+	body[1] = flags;
+	put_u64(body + 2, id);
+	return request(path, CTL_QUEUE, body, sizeof(body));
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -346,6 +378,8 @@ main(int argc, char *argv[])
 		errx(1, "empty socket path");
 	if (strcmp(argv[0], "show") == 0)
 		return cmd_show(path, argc, argv);
+	if (strcmp(argv[0], "queue") == 0)
+		return cmd_queue(path, argc, argv);
 	/* The daemon re-reads (or only checks) its own file, -D and all. */
 	if (strcmp(argv[0], "reload") == 0 && argc == 1)
 		return request(path, CTL_RELOAD, NULL, 0);

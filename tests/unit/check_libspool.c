@@ -419,10 +419,10 @@ END_TEST
 START_TEST(test_status_strings)
 {
 	static const char	*want[] = { "queued", "expired", "spool full",
-				    "at peer", "unknown id" };
+				    "at peer", "unknown id", "dropped" };
 	int			 i;
 
-	for (i = NC_QUEUED; i <= NC_UNKNOWN_ID; i++)
+	for (i = NC_QUEUED; i <= NC_DROPPED; i++)
 		ck_assert_str_eq(nc_status_str(i), want[i - NC_QUEUED]);
 }
 END_TEST

@@ -574,7 +574,7 @@ START_TEST(test_sack_seq0)
 }
 END_TEST
 
-/* SACK: 0 and 13 only.  SFINAL: 0, 1, 8, 12 only.  Every byte tried. */
+/* SACK: 0 and 13 only.  SFINAL: 0, 1, 8, 12, 16 only.  Every byte tried. */
 START_TEST(test_sack_statuses)
 {
 	struct sack_view	a = { 1, 2, 0 };
@@ -586,7 +586,7 @@ START_TEST(test_sack_statuses)
 		sack_encode(body, &a);
 		sack = s == ST_OK || s == ST_SPOOL_FULL;
 		sfinal = s == ST_OK || s == ST_NO_SUCH_SESSION ||
-		    s == ST_REJECTED || s == ST_EXPIRED;
+		    s == ST_REJECTED || s == ST_EXPIRED || s == ST_DROPPED;
 		ck_assert_msg(sack_ok(REC_SACK, body, sizeof(body)) == sack,
 		    "SACK status %d", s);
 		ck_assert_msg(sack_ok(REC_SFINAL, body, sizeof(body)) ==

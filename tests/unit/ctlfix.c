@@ -119,6 +119,30 @@ static const struct control_ops reload_ops = {
 	.arg = NULL
 };
 
+/* queue requests as the network child would pass them to the spool. */
+unsigned int	queue_calls, queue_client;
+uint8_t		queue_op, queue_flags;
+uint64_t	queue_id;
+
+static void
+fake_queue(void *arg, unsigned int client, uint8_t op, uint8_t flags,
+    uint64_t id)
+{
+	(void)arg;
+	queue_calls++;
+	queue_client = client;
+	queue_op = op;
+	queue_flags = flags;
+	queue_id = id;
+}
+
+static const struct control_ops queue_ops = {
+	.snapshot = fake_snapshot,
+	.peer = fake_peer,
+	.queue = fake_queue,
+	.arg = NULL
+};
+
 char *
 expected(int json)
 {
@@ -258,6 +282,16 @@ js_value(const char **s)
 			return -1;
 		*s += 4;
 		return 0;
+	case 't':
+		if (strncmp(*s, "true", 4) != 0)
+			return -1;
+		*s += 4;
+		return 0;
+	case 'f':
+		if (strncmp(*s, "false", 5) != 0)
+			return -1;
+		*s += 5;
+		return 0;
 	default:
 		return js_number(s);
 	}
@@ -342,6 +376,13 @@ setup_reload(void)
 }
 
 void
+setup_queue(void)
+{
+	queue_calls = 0;
+	setup_with(&queue_ops);
+}
+
+void
 teardown(void)
 {
 	control_shutdown();
@@ -391,6 +432,17 @@ void
 send_show(int fd, uint8_t flags)
 {
 	send_req(fd, CTL_SHOW, &flags, 1);
+}
+
+void
+send_queue(int fd, uint8_t op, uint8_t flags, uint64_t id)
+{
+	uint8_t	body[CTL_QUEUE_LEN];
+
+	body[0] = op;
+	body[1] = flags;
+	put_u64(body + 2, id);
+	send_req(fd, CTL_QUEUE, body, sizeof(body));
 }
 
 int

@@ -1,7 +1,7 @@
 /*
  * What the control socket's unit tests (check_control, check_ctlformat,
- * check_ctlreload) share: a fake network child that answers snapshots
- * and takes reload requests, a minimal JSON checker, and the server on a
+ * check_ctlreload, check_ctlqueue) share: a fake network child that
+ * answers snapshots and takes reload and queue requests, a minimal JSON checker, and the server on a
  * real UNIX socket in a temporary directory, with clients in the same
  * process.  Every wait is a bounded number of short event-loop runs.
  */
@@ -25,6 +25,11 @@ extern int	fake_calls;	/* snapshots taken */
 extern unsigned int	reload_calls, reload_client;
 extern int		reload_check;
 
+/* The last queue request it took (setup_queue only). */
+extern unsigned int	queue_calls, queue_client;
+extern uint8_t		queue_op, queue_flags;
+extern uint64_t		queue_id;
+
 /* What the server should answer, computed the same way (to free). */
 char	*expected(int json);
 /* expected(1) with the two known peers, written out by hand. */
@@ -44,6 +49,7 @@ void	reset_fake(void);
 /* The server, without a reload (setup) or with one (setup_reload). */
 void	setup(void);
 void	setup_reload(void);
+void	setup_queue(void);
 void	teardown(void);
 
 /* A connected, non-blocking client. */
@@ -51,6 +57,7 @@ int	client(void);
 void	send_raw(int fd, const void *p, size_t len);
 void	send_req(int fd, uint8_t type, const void *body, size_t len);
 void	send_show(int fd, uint8_t flags);
+void	send_queue(int fd, uint8_t op, uint8_t flags, uint64_t id);
 
 /* Everything the server sent until it closed, or what came in time. */
 struct reply {

@@ -15,6 +15,7 @@ FINISHED (both directions at seq 1):
        seq 4  SACK   status 13 (spool full)
        seq 5  SFINAL status 12 (expired)
        seq 6  SFINAL_ACK
+       seq 7  SFINAL status 16 (dropped by an administrator)
   r2i  seq 1  PING, the same announcement
        seq 2  SACK   status 0, answering the SMSG
        seq 3  SFINAL status 0 (delivered)
@@ -106,6 +107,8 @@ def case(n):
         (SACK, 13, sack_body(inc, seq, 13)),
         (SFINAL, 12, sack_body(inc, seq, 12)),
         (SFINAL_ACK, None, sfinal_ack_body(inc, seq)),
+        # Added with status 16: after the rest, so no earlier value moves.
+        (SFINAL, 16, sack_body(inc, seq, 16)),
     ]
     r2i = [
         (PING, None, FEATURES),
