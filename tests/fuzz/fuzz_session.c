@@ -6,7 +6,9 @@
  * them, and read by session_read(), as the read callback reads them
  * (src/daemon/session_priv.h): the input is what a program writes on the
  * session socket, put into a session's input buffer and read from there
- * (framing, ATTACH, SEND, PEERS).  Another session,
+ * (framing, ATTACH, SEND, PEERS, and the records of messages with a
+ * lifetime: SEND with one, TAKEN, QUERY, the mailbox's SDELIVERs, with
+ * the spool played by spoolfake.c).  Another session,
  * "bob", is attached, so SENDs can be delivered locally, and one peer,
  * "hosta", is configured but down, so SENDs to "name@hosta" are queued
  * for it (and complete as unreachable at the end).  A session policy is
@@ -35,6 +37,7 @@
 #include "session.h"
 #include "session_priv.h"
 #include "session_proto.h"
+#include "spoolfake.h"
 
 static struct peer	fpeer;
 static int		ready;
@@ -73,8 +76,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_quiet();
+	spoolfake_reserve();	/* before anything else opens a descriptor */
 	if ((netctx->base = event_base_new()) == NULL)
 		fuzz_fail("event_base_new");
+	spoolfake_init(netctx->base);
 	TAILQ_INIT(&netctx->peers);
 	TAILQ_INIT(&netctx->links);
 	(void)snprintf(netctx->ns.name, sizeof(netctx->ns.name), "hostb");
@@ -154,6 +159,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		before = evbuffer_get_length(in);
 		if (s->waiting != NULL)
 			session_peer_writable(s->waiting);
+		spoolfake_run();	/* answers may let it be read again */
+		if ((s = session_by_id(id)) == NULL)
+			break;
 		(void)session_read(s);
 		if (session_by_id(id) == NULL ||
 		    evbuffer_get_length(in) == before)
@@ -162,6 +170,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* Queued messages complete (unreachable): receipts, frees. */
 	relay_out_clear(&fpeer.out, 1);
+	spoolfake_run();
 	if ((s = session_by_id(id)) != NULL)
 		session_free(s, "end of input");
 	if ((s = session_by_id(bob_id)) != NULL)
@@ -171,5 +180,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)close(fd_bob);
 	(void)close(fd_s);
 	(void)event_base_loop(netctx->base, EVLOOP_NONBLOCK);
+	spoolfake_run();	/* answers to sessions gone go nowhere */
 	return 0;
 }

@@ -212,9 +212,24 @@ put('session', 'remote', attach(b'') +
 put('session', 'bad', attach(b'anon-7') + attach(b'bob') + attach(b'a') +
     send(9, 0, b'../x', b'') + struct.pack('>IB', 0, 1))
 
+def within(cid, lifetime, to, payload):
+    return sp(3, struct.pack('>QBIB', cid, 2, lifetime, len(to)) + to +
+              payload)
+
+# Messages with a lifetime (SESSIONS.md 6): ATTACH taking the mailbox,
+# SEND within (local, remote, refused), TAKEN, QUERY.
+put('session', 'spool', sp(1, b'\x05alice\x01') +
+    within(1, 60, b'bob', b'\x00kept') +
+    within(2, 3600, b'carol@hosta', b'\x00far') +
+    within(3, 0, b'bob', b'') + within(4, 60, b'*', b'') +
+    sp(10, struct.pack('>Q', 77)) + sp(12, struct.pack('>Q', 5)) +
+    sp(10, struct.pack('>Q', 78)))
+
 # ---- imsg ------------------------------------------------------------
 def imsg(t, data=b'', flags=0, peerid=0, pid=1):
-    return struct.pack('<IHHII', t, 16 + len(data), flags, peerid, pid) + data
+    # type, length (the 20-byte header included), flags, pad, peer, pid
+    return struct.pack('<IIHHII', t, 20 + len(data), flags, 0, peerid,
+                       pid) + data
 
 def chunks(parts):
     return b''.join(struct.pack('>BH', f, len(p)) + p for f, p in parts)

@@ -128,6 +128,72 @@ take_out_fetch(struct imsg *imsg)
 	answer(IMSG_SP_FETCH_END, &end, sizeof(end));
 }
 
+/* A session's put: kept (id = req), or full for every fourth. */
+static void
+take_put(struct imsg *imsg)
+{
+	struct sp_put		 p;
+	struct sp_done		 d;
+	const unsigned char	*tail;
+	size_t			 taillen;
+
+	if (imsg_get_head_tail(imsg, &p, sizeof(p), &tail, &taillen,
+	    IMSG_MAX_PAYLOAD) == -1 ||
+	    taillen < (size_t)p.fromlen + p.tolen || p.ttl == 0 ||
+	    (p.dest != SP_DEST_PEER && p.dest != SP_DEST_LOCAL))
+		fuzz_fail("a bad SP_PUT");
+	memset(&d, 0, sizeof(d));
+	d.req = p.req;
+	d.id = p.req;
+	d.status = p.req % 4 == 3 ? ST_SPOOL_FULL : ST_OK;
+	answer(IMSG_SP_DONE, &d, sizeof(d));
+}
+
+/* A mailbox: one entry after position 0, then the end. */
+static void
+take_box_fetch(struct imsg *imsg)
+{
+	static const char	 from[] = "carol@hosta", payload[] = "\0hi";
+	struct sp_fetch		 f;
+	struct sp_fetch_end	 end;
+	struct sp_entry		 e;
+	struct iovec		 iov[3];
+
+	if (imsg_get_data(imsg, &f, sizeof(f)) == -1 ||
+	    memchr(f.name, '\0', sizeof(f.name)) == NULL)
+		fuzz_fail("a bad SP_BOX_FETCH");
+	if (f.after == 0 && f.max_count > 0) {
+		memset(&e, 0, sizeof(e));
+		e.id = 77;
+		e.seq = 1;
+		e.ttl = 60;
+		e.fromlen = sizeof(from) - 1;
+		e.tolen = 0;
+		iov[0].iov_base = &e;
+		iov[0].iov_len = sizeof(e);
+		iov[1].iov_base = (void *)(uintptr_t)from;
+		iov[1].iov_len = sizeof(from) - 1;
+		iov[2].iov_base = (void *)(uintptr_t)payload;
+		iov[2].iov_len = sizeof(payload) - 1;
+		if (imsg_composev(&fake, IMSG_SP_ENTRY, 0, 0, -1, iov, 3) == -1)
+			fuzz_fail("imsg_composev");
+	}
+	memset(&end, 0, sizeof(end));
+	memcpy(end.name, f.name, sizeof(end.name));
+	answer(IMSG_SP_FETCH_END, &end, sizeof(end));
+}
+
+static void
+take_query(struct imsg *imsg)
+{
+	struct sp_query	q;
+
+	if (imsg_get_data(imsg, &q, sizeof(q)) == -1)
+		fuzz_fail("a bad SP_QUERY");
+	q.status = q.id == 0 ? ST_UNKNOWN_ID : ST_QUEUED;
+	answer(IMSG_SP_QUERY_DONE, &q, sizeof(q));
+}
+
 static void
 take_report_fetch(struct imsg *imsg)
 {
@@ -165,6 +231,16 @@ take(struct imsg *imsg)
 		answer(IMSG_SP_OUT_RESULT_DONE, &res, sizeof(res));
 		break;
 	case IMSG_SP_REPORTED:
+	case IMSG_SP_TAKEN:
+		break;
+	case IMSG_SP_PUT:
+		take_put(imsg);
+		break;
+	case IMSG_SP_BOX_FETCH:
+		take_box_fetch(imsg);
+		break;
+	case IMSG_SP_QUERY:
+		take_query(imsg);
 		break;
 	default:
 		fuzz_fail("the network child sent %s to the spool",

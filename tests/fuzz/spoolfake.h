@@ -1,7 +1,7 @@
 /*
- * The spool process, played for fuzz_record (spoolfake.c): it answers
- * the network child's spool channel at PROC_SPOOL_FD without keeping
- * anything.
+ * The spool process, played for fuzz_record and fuzz_session
+ * (spoolfake.c): it answers the network child's spool channel at
+ * PROC_SPOOL_FD without keeping anything.
  */
 #ifndef NC_FUZZ_SPOOLFAKE_H
 #define NC_FUZZ_SPOOLFAKE_H
