@@ -53,6 +53,12 @@ spoolfake_reserve(void)
 		fuzz_fail("descriptor %d is taken", PROC_SPOOL_FD);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == -1)
 		fuzz_fail("socketpair");
+	/* Our end may have landed on the fixed number: move it away. */
+	if (sv[1] == PROC_SPOOL_FD) {
+		if ((sv[1] = fcntl(PROC_SPOOL_FD, F_DUPFD_CLOEXEC, 10)) == -1)
+			fuzz_fail("fcntl");
+		(void)close(PROC_SPOOL_FD);
+	}
 	if (sv[0] != PROC_SPOOL_FD) {
 		if (dup2(sv[0], PROC_SPOOL_FD) == -1)
 			fuzz_fail("dup2");
