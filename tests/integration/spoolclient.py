@@ -8,11 +8,11 @@ does, without libnetcrypt's own handling.
       given), at most WINDOW (256) unanswered; prints "queued N refused M"
       and, for each refusal, "refused I STATUS"; the ids go to stderr as
       "id I HEX", one line each
-  spoolclient.py SOCKET take NAME COUNT IDLE [notake]
+  spoolclient.py SOCKET take NAME COUNT IDLE [notake] [ids]
       attach taking spooled messages; print each payload's text, one a
-      line, answering TAKEN (not with notake); stop after COUNT or IDLE
-      seconds without one; then "taken N dup D" to stderr (dup: an id
-      given twice)
+      line (after its hex id with ids), answering TAKEN (not with
+      notake); stop after COUNT or IDLE seconds without one, or when the
+      daemon goes; then "taken N dup D" to stderr (dup: an id given twice)
   spoolclient.py SOCKET query NAME HEXID...
       print "HEXID STATUS" for each
   spoolclient.py SOCKET putwait NAME TO TTL TEXT IDLE
@@ -101,14 +101,14 @@ def put(path, name, to, ttl, count, prefix, window=256, size=0):
         print("refused %d %d" % (cid, st))
 
 
-def take(path, name, count, idle, answer=True):
+def take(path, name, count, idle, answer=True, ids=False):
     c = Conn(path, name)
     seen = set()
     taken = dups = 0
     while taken < count:
         try:
             r = c.read(idle)
-        except EOFError:
+        except (EOFError, ConnectionResetError):
             break
         if r is None:
             break
@@ -123,10 +123,16 @@ def take(path, name, count, idle, answer=True):
         else:
             seen.add(sid)
             taken += 1
-            sys.stdout.write(payload[1:].decode(errors="replace") + "\n")
+            text = payload[1:].decode(errors="replace")
+            if ids:
+                text = "%016x %s" % (sid, text)
+            sys.stdout.write(text + "\n")
             sys.stdout.flush()
         if answer:
-            c.s.sendall(rec(TAKEN, struct.pack(">Q", sid)))
+            try:
+                c.s.sendall(rec(TAKEN, struct.pack(">Q", sid)))
+            except OSError:
+                break
     # Let the last TAKENs reach the daemon before the socket closes.
     time.sleep(0.2)
     sys.stderr.write("taken %d dup %d\n" % (taken, dups))
@@ -191,8 +197,8 @@ def main():
         put(path, a[0], a[1], int(a[2]), int(a[3]), a[4],
             int(a[5]) if len(a) > 5 else 256, int(a[6]) if len(a) > 6 else 0)
     elif cmd == "take":
-        take(path, a[0], int(a[1]), float(a[2]),
-             not (len(a) > 3 and a[3] == "notake"))
+        take(path, a[0], int(a[1]), float(a[2]), "notake" not in a[3:],
+             "ids" in a[3:])
     elif cmd == "query":
         query(path, a[0], a[1:])
     elif cmd == "putwait":

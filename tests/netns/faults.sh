@@ -10,7 +10,16 @@
 # exactly once unless its receiving daemon was the one restarted (then at
 # least once: PROTOCOL.md 7.4), every file is whole or reported failed,
 # and the network children's peak RSS stayed under 64 MiB.
+#
+# "faults.sh spool" (faults-spool.sh in make check): messages with a
+# lifetime instead (issue 18 (h)); tests/netns/spoolmode.sh says how.
+MODE=${1:-plain}
+case $MODE in
+plain|spool) ;;
+*) echo "usage: faults.sh [spool]" >&2; exit 2 ;;
+esac
 . "${top_srcdir:-.}/tests/integration/lib.sh"
+[ "$MODE" = spool ] && . "$top_srcdir/tests/netns/spoolmode.sh"
 need_root
 need_jq
 command -v python3 >/dev/null || skip "needs python3 for the stream client"
@@ -119,6 +128,7 @@ CONF
 conf a 10.77.1.1 10.77.3.1 b 10.77.1.2 c 10.77.3.2
 conf b 10.77.1.2 10.77.2.1 a 10.77.1.1 c 10.77.2.2
 conf c 10.77.2.2 10.77.3.2 a 10.77.3.1 b 10.77.2.1
+[ "$MODE" = spool ] && spool_setup
 
 # start HOST: the daemon in its namespace (ip netns exec execs it, so
 # the pid is the daemon's); PID_<HOST> is set.
@@ -223,6 +233,27 @@ verify_file() {
 	rm -f "$T_DIR/$tag.bin" "$T_DIR/$r.in/$tag.bin"
 }
 
+# The end of either mode: the network children's memory, clean stops.
+finish() {
+	local h
+	echo "faults injected: $FAULTS; network children's peak RSS: ${MAXHWM} kB"
+	if grep -q '^#define NC_SANITIZERS 1' "$top_builddir/config.h"; then
+		echo "note: sanitizer build: RSS bound not asserted (ASan quarantine)"
+	else
+		check "memory: every network child peaked under 64 MiB (${MAXHWM} kB)" \
+			test "$MAXHWM" -lt 65536
+	fi
+	for h in a b c; do
+		stop_pid "$(eval echo "\$PID_$h")"
+		check "$h exits 0 on SIGTERM" test "$RC" = 0
+	done
+	t_done
+}
+if [ "$MODE" = spool ]; then
+	spool_faults
+	finish
+fi
+
 listener a ann
 listener b bob
 listener c cat
@@ -321,15 +352,4 @@ verify k9 bob c 0
 verify_file k9f bob
 note_hwm a; note_hwm b; note_hwm c
 
-echo "faults injected: $FAULTS; network children's peak RSS: ${MAXHWM} kB"
-if grep -q '^#define NC_SANITIZERS 1' "$top_builddir/config.h"; then
-	echo "note: sanitizer build: RSS bound not asserted (ASan quarantine)"
-else
-	check "memory: every network child peaked under 64 MiB (${MAXHWM} kB)" \
-		test "$MAXHWM" -lt 65536
-fi
-for h in a b c; do
-	stop_pid "$(eval echo "\$PID_$h")"
-	check "$h exits 0 on SIGTERM" test "$RC" = 0
-done
-t_done
+finish
