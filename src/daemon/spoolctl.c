@@ -200,11 +200,14 @@ sorted_entries(const struct spoolstore *s, size_t *n)
 	size_t			  i;
 
 	*n = 0;
+	/* Arrays of pointers below: the size of one pointer is meant. */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	if (s->ids.n == 0 || (v = calloc(s->ids.n, sizeof(*v))) == NULL)
 		return NULL;
 	for (i = 0; i < s->ids.cap && *n < s->ids.n; i++)
 		if (s->ids.keys[i] != 0)
 			v[(*n)++] = s->ids.vals[i];
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	qsort(v, *n, sizeof(*v), entry_cmp);
 	return v;
 }
@@ -320,10 +323,12 @@ sorted_boxes(const struct spoolstore *s, size_t *n)
 	for (i = 0; i < s->boxes.cap; i++)
 		for (b = s->boxes.keys[i] ? s->boxes.vals[i] : NULL; b != NULL;
 		    b = b->next) {
+			/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 			v = sps_grow(v, &cap, *n + 1, sizeof(*v));
 			v[(*n)++] = b;
 		}
 	if (*n > 0)
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 		qsort(v, *n, sizeof(*v), box_cmp);
 	return v;
 }
