@@ -411,9 +411,12 @@ nc_close(struct nc_session *s)
 
 	if (s == NULL)
 		return;
-	/* Senders of files being received learn of it now. */
+	/*
+	 * Senders of files being received learn of it now; files from the
+	 * spool stay for the next receiver of the name.
+	 */
 	if (s->error == 0)
-		nc__rx_fail_all(s);
+		nc__rx_close_all(s);
 	/*
 	 * What was queued (nc_send_more() included) should still reach the
 	 * daemon: as much as the socket takes within NC__CLOSE_MS.
@@ -437,6 +440,7 @@ nc_close(struct nc_session *s)
 	free(s->spare);
 	free(s->rx_from);
 	free(s->seen);
+	nc__wfile_free(s);
 	free(s->in);
 	free(s->out);
 	free(s);
