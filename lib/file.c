@@ -180,9 +180,12 @@ rx_drop(struct nc_session *s, struct nc__rx *rx, int status, int answer)
 	rx_remember(s, rx->from, rx->xfer, status);
 	rx_event(s, NC_EV_FILE_FAILED, rx->from, (const uint8_t *)rx->name,
 	    strlen(rx->name), rx->got, status);
-	/* A spooled offer is taken with the end of its file. */
-	if (rx->offer_id != 0)
+	/* A spooled offer is taken with its file's end, its chunks too. */
+	if (rx->offer_id != 0) {
+		rx->dirty = 0;
+		nc__rx_sync(s);
 		nc__spool_taken(s, rx->offer_id);
+	}
 	rx_clear(s, rx, 1);
 }
 

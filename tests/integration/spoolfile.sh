@@ -113,6 +113,7 @@ kill -KILL "$LPID"; wait "$LPID" 2>/dev/null
 check "(3) b saw it go" wait_for 100 grep -Eq "session bob \(pid $LPID uid [0-9]+\): (detached|connection error)" "$T_DIR/b/log"
 check "(3) it had saved nothing yet" test ! -s "$T_DIR/l1.out"
 part=$(partial_size)
+inode=$(stat -c %i "$T_DIR"/in/.ncs-* 2>/dev/null | head -1)
 echo "(3) receiver killed with $part bytes written"
 check "(3) its partial file stays for the next receiver" test "${part:-0}" -gt 0 -a "${part:-0}" -lt "$SIZE"
 t0=$(ms)
@@ -121,6 +122,7 @@ t1=$(ms)
 echo "(3) the rest of both files taken in $((t1 - t0)) ms"
 check "(3) the first file saved, checked" grep -q "^saved f1.bin (209715200 bytes, sha256 OK) from alice@a$" "$T_DIR/l2.out"
 check "(3) the second file saved, checked" grep -q "^saved f2.bin (209715200 bytes, sha256 OK) from alice@a$" "$T_DIR/l2.out"
+check "(3) f1.bin is the partial file, continued (same inode)" test "$(stat -c %i "$T_DIR/in/f1.bin")" = "$inode"
 check "(3) f1.bin: sha256 equal" test "$(sha "$T_DIR/f1.bin")" = "$(sha "$T_DIR/in/f1.bin")"
 check "(3) f2.bin: sha256 equal" test "$(sha "$T_DIR/f2.bin")" = "$(sha "$T_DIR/in/f2.bin")"
 check "(3) no temporary file is left" test -z "$(ls -A "$T_DIR/in" | grep -v '^f[12]\.bin$')"
