@@ -401,6 +401,34 @@ nc_open(struct nc_session **sp, const char *socket_path, const char *name,
 	return nc__attach(sp, fd, name, err, errsz);
 }
 
+/*
+ * Our end is closed for writing, and what the daemon still sends is read
+ * (and dropped) until it closes too, within the deadline: a socket
+ * closed with input unread is reset, and the daemon, seeing the reset,
+ * would drop the last records we wrote (a file's verdict) unread.
+ */
+static void
+close_drain(struct nc_session *s, int64_t deadline)
+{
+	struct pollfd	pfd;
+	ssize_t		n;
+
+	if (s->error != 0 || s->wdead || s->eof ||
+	    shutdown(s->fd, SHUT_WR) == -1)
+		return;
+	pfd.fd = s->fd;
+	pfd.events = POLLIN;
+	while (nc__now_ms() < deadline) {
+		if (poll(&pfd, 1, nc__ms_left(deadline, -1)) == -1 &&
+		    errno != EINTR)
+			return;
+		n = recv(s->fd, s->in, NC__IN_SIZE, MSG_DONTWAIT);
+		if (n == 0 || (n == -1 && errno != EINTR && errno != EAGAIN &&
+		    errno != EWOULDBLOCK))
+			return;
+	}
+}
+
 void
 nc_close(struct nc_session *s)
 {
@@ -430,6 +458,7 @@ nc_close(struct nc_session *s)
 		    errno != EINTR)
 			break;
 	}
+	close_drain(s, deadline);
 	nc__rx_free_all(s);
 	if (s->dirfd != -1)
 		(void)close(s->dirfd);
