@@ -9,7 +9,10 @@
  * name comes from another host: it is refused outright unless it is a
  * plain, printable name of one path component that starts with neither
  * '.' nor '-'.  An offer is judged whole before anything is created:
- * its sender, name, size and the free space it would leave.
+ * its sender, name, size and the free space it would leave.  A file
+ * that comes from the daemon's spool (SDELIVER) keeps its temporary
+ * file across a restart of the receiver, and its records are taken
+ * only once on disk (fileresume.c).
  */
 #include "config.h"
 
@@ -85,7 +88,8 @@ nc__rx_wait(const struct nc_session *s, int64_t now)
 	size_t	i;
 
 	for (i = 0; i < NC__RX_MAX; i++) {
-		if (!s->rx[i].used)
+		/* A spooled one waits as long as its sender's lifetime. */
+		if (!s->rx[i].used || s->rx[i].offer_id != 0)
 			continue;
 		left = s->rx[i].last + s->rx_idle_ms + 1 - now;
 		if (left < 0)
@@ -96,13 +100,17 @@ nc__rx_wait(const struct nc_session *s, int64_t now)
 	return min > INT32_MAX ? INT32_MAX : (int)min;
 }
 
-/* Forget a transfer; its temporary file goes with it. */
+/*
+ * Forget a transfer; its temporary file goes with it, but a spooled
+ * one's, which a receiver started again goes on with (unless drop).
+ */
 static void
-rx_clear(struct nc_session *s, struct nc__rx *rx)
+rx_clear(struct nc_session *s, struct nc__rx *rx, int drop)
 {
 	if (rx->fd != -1)
 		(void)close(rx->fd);
-	if (rx->tmp[0] != '\0' && s->dirfd != -1)
+	if (rx->tmp[0] != '\0' && s->dirfd != -1 &&
+	    (drop || rx->offer_id == 0))
 		(void)unlinkat(s->dirfd, rx->tmp, 0);
 	EVP_MD_CTX_free(rx->md);
 	memset(rx, 0, sizeof(*rx));
@@ -116,7 +124,7 @@ nc__rx_free_all(struct nc_session *s)
 
 	for (i = 0; i < NC__RX_MAX; i++)
 		if (s->rx[i].used)
-			rx_clear(s, &s->rx[i]);
+			rx_clear(s, &s->rx[i], 0);
 }
 
 /* FILE_RESULT to the sender, without a receipt: it is only an answer. */
@@ -163,14 +171,28 @@ rx_event(struct nc_session *s, int type, const char *from,
 	(void)nc__push_event(s, &ev, NULL, 0);
 }
 
+/* The end of a transfer that failed; status 0: no answer (an abort). */
 static void
-rx_fail(struct nc_session *s, struct nc__rx *rx, int status)
+rx_drop(struct nc_session *s, struct nc__rx *rx, int status, int answer)
 {
-	rx_reply(s, rx->from, rx->xfer, status);
+	if (answer)
+		rx_reply(s, rx->from, rx->xfer, status);
 	rx_remember(s, rx->from, rx->xfer, status);
 	rx_event(s, NC_EV_FILE_FAILED, rx->from, (const uint8_t *)rx->name,
 	    strlen(rx->name), rx->got, status);
-	rx_clear(s, rx);
+	/* A spooled offer is taken with its file's end, its chunks too. */
+	if (rx->offer_id != 0) {
+		rx->dirty = 0;
+		nc__rx_sync(s);
+		nc__spool_taken(s, rx->offer_id);
+	}
+	rx_clear(s, rx, 1);
+}
+
+void
+nc__rx_fail(struct nc_session *s, struct nc__rx *rx, int status)
+{
+	rx_drop(s, rx, status, 1);
 }
 
 /* Refuse every file being received, telling each sender. */
@@ -181,7 +203,28 @@ nc__rx_fail_all(struct nc_session *s)
 
 	for (i = 0; i < NC__RX_MAX; i++)
 		if (s->rx[i].used)
-			rx_fail(s, &s->rx[i], NC_REJECTED);
+			nc__rx_fail(s, &s->rx[i], NC_REJECTED);
+}
+
+/*
+ * The session ends: files from the spool stay where they are, for the
+ * next receiver of the name (their offers untaken, their chunks on disk
+ * taken); the others fail.
+ */
+void
+nc__rx_close_all(struct nc_session *s)
+{
+	size_t	i;
+
+	nc__rx_sync(s);
+	for (i = 0; i < NC__RX_MAX; i++) {
+		if (!s->rx[i].used)
+			continue;
+		if (s->rx[i].offer_id != 0)
+			rx_clear(s, &s->rx[i], 0);
+		else
+			nc__rx_fail(s, &s->rx[i], NC_REJECTED);
+	}
 }
 
 void
@@ -190,8 +233,9 @@ nc__rx_expire(struct nc_session *s, int64_t now)
 	size_t	i;
 
 	for (i = 0; i < NC__RX_MAX; i++)
-		if (s->rx[i].used && now - s->rx[i].last > s->rx_idle_ms)
-			rx_fail(s, &s->rx[i], NC_TIMEOUT);
+		if (s->rx[i].used && s->rx[i].offer_id == 0 &&
+		    now - s->rx[i].last > s->rx_idle_ms)
+			nc__rx_fail(s, &s->rx[i], NC_TIMEOUT);
 }
 
 /*
@@ -227,9 +271,25 @@ rx_open_tmp(struct nc_session *s, struct nc__rx *rx)
 }
 
 /* The verdict on an offer, before anything is created. */
+static size_t
+rx_spooled(const struct nc_session *s)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < NC__RX_MAX; i++)
+		n += s->rx[i].used && s->rx[i].offer_id != 0;
+	return n;
+}
+
+/*
+ * Spooled offers wait untaken (one each of the daemon's window of
+ * SDELIVERs): at most NC__RX_SPOOLED of them, so that chunks still come.
+ * Their room is judged once the temporary file is open: one that is
+ * there already needs only the rest.
+ */
 static int
 rx_judge(struct nc_session *s, const char *from, uint64_t size,
-    const uint8_t *name, size_t namelen)
+    const uint8_t *name, size_t namelen, int spooled)
 {
 	if (s->dirfd == -1 || !nc__rx_sender_ok(s, from) ||
 	    !nc__valid_file_name(name, namelen))
@@ -237,39 +297,66 @@ rx_judge(struct nc_session *s, const char *from, uint64_t size,
 	if (size > INT64_MAX || (s->rx_max_size != 0 &&
 	    size > s->rx_max_size))
 		return NC_TOO_LARGE;
-	if (rx_slot(s) == NULL)
+	if (rx_slot(s) == NULL ||
+	    (spooled && rx_spooled(s) >= NC__RX_SPOOLED))
 		return NC_BUSY;
-	return nc__rx_space(s, size);
+	return spooled ? NC_OK : nc__rx_space(s, size);
+}
+
+/* The temporary file of a spooled transfer, found again or new. */
+static int
+rx_open_spooled(struct nc_session *s, struct nc__rx *rx)
+{
+	int	st;
+
+	if ((st = nc__rx_spool_open(s, rx)) == NC_OK && !rx->saved)
+		st = nc__rx_space(s, rx->size - rx->got);
+	return st;
+}
+
+static int
+rx_open(struct nc_session *s, struct nc__rx *rx)
+{
+	if (rx->offer_id != 0)
+		return rx_open_spooled(s, rx);
+	if ((rx->fd = rx_open_tmp(s, rx)) == -1)
+		return NC_FILE_IO;
+	if ((rx->md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(rx->md, EVP_sha256(), NULL) != 1)
+		return NC_FILE_IO;
+	return NC_OK;
 }
 
 static int
 rx_start(struct nc_session *s, struct nc__rx *rx, const char *from,
     uint64_t xfer, uint64_t size, const uint8_t *sha, const uint8_t *name,
-    size_t namelen)
+    size_t namelen, uint64_t offer_id)
 {
+	int	st;
+
 	memset(rx, 0, sizeof(*rx));
 	rx->fd = -1;
-	if ((rx->fd = rx_open_tmp(s, rx)) == -1)
-		return NC_FILE_IO;
-	if ((rx->md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(rx->md, EVP_sha256(), NULL) != 1) {
-		rx_clear(s, rx);
-		return NC_FILE_IO;
-	}
-	rx->used = 1;
 	memcpy(rx->from, from, strlen(from) + 1);
 	rx->xfer = xfer;
 	rx->size = size;
 	memcpy(rx->sha, sha, NC__SHA_LEN);
 	memcpy(rx->name, name, namelen);
 	rx->name[namelen] = '\0';
+	rx->offer_id = offer_id;
+	if ((st = rx_open(s, rx)) != NC_OK) {
+		/* Refused now: a spooled one ends here as well. */
+		rx_clear(s, rx, 1);
+		return st;
+	}
+	rx->used = 1;
 	rx->last = nc__now_ms();
 	return NC_OK;
 }
 
-static void
+/* 1 when the offer is held (spooled: taken with the end of its file). */
+static int
 rx_offer(struct nc_session *s, const char *from, const uint8_t *p,
-    size_t len)
+    size_t len, uint64_t spool_id)
 {
 	const uint8_t	*name;
 	uint64_t	 xfer, size;
@@ -279,7 +366,7 @@ rx_offer(struct nc_session *s, const char *from, const uint8_t *p,
 	if (len < NC__OFFER_HDR ||
 	    len != NC__OFFER_HDR + (size_t)nc__get16(p + 48)) {
 		s->ignored++;
-		return;
+		return 0;
 	}
 	xfer = nc__get64(p);
 	size = nc__get64(p + 8);
@@ -287,15 +374,18 @@ rx_offer(struct nc_session *s, const char *from, const uint8_t *p,
 	name = p + NC__OFFER_HDR;
 	/* The sender offers again when it did not learn of the first one. */
 	if (rx_find(s, from, xfer) != NULL)
-		return;
+		return 0;
 	/* A judged offer has a free slot. */
-	if ((st = rx_judge(s, from, size, name, namelen)) == NC_OK)
+	if ((st = rx_judge(s, from, size, name, namelen,
+	    spool_id != 0)) == NC_OK)
 		st = rx_start(s, rx_slot(s), from, xfer, size, p + 16, name,
-		    namelen);
+		    namelen, spool_id);
 	if (st != NC_OK) {
 		rx_reply(s, from, xfer, st);
 		rx_event(s, NC_EV_FILE_FAILED, from, name, namelen, size, st);
+		return 0;
 	}
+	return spool_id != 0;
 }
 
 static int
@@ -316,34 +406,72 @@ write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-static void
+/* Write a chunk's data; 0, or -1 when the transfer failed. */
+static int
+rx_write(struct nc_session *s, struct nc__rx *rx, const uint8_t *p,
+    size_t dlen)
+{
+	if (write_all(rx->fd, p, dlen) == -1 ||
+	    EVP_DigestUpdate(rx->md, p, dlen) != 1) {
+		nc__rx_fail(s, rx, NC_FILE_IO);
+		return -1;
+	}
+	rx->got += dlen;
+	return 0;
+}
+
+/*
+ * A chunk from the spool: exactly once and in order, but a receiver
+ * started again may have written it (or its start) before it stopped.
+ * 1: its TAKEN waits for the fsync (fileresume.c).
+ */
+static int
+rx_data_spooled(struct nc_session *s, struct nc__rx *rx, uint64_t off,
+    const uint8_t *p, size_t dlen, uint64_t spool_id)
+{
+	size_t	skip;
+
+	if (rx->saved || off + dlen <= rx->got)
+		return 0;
+	/* A gap: a chunk the sender's spool refused, or lost here. */
+	if (off > rx->got || dlen > rx->size - off) {
+		nc__rx_fail(s, rx, NC_FILE_CORRUPT);
+		return 0;
+	}
+	skip = (size_t)(rx->got - off);
+	if (rx_write(s, rx, p + skip, dlen - skip) == -1)
+		return 0;
+	nc__rx_written(s, rx, spool_id);
+	return 1;
+}
+
+static int
 rx_data(struct nc_session *s, const char *from, const uint8_t *p,
-    size_t len)
+    size_t len, uint64_t spool_id)
 {
 	struct nc__rx	*rx;
 	size_t		 dlen;
 
 	if (len < NC__DATA_HDR) {
 		s->ignored++;
-		return;
+		return 0;
 	}
 	if ((rx = rx_find(s, from, nc__get64(p))) == NULL)
-		return;
+		return 0;
 	rx->last = nc__now_ms();
 	dlen = len - NC__DATA_HDR;
+	if (rx->offer_id != 0 && spool_id != 0)
+		return rx_data_spooled(s, rx, nc__get64(p + 8),
+		    p + NC__DATA_HDR, dlen, spool_id);
 	/* A duplicate or a chunk after a gap: go-back-N will resend it. */
-	if (nc__get64(p + 8) != rx->got || dlen == 0)
-		return;
+	if (nc__get64(p + 8) != rx->got || dlen == 0 || rx->offer_id != 0)
+		return 0;
 	if (dlen > rx->size - rx->got) {
-		rx_fail(s, rx, NC_FILE_CORRUPT);
-		return;
+		nc__rx_fail(s, rx, NC_FILE_CORRUPT);
+		return 0;
 	}
-	if (write_all(rx->fd, p + NC__DATA_HDR, dlen) == -1 ||
-	    EVP_DigestUpdate(rx->md, p + NC__DATA_HDR, dlen) != 1) {
-		rx_fail(s, rx, NC_FILE_IO);
-		return;
-	}
-	rx->got += dlen;
+	(void)rx_write(s, rx, p + NC__DATA_HDR, dlen);
+	return 0;
 }
 
 /* Link the temporary file to name, name.1, ... never replacing one. */
@@ -385,8 +513,11 @@ rx_finish(struct nc_session *s, struct nc__rx *rx, char *final, size_t fsz)
 		return NC_FILE_CORRUPT;
 	if (fsync(rx->fd) == -1 || rx_link(s, rx, final, fsz) == -1)
 		return NC_FILE_IO;
-	(void)unlinkat(s->dirfd, rx->tmp, 0);
-	rx->tmp[0] = '\0';
+	/* A spooled one's goes once its TAKENs are out (rx_end()). */
+	if (rx->offer_id == 0) {
+		(void)unlinkat(s->dirfd, rx->tmp, 0);
+		rx->tmp[0] = '\0';
+	}
 	/* The new name is durable only once the directory is. */
 	if (fsync(s->dirfd) == -1) {
 		(void)unlinkat(s->dirfd, final, 0);
@@ -395,8 +526,28 @@ rx_finish(struct nc_session *s, struct nc__rx *rx, char *final, size_t fsz)
 	return NC_OK;
 }
 
+/*
+ * A spooled file saved: its END and OFFER taken, and once those TAKENs
+ * are written its temporary name goes.  Should the daemon send the END
+ * again (it stopped before it saw them), the name left behind tells a
+ * new receiver that the file was saved (fileresume.c).
+ */
 static void
-rx_end(struct nc_session *s, const char *from, const uint8_t *p, size_t len)
+rx_saved_spooled(struct nc_session *s, struct nc__rx *rx, uint64_t end_id)
+{
+	nc__rx_sync(s);
+	nc__spool_taken(s, end_id);
+	nc__spool_taken(s, rx->offer_id);
+	if (nc__flush_out(s) == 0 && s->outlen == 0)
+		(void)unlinkat(s->dirfd, rx->tmp, 0);
+	rx->tmp[0] = '\0';
+	rx_clear(s, rx, 0);
+}
+
+/* 1 when the END's TAKEN was handled here (a spooled file saved). */
+static int
+rx_end(struct nc_session *s, const char *from, const uint8_t *p, size_t len,
+    uint64_t spool_id)
 {
 	struct nc__rx	*rx;
 	char		 final[256];
@@ -406,7 +557,7 @@ rx_end(struct nc_session *s, const char *from, const uint8_t *p, size_t len)
 
 	if (len != NC__END_LEN) {
 		s->ignored++;
-		return;
+		return 0;
 	}
 	xfer = nc__get64(p);
 	if ((rx = rx_find(s, from, xfer)) == NULL) {
@@ -419,40 +570,73 @@ rx_end(struct nc_session *s, const char *from, const uint8_t *p, size_t len)
 			if (s->done[i].xfer == xfer &&
 			    strcmp(s->done[i].from, from) == 0)
 				rx_reply(s, from, xfer, s->done[i].status);
-		return;
+		return 0;
 	}
-	if ((st = rx_finish(s, rx, final, sizeof(final))) != NC_OK) {
-		rx_fail(s, rx, st);
-		return;
+	if (rx->saved)
+		nc__rx_saved_name(s, rx, final, sizeof(final));
+	else if ((st = rx_finish(s, rx, final, sizeof(final))) != NC_OK) {
+		nc__rx_fail(s, rx, st);
+		return 0;
 	}
 	rx_reply(s, rx->from, xfer, NC_OK);
 	rx_remember(s, rx->from, xfer, NC_OK);
 	rx_event(s, NC_EV_FILE_SAVED, rx->from, (const uint8_t *)final,
 	    strlen(final), rx->size, NC_OK);
-	rx_clear(s, rx);
+	if (rx->offer_id != 0 && spool_id != 0) {
+		rx_saved_spooled(s, rx, spool_id);
+		return 1;
+	}
+	rx_clear(s, rx, 0);
+	return 0;
 }
 
-/* A file payload from another session; p[0] is the content type. */
-void
-nc__file_input(struct nc_session *s, const char *from, const uint8_t *p,
+/* FILE_ABORT: the sender stopped; what came of the file is dropped. */
+static void
+rx_abort(struct nc_session *s, const char *from, const uint8_t *p,
     size_t len)
 {
+	struct nc__rx	*rx;
+
+	if (len != NC__ABORT_LEN) {
+		s->ignored++;
+		return;
+	}
+	if ((rx = rx_find(s, from, nc__get64(p))) != NULL)
+		rx_drop(s, rx, p[8] != NC_OK ? p[8] : NC_TIMEOUT, 0);
+}
+
+/*
+ * A file payload from another session; p[0] is the content type.  From
+ * the spool (spool_id not 0) its TAKEN goes now, unless the transfer
+ * holds it back until its data is on disk.
+ */
+void
+nc__file_input(struct nc_session *s, const char *from, const uint8_t *p,
+    size_t len, uint64_t spool_id)
+{
+	int	held = 0;
+
 	switch (p[0]) {
 	case SP_CT_FILE_OFFER:
-		rx_offer(s, from, p + 1, len - 1);
+		held = rx_offer(s, from, p + 1, len - 1, spool_id);
 		break;
 	case SP_CT_FILE_DATA:
-		rx_data(s, from, p + 1, len - 1);
+		held = rx_data(s, from, p + 1, len - 1, spool_id);
 		break;
 	case SP_CT_FILE_END:
-		rx_end(s, from, p + 1, len - 1);
+		held = rx_end(s, from, p + 1, len - 1, spool_id);
 		break;
 	case SP_CT_FILE_RESULT:
 		nc__tx_result(s, p + 1, len - 1);
+		break;
+	case SP_CT_FILE_ABORT:
+		rx_abort(s, from, p + 1, len - 1);
 		break;
 	default:
 		s->ignored++;
 		break;
 	}
+	if (spool_id != 0 && !held)
+		nc__spool_taken(s, spool_id);
 }
 

@@ -34,14 +34,8 @@ struct nc__chunk {
 
 /* A file being sent: lives on nc_send_file()'s stack. */
 struct nc__tx {
-	uint64_t	 xfer;
+	struct nc__src	 src;		/* the file, its size, hash, xfer */
 	const char	*to;
-	const char	*name;
-	size_t		 namelen;
-	int		 fd;
-	uint64_t	 size;
-	uint8_t		 sha[NC__SHA_LEN];
-	uint8_t		*buf;		/* one FILE_DATA payload */
 	int		 phase;
 	int		 ctl;		/* of the OFFER or the END */
 	uint64_t	 ctl_cid;
@@ -68,8 +62,12 @@ nc__tx_result(struct nc_session *s, const uint8_t *p, size_t len)
 		return;
 	}
 	/* The transfer id is random: only the receiver knows it. */
-	if (s->tx != NULL && s->tx->xfer == nc__get64(p) && s->tx->result < 0)
+	if (s->tx != NULL && s->tx->src.xfer == nc__get64(p) &&
+	    s->tx->result < 0)
 		s->tx->result = p[8];
+	if (s->wfile != NULL && s->wfile->xfer == nc__get64(p) &&
+	    s->wfile->result < 0)
+		s->wfile->result = p[8];
 }
 
 static int
@@ -146,8 +144,8 @@ nc__tx_receipt(struct nc_session *s, uint64_t cid, int status)
 		tx->fail = status;
 }
 
-static int
-pread_all(int fd, uint8_t *p, size_t len, uint64_t off)
+int
+nc__pread_all(int fd, uint8_t *p, size_t len, uint64_t off)
 {
 	ssize_t	n;
 
@@ -175,24 +173,24 @@ tx_send_ctl(struct nc_session *s, struct nc__tx *tx)
 	uint8_t	b[1 + NC__OFFER_HDR];
 	size_t	len;
 
-	if (!nc__room(s, sizeof(b) + tx->namelen + 300))
+	if (!nc__room(s, sizeof(b) + tx->src.namelen + 300))
 		return 0;
 	tx->ctl_cid = nc__cid(s, 1);
 	if (tx->phase == TX_OFFER) {
 		b[0] = SP_CT_FILE_OFFER;
-		nc__put64(b + 1, tx->xfer);
-		nc__put64(b + 9, tx->size);
-		memcpy(b + 17, tx->sha, NC__SHA_LEN);
-		nc__put16(b + 17 + NC__SHA_LEN, (uint16_t)tx->namelen);
+		nc__put64(b + 1, tx->src.xfer);
+		nc__put64(b + 9, tx->src.size);
+		memcpy(b + 17, tx->src.sha, NC__SHA_LEN);
+		nc__put16(b + 17 + NC__SHA_LEN, (uint16_t)tx->src.namelen);
 		len = sizeof(b);
 	} else {
 		b[0] = SP_CT_FILE_END;
-		nc__put64(b + 1, tx->xfer);
+		nc__put64(b + 1, tx->src.xfer);
 		len = 1 + NC__END_LEN;
 	}
 	if (nc__send_rec(s, tx->ctl_cid, SP_F_RECEIPT, tx->to, b, len,
-	    tx->phase == TX_OFFER ? tx->name : NULL,
-	    tx->phase == TX_OFFER ? tx->namelen : 0) == -1)
+	    tx->phase == TX_OFFER ? tx->src.name : NULL,
+	    tx->phase == TX_OFFER ? tx->src.namelen : 0) == -1)
 		return -1;
 	tx->ctl = CTL_FLIGHT;
 	return 0;
@@ -205,12 +203,12 @@ tx_send_data(struct nc_session *s, struct nc__tx *tx)
 	struct nc__chunk	*c;
 	size_t			 n;
 
-	while (tx->nwin < tx->cwnd && tx->next < tx->size) {
-		n = tx->size - tx->next < NC__CHUNK ?
-		    (size_t)(tx->size - tx->next) : NC__CHUNK;
+	while (tx->nwin < tx->cwnd && tx->next < tx->src.size) {
+		n = tx->src.size - tx->next < NC__CHUNK ?
+		    (size_t)(tx->src.size - tx->next) : NC__CHUNK;
 		if (!nc__room(s, 1 + NC__DATA_HDR + n + 300))
 			return 0;
-		if (pread_all(tx->fd, tx->buf + 1 + NC__DATA_HDR, n,
+		if (nc__pread_all(tx->src.fd, tx->src.buf + 1 + NC__DATA_HDR, n,
 		    tx->next) == -1)
 			return -1;
 		c = &tx->win[tx->nwin];
@@ -218,10 +216,10 @@ tx_send_data(struct nc_session *s, struct nc__tx *tx)
 		c->off = tx->next;
 		c->len = (uint32_t)n;
 		c->acked = 0;
-		tx->buf[0] = SP_CT_FILE_DATA;
-		nc__put64(tx->buf + 1, tx->xfer);
-		nc__put64(tx->buf + 9, tx->next);
-		if (nc__send_rec(s, c->cid, SP_F_RECEIPT, tx->to, tx->buf,
+		tx->src.buf[0] = SP_CT_FILE_DATA;
+		nc__put64(tx->src.buf + 1, tx->src.xfer);
+		nc__put64(tx->src.buf + 9, tx->next);
+		if (nc__send_rec(s, c->cid, SP_F_RECEIPT, tx->to, tx->src.buf,
 		    1 + NC__DATA_HDR + n, NULL, 0) == -1)
 			return -1;
 		tx->nwin++;
@@ -248,7 +246,7 @@ tx_step(struct nc_session *s, struct nc__tx *tx)
 	case TX_DATA:
 		if (tx_send_data(s, tx) == -1)
 			return -1;
-		if (tx->nwin > 0 || tx->next < tx->size)
+		if (tx->nwin > 0 || tx->next < tx->src.size)
 			return 0;
 		tx->phase = TX_END;
 		tx->ctl = CTL_SEND;
@@ -319,7 +317,7 @@ tx_run(struct nc_session *s, struct nc__tx *tx, int timeout_ms, char *err,
 
 /* The SHA-256 and the size of the file, in one streaming pass. */
 static int
-tx_hash(struct nc__tx *tx)
+src_hash(struct nc__src *src)
 {
 	EVP_MD_CTX	*md;
 	unsigned int	 mdlen = 0;
@@ -330,18 +328,18 @@ tx_hash(struct nc__tx *tx)
 	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
 		goto out;
 	for (;;) {
-		n = read(tx->fd, tx->buf, NC__CHUNK);
+		n = read(src->fd, src->buf, NC__CHUNK);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
 			goto out;
 		if (n == 0)
 			break;
-		if (EVP_DigestUpdate(md, tx->buf, (size_t)n) != 1)
+		if (EVP_DigestUpdate(md, src->buf, (size_t)n) != 1)
 			goto out;
-		tx->size += (uint64_t)n;
+		src->size += (uint64_t)n;
 	}
-	if (EVP_DigestFinal_ex(md, tx->sha, &mdlen) != 1 ||
+	if (EVP_DigestFinal_ex(md, src->sha, &mdlen) != 1 ||
 	    mdlen != NC__SHA_LEN)
 		goto out;
 	r = 0;
@@ -368,17 +366,17 @@ base_name(const char *path, size_t *len)
 }
 
 static int
-tx_open(struct nc__tx *tx, const char *path, char *err, size_t errsz)
+src_read(struct nc__src *src, const char *path, char *err, size_t errsz)
 {
 	struct stat	st;
 
 	/* O_NONBLOCK: a FIFO must not hang us before the check below. */
-	tx->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (tx->fd == -1) {
+	src->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (src->fd == -1) {
 		nc_seterr(err, errsz, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(tx->fd, &st) == -1) {
+	if (fstat(src->fd, &st) == -1) {
 		nc_seterr(err, errsz, "%s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -387,20 +385,53 @@ tx_open(struct nc__tx *tx, const char *path, char *err, size_t errsz)
 		errno = EINVAL;
 		return -1;
 	}
-	if ((tx->buf = malloc(1 + NC__DATA_HDR + NC__CHUNK)) == NULL) {
+	if ((src->buf = malloc(1 + NC__DATA_HDR + NC__CHUNK)) == NULL) {
 		nc_seterr(err, errsz, "%s", strerror(errno));
 		return -1;
 	}
 	errno = 0;
-	if (tx_hash(tx) == -1) {
+	if (src_hash(src) == -1) {
 		nc_seterr(err, errsz, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (nc__random(&tx->xfer, sizeof(tx->xfer)) == -1) {
+	if (nc__random(&src->xfer, sizeof(src->xfer)) == -1) {
 		nc_seterr(err, errsz, "getrandom: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The file to send (nc_send_file(), nc_send_file_within()): a regular
+ * file under a name the receiver would take, hashed, with a fresh
+ * transfer id.  -1 with err filled; nc__src_close() in any case.
+ */
+int
+nc__src_open(struct nc__src *src, const char *path, char *err, size_t errsz)
+{
+	memset(src, 0, sizeof(*src));
+	src->fd = -1;
+	src->name = base_name(path, &src->namelen);
+	if (!nc__valid_file_name((const uint8_t *)src->name, src->namelen)) {
+		nc_seterr(err, errsz, "%s: a file name the receiver would "
+		    "refuse", path);
+		errno = EINVAL;
+		return -1;
+	}
+	return src_read(src, path, err, errsz);
+}
+
+void
+nc__src_close(struct nc__src *src)
+{
+	int	saved = errno;
+
+	if (src->fd != -1)
+		(void)close(src->fd);
+	free(src->buf);
+	src->fd = -1;
+	src->buf = NULL;
+	errno = saved;
 }
 
 int
@@ -409,7 +440,7 @@ nc_send_file(struct nc_session *s, const char *to, const char *path,
 {
 	struct nc__tx	 tx;
 	uint8_t		 end[1 + NC__END_LEN];
-	int		 r, saved;
+	int		 r;
 
 	if (s == NULL || to == NULL || path == NULL || s->tx != NULL) {
 		errno = s != NULL && s->tx != NULL ? EBUSY : EINVAL;
@@ -430,23 +461,15 @@ nc_send_file(struct nc_session *s, const char *to, const char *path,
 		return NC_BAD_NAME;
 	}
 	memset(&tx, 0, sizeof(tx));
-	tx.fd = -1;
 	tx.to = to;
 	tx.result = -1;
 	tx.backoff = NC__BACKOFF_MIN;
 	tx.cwnd = NC__WINDOW;
 	tx.phase = TX_OFFER;
 	tx.ctl = CTL_SEND;
-	tx.name = base_name(path, &tx.namelen);
-	if (!nc__valid_file_name((const uint8_t *)tx.name, tx.namelen)) {
-		nc_seterr(err, errsz, "%s: a file name the receiver would "
-		    "refuse", path);
-		errno = EINVAL;
+	if (nc__src_open(&tx.src, path, err, errsz) == -1) {
+		nc__src_close(&tx.src);
 		return -1;
-	}
-	if (tx_open(&tx, path, err, errsz) == -1) {
-		r = -1;
-		goto out;
 	}
 	s->tx = &tx;
 	r = tx_run(s, &tx, timeout_ms, err, errsz);
@@ -455,15 +478,10 @@ nc_send_file(struct nc_session *s, const char *to, const char *path,
 	if (r != NC_OK && tx.started && tx.result < 0 &&
 	    nc__usable(s) == 0) {
 		end[0] = SP_CT_FILE_END;
-		nc__put64(end + 1, tx.xfer);
+		nc__put64(end + 1, tx.src.xfer);
 		(void)nc__send_rec(s, nc__cid(s, 1), 0, to, end, sizeof(end),
 		    NULL, 0);
 	}
-out:
-	saved = errno;
-	if (tx.fd != -1)
-		(void)close(tx.fd);
-	free(tx.buf);
-	errno = saved;
+	nc__src_close(&tx.src);
 	return r;
 }

@@ -176,6 +176,8 @@ on_receipt(struct nc_session *s, const uint8_t *b, size_t len)
 	if (nc__cid_internal(cid)) {
 		if (s->tx != NULL)
 			nc__tx_receipt(s, cid, b[8]);
+		else if (s->wtx != NULL)
+			nc__wtx_receipt(s, cid, b[8]);
 		return 0;
 	}
 	if (s->waiting && s->wait_kind == NC__WAIT_SEND &&
@@ -236,8 +238,10 @@ nc__deliver(struct nc_session *s, uint64_t spool_id, const uint8_t *b,
 	case SP_CT_FILE_DATA:
 	case SP_CT_FILE_END:
 	case SP_CT_FILE_RESULT:
-		nc__file_input(s, from, p, plen);
-		break;
+	case SP_CT_FILE_ABORT:
+		/* Its TAKEN, if spooled, when the file has it (file.c). */
+		nc__file_input(s, from, p, plen, spool_id);
+		return 0;
 	default:
 		s->ignored++;
 		break;
@@ -411,6 +415,8 @@ nc__pump(struct nc_session *s, int timeout_ms)
 	nc__rx_expire(s, now);
 	if (nc__parse_in(s) == -1)
 		return -1;
+	/* Spooled chunks written: their fsync and TAKENs before a wait. */
+	nc__rx_sync_idle(s);
 	pfd.fd = s->fd;
 	pfd.events = 0;
 	pfd.revents = 0;

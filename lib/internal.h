@@ -41,6 +41,16 @@
 #define NC__SEEN_BUCKETS 1024		/* hash chains of the spool ids seen */
 #define NC__SEEN_NIL	0xffff		/* the end of a chain */
 #define NC__EV_NONE	0		/* a queued event a wait took */
+/* Files with a lifetime (filewithin.c, fileresume.c). */
+#define NC__WFLIGHT	32		/* their messages awaiting QUEUED */
+#define NC__WSET_MAX	(1U << 20)	/* spool ids a transfer remembers */
+#define NC__ABORT_MS	5000		/* trying to queue a FILE_ABORT */
+#define NC__VERDICT_MS	60000		/* FILE_RESULT after the END's FINAL */
+#define NC__RX_SPOOLED	8		/* spooled files received at once */
+#define NC__PEND_MAX	16		/* chunks written, TAKEN held for fsync */
+#define NC__STMP_PREFIX	".ncs-"		/* then 16 hex digits: spooled files */
+#define NC__STMP_HEX	16
+#define NC__SAVED_KEEP_S 86400		/* a saved one's second name kept */
 
 /* nc__wait(): what a nc_*_wait() call waits for. */
 #define NC__WAIT_SEND	0		/* RECEIPT (or QUEUED) of wait_cid */
@@ -52,6 +62,7 @@
 #define NC__DATA_HDR	(8 + 8)
 #define NC__END_LEN	8
 #define NC__RESULT_LEN	(8 + 1)
+#define NC__ABORT_LEN	(8 + 1)
 
 struct nc__queued {
 	struct nc_event	 ev;
@@ -72,6 +83,9 @@ struct nc__rx {
 	char		 tmp[32];	/* its name in the directory */
 	char		 name[256];	/* the offered (valid) name */
 	int64_t		 last;		/* ms of the last record for it */
+	uint64_t	 offer_id;	/* spooled: the OFFER's spool id, or 0 */
+	int		 saved;		/* spooled: found linked already */
+	int		 dirty;		/* spooled: written since its fsync */
 };
 
 /* A finished incoming file, remembered to answer a resent FILE_END. */
@@ -94,7 +108,35 @@ struct nc__seen {
 	size_t		 oldest;	/* once full: the ring's next victim */
 };
 
+/* A file to send, opened and hashed (filesend.c). */
+struct nc__src {
+	int		 fd;
+	uint64_t	 size;
+	uint8_t		 sha[NC__SHA_LEN];
+	uint64_t	 xfer;		/* random */
+	const char	*name;		/* the base name offered */
+	size_t		 namelen;
+	uint8_t		*buf;		/* one FILE_DATA payload */
+};
+
+/*
+ * The last file a session queued with a lifetime (filewithin.c): its
+ * spool ids, so that their FINALs are the library's, and what came back.
+ */
+struct nc__wfile {
+	uint64_t	 xfer;
+	uint64_t	 end;		/* FILE_END's spool id, 0 until queued */
+	uint64_t	*set;		/* the other ids; 0 is an empty slot */
+	size_t		 mask;		/* set has mask + 1 slots, or is NULL */
+	size_t		 nset;
+	int		 result;	/* FILE_RESULT's status, -1 */
+	int		 failed;	/* a FINAL other than 0 of the set */
+	int		 end_final;	/* the END's FINAL, -1 until it came */
+	int		 waiting;	/* nc_file_wait() takes the END's FINAL */
+};
+
 struct nc__tx;
+struct nc__wtx;
 
 struct nc_session {
 	int		 fd;
@@ -134,6 +176,10 @@ struct nc_session {
 	struct nc__seen	*seen;		/* spool ids handed, or NULL */
 
 	struct nc__tx	*tx;		/* nc_send_file() running, or NULL */
+	struct nc__wtx	*wtx;		/* nc_send_file_within() running */
+	struct nc__wfile *wfile;	/* the last file it queued, or NULL */
+	uint64_t	 wcid_first;	/* the library's cids sent with a */
+	uint64_t	 wcid_last;	/* lifetime: the first and the last */
 
 	int		 dirfd;		/* nc_receive_files(), or -1 */
 	uint64_t	 rx_max_size;	/* 0: any size */
@@ -144,6 +190,8 @@ struct nc_session {
 	int		 rx_idle_ms;	/* NC__RX_IDLE_MS; tests shorten it */
 	struct nc__done	 done[NC__DONE_MAX];	/* answered, for resent ENDs */
 	size_t		 ndone;
+	uint64_t	 pend[NC__PEND_MAX];	/* spooled chunks written, */
+	size_t		 npend;		/* their TAKEN after an fsync */
 
 	uint64_t	 ignored;	/* payloads of unknown content types */
 	uint64_t	 lost;		/* events dropped at the hard cap */
@@ -194,13 +242,34 @@ int	 nc__seen_add(struct nc_session *, uint64_t);
 
 /* file.c (receiving) and filesend.c */
 void	 nc__file_input(struct nc_session *, const char *, const uint8_t *,
-	    size_t);
+	    size_t, uint64_t);
+int	 nc__src_open(struct nc__src *, const char *, char *, size_t);
+void	 nc__src_close(struct nc__src *);
+int	 nc__pread_all(int, uint8_t *, size_t, uint64_t);
 void	 nc__tx_receipt(struct nc_session *, uint64_t, int);
 void	 nc__tx_result(struct nc_session *, const uint8_t *, size_t);
 void	 nc__rx_expire(struct nc_session *, int64_t);
 int	 nc__rx_wait(const struct nc_session *, int64_t);
+void	 nc__rx_fail(struct nc_session *, struct nc__rx *, int);
 void	 nc__rx_fail_all(struct nc_session *);
+void	 nc__rx_close_all(struct nc_session *);
 void	 nc__rx_free_all(struct nc_session *);
+
+/* filewithin.c */
+int	 nc__wtx_queued(struct nc_session *, uint64_t, uint64_t);
+void	 nc__wtx_receipt(struct nc_session *, uint64_t, int);
+int	 nc__wfile_final(struct nc_session *, uint64_t, int);
+void	 nc__wfile_free(struct nc_session *);
+
+/* fileresume.c */
+int	 nc__rx_spool_open(struct nc_session *, struct nc__rx *);
+void	 nc__rx_saved_name(struct nc_session *, const struct nc__rx *,
+	    char *, size_t);
+void	 nc__rx_written(struct nc_session *, struct nc__rx *, uint64_t);
+void	 nc__rx_sync(struct nc_session *);
+void	 nc__rx_sync_idle(struct nc_session *);
+int	 nc__spooled_tmp_name(const char *);
+void	 nc__spooled_stale(int, const char *, int64_t);
 
 /* receive.c */
 int	 nc__valid_file_name(const uint8_t *, size_t);

@@ -403,6 +403,34 @@ nc_open(struct nc_session **sp, const char *socket_path, const char *name,
 	return nc__attach(sp, fd, name, err, errsz);
 }
 
+/*
+ * Our end is closed for writing, and what the daemon still sends is read
+ * (and dropped) until it closes too, within the deadline: a socket
+ * closed with input unread is reset, and the daemon, seeing the reset,
+ * would drop the last records we wrote (a file's verdict) unread.
+ */
+static void
+close_drain(struct nc_session *s, int64_t deadline)
+{
+	struct pollfd	pfd;
+	ssize_t		n;
+
+	if (s->error != 0 || s->wdead || s->eof ||
+	    shutdown(s->fd, SHUT_WR) == -1)
+		return;
+	pfd.fd = s->fd;
+	pfd.events = POLLIN;
+	while (nc__now_ms() < deadline) {
+		if (poll(&pfd, 1, nc__ms_left(deadline, -1)) == -1 &&
+		    errno != EINTR)
+			return;
+		n = recv(s->fd, s->in, NC__IN_SIZE, MSG_DONTWAIT);
+		if (n == 0 || (n == -1 && errno != EINTR && errno != EAGAIN &&
+		    errno != EWOULDBLOCK))
+			return;
+	}
+}
+
 void
 nc_close(struct nc_session *s)
 {
@@ -413,9 +441,12 @@ nc_close(struct nc_session *s)
 
 	if (s == NULL)
 		return;
-	/* Senders of files being received learn of it now. */
+	/*
+	 * Senders of files being received learn of it now; files from the
+	 * spool stay for the next receiver of the name.
+	 */
 	if (s->error == 0)
-		nc__rx_fail_all(s);
+		nc__rx_close_all(s);
 	/*
 	 * What was queued (nc_send_more() included) should still reach the
 	 * daemon: as much as the socket takes within NC__CLOSE_MS.
@@ -429,6 +460,7 @@ nc_close(struct nc_session *s)
 		    errno != EINTR)
 			break;
 	}
+	close_drain(s, deadline);
 	nc__rx_free_all(s);
 	if (s->dirfd != -1)
 		(void)close(s->dirfd);
@@ -439,6 +471,7 @@ nc_close(struct nc_session *s)
 	free(s->spare);
 	free(s->rx_from);
 	free(s->seen);
+	nc__wfile_free(s);
 	free(s->in);
 	free(s->out);
 	free(s);

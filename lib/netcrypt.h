@@ -178,6 +178,36 @@ int	nc_receive_from(struct nc_session *, const char *const *senders,
 int	nc_send_file(struct nc_session *, const char *to, const char *path,
 	    int timeout_ms, char *err, size_t errsz);
 
+/*
+ * Files with a lifetime (doc/SESSIONS.md 5).  nc_send_file_within()
+ * queues the file as messages with a lifetime of seconds (its FILE_OFFER,
+ * every chunk, its FILE_END), each counted only once the daemon's spool
+ * has it on disk, so the spools and the receiver's mailbox need room for
+ * the whole file.  It returns NC_QUEUED once all of it is (ids filled;
+ * the FILE_END's spool id is the one to follow with nc_query()); the
+ * first refusal (NC_SPOOL_FULL, NC_NO_SUCH_PEER, or the receiver's, when
+ * it refused the offer already), after which the part already queued is
+ * followed by a FILE_ABORT that makes the receiver drop it; NC_TIMEOUT
+ * when the daemon answered nothing for timeout_ms; or -1.  The library
+ * keeps the FINALs of the file's messages (16 bytes of memory a chunk,
+ * until the next file); the program sees only the FILE_END's.
+ * nc_file_wait() then waits for the receiver's verdict: NC_OK when it
+ * saved the file and the SHA-256 matched, its failure status, or the
+ * status that ended the file's messages (NC_EXPIRED, NC_REJECTED...).
+ */
+struct nc_file_ids {
+	uint64_t	 xfer;		/* the transfer */
+	uint64_t	 offer;		/* the FILE_OFFER's spool id */
+	uint64_t	 end;		/* the FILE_END's spool id */
+	uint64_t	 chunks;	/* FILE_DATA messages queued */
+	uint64_t	 size;		/* bytes */
+};
+int	nc_send_file_within(struct nc_session *, const char *to,
+	    const char *path, uint32_t seconds, int timeout_ms,
+	    struct nc_file_ids *ids, char *err, size_t errsz);
+int	nc_file_wait(struct nc_session *, const struct nc_file_ids *ids,
+	    int timeout_ms, char *err, size_t errsz);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -103,7 +104,8 @@ remove_if_stale(int dirfd, const char *name)
  * temporary files while it lives, so one that can be locked is a
  * leftover.  The directory lock keeps this out of the moment between
  * another receiver's creating its file and locking it (file.c,
- * rx_open_tmp()).
+ * rx_open_tmp()).  Those of spooled transfers (.ncs-) are another
+ * matter: a receiver started again goes on with them (fileresume.c).
  * Best effort: without the directory lock, nothing is removed.
  */
 void
@@ -111,6 +113,7 @@ nc__remove_stale(int dirfd)
 {
 	struct dirent	*de;
 	DIR		*d;
+	int64_t		 now = (int64_t)time(NULL);
 	int		 fd, n;
 
 	if (nc__lock_within(dirfd, LOCK_EX) == -1)
@@ -123,6 +126,8 @@ nc__remove_stale(int dirfd)
 		for (n = 0; n < SCAN_MAX && (de = readdir(d)) != NULL; n++)
 			if (nc__stale_tmp_name(de->d_name))
 				remove_if_stale(dirfd, de->d_name);
+			else if (nc__spooled_tmp_name(de->d_name))
+				nc__spooled_stale(dirfd, de->d_name, now);
 		(void)closedir(d);
 	}
 	(void)flock(dirfd, LOCK_UN);

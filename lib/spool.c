@@ -130,9 +130,19 @@ nc__on_queued(struct nc_session *s, const uint8_t *b, size_t len)
 		return nc__proto_error(s);
 	cid = nc__get64(b);
 	id = nc__get64(b + 8);
-	/* Only the program's own messages have lifetimes. */
-	if (cid == 0 || cid > s->cid || nc__cid_internal(cid) || id == 0)
+	if (cid == 0 || cid > s->cid || id == 0)
 		return nc__proto_error(s);
+	/*
+	 * The library's own: a file sent with a lifetime (filewithin.c),
+	 * perhaps after its sending gave up waiting.
+	 */
+	if (nc__cid_internal(cid)) {
+		if (s->wcid_first == 0 || cid < s->wcid_first ||
+		    cid > s->wcid_last)
+			return nc__proto_error(s);
+		(void)nc__wtx_queued(s, cid, id);
+		return 0;
+	}
 	if (s->waiting && s->wait_kind == NC__WAIT_SEND &&
 	    cid == s->wait_cid) {
 		s->wait_status = NC_QUEUED;
@@ -177,6 +187,8 @@ nc__on_end(struct nc_session *s, uint8_t type, const uint8_t *b, size_t len)
 
 	if (len != 9 || (id = nc__get64(b)) == 0)
 		return nc__proto_error(s);
+	if (type == SP_FINAL && nc__wfile_final(s, id, b[8]))
+		return 0;
 	if (s->waiting && s->wait_kind == kind && id == s->wait_id) {
 		s->wait_status = b[8];
 		return 0;

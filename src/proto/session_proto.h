@@ -46,11 +46,13 @@
  *   2 FILE_DATA   u64 xfer, u64 offset, data
  *   3 FILE_END    u64 xfer
  *   4 FILE_RESULT u64 xfer, u8 status (FILE_* below)
+ *   5 FILE_ABORT  u64 xfer, u8 status: the sender stopped (spooled files)
  */
 #define SP_CT_TEXT		0
 #define SP_CT_FILE_OFFER	1
 #define SP_CT_FILE_DATA		2
 #define SP_CT_FILE_END		3
 #define SP_CT_FILE_RESULT	4
+#define SP_CT_FILE_ABORT	5
 
 #endif

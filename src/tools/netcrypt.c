@@ -52,7 +52,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: netcrypt [-s socket] [-n name] send "
 	    "[--within duration [--wait]] to text ...\n"
-	    "       netcrypt [-s socket] [-n name] send-file to path\n"
+	    "       netcrypt [-s socket] [-n name] send-file "
+	    "[--within duration [--wait]] to path\n"
 	    "       netcrypt [-s socket] [-n name] status id\n"
 	    "       netcrypt [-s socket] -n name listen [-o dir] "
 	    "[-c count] [--from senders]\n"
@@ -392,25 +393,87 @@ open_named_session(void)
 	return s;
 }
 
+/*
+ * send-file --within: queued into the spool (all of it, or an error),
+ * then with --wait the receiver's verdict, at most until the lifetime is
+ * over (and an hour).
+ */
+static int
+send_file_within(struct nc_session *s, const char *to, const char *path,
+    uint32_t lifetime, int wait)
+{
+	struct nc_file_ids	ids;
+	char			ebuf[512];
+	uint64_t		ms;
+	int			r;
+
+	r = nc_send_file_within(s, to, path, lifetime, FILE_WAIT_MS, &ids,
+	    ebuf, sizeof(ebuf));
+	if (r != NC_QUEUED) {
+		nc_close(s);
+		errx(1, "%s", ebuf);
+	}
+	printf("queued %016llx (%llu bytes in %llu chunks, offer %016llx)",
+	    (unsigned long long)ids.end, (unsigned long long)ids.size,
+	    (unsigned long long)ids.chunks, (unsigned long long)ids.offer);
+	end_line();
+	if (!wait) {
+		nc_close(s);
+		return 0;
+	}
+	ms = (uint64_t)lifetime * 1000 + FINAL_SLACK_MS;
+	r = nc_file_wait(s, &ids, ms > INT_MAX ? -1 : (int)ms, ebuf,
+	    sizeof(ebuf));
+	nc_close(s);
+	if (r != NC_OK)
+		errx(1, "%s", ebuf);
+	printf("delivered %016llx: saved by the receiver, sha256 OK",
+	    (unsigned long long)ids.end);
+	end_line();
+	return 0;
+}
+
 static int
 cmd_send_file(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "within",	required_argument,	NULL,	'l' },
+		{ "wait",	no_argument,		NULL,	'w' },
+		{ NULL,		0,			NULL,	0 }
+	};
 	struct nc_session	*s;
+	const char		*why;
 	char			 ebuf[512];
-	int			 r;
+	uint32_t		 lifetime = 0;
+	int			 ch, r, wait = 0;
 
-	/* Files to wait in the spool: not yet (issue 18, part 2). */
-	if (argc > 1 && strncmp(argv[1], "--within", 8) == 0)
-		errx(EX_USAGE_, "send-file: --within is not supported yet: "
-		    "a file goes now or fails");
-	if (argc != 3)
+	getopt_reset();
+	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'l':
+			if ((why = spoolarg_duration(optarg, &lifetime)) != NULL)
+				errx(EX_USAGE_, "--within %s: %s", optarg, why);
+			break;
+		case 'w':
+			wait = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc - optind != 2)
 		usage();
+	if (wait && lifetime == 0)
+		errx(EX_USAGE_, "--wait: only with --within");
 	if (session_name == NULL || session_name[0] == '\0')
 		s = open_named_session();
 	else
 		s = open_session(session_name);
-	r = nc_send_file(s, argv[1], argv[2], FILE_WAIT_MS, ebuf,
-	    sizeof(ebuf));
+	if (lifetime != 0)
+		return send_file_within(s, argv[optind], argv[optind + 1],
+		    lifetime, wait);
+	r = nc_send_file(s, argv[optind], argv[optind + 1], FILE_WAIT_MS,
+	    ebuf, sizeof(ebuf));
 	nc_close(s);
 	if (r != NC_OK)
 		errx(1, "%s", ebuf);

@@ -11,9 +11,11 @@
  * only from "alice@*" and "carol@hostc", of 4096 bytes at most), then
  *	mode even	payloads u8 sender | u16 len | payload (len >= 1),
  *			each handed to nc__file_input() as from one of three
- *			senders; nc__valid_file_name() sees each one too
+ *			senders (sender byte % 3), as from the spool when its
+ *			top bit is set; nc__valid_file_name() sees each too
  *	mode odd	raw bytes from the daemon, read with nc_next()
- * Afterwards the directory may hold only files with valid names.
+ * Afterwards the directory may hold only files with valid names, and
+ * the temporary files of spooled transfers (kept for the next receiver).
  */
 #include "config.h"
 
@@ -85,6 +87,8 @@ check_dir(void)
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
+		if (nc__spooled_tmp_name(de->d_name))
+			continue;
 		if (!nc__valid_file_name((const uint8_t *)de->d_name,
 		    strlen(de->d_name)) || (strncmp(de->d_name, ".nc-", 4) ==
 		    0 && strlen(de->d_name) == 16))
@@ -104,7 +108,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t		*p;
 	size_t			 len;
 	ssize_t			 n;
-	int			 sv[2], who, i;
+	uint64_t		 sid = 0;
+	int			 sv[2], who, spooled, i;
 
 	static const char *const from[] = { "alice@*", "carol@hostc" };
 
@@ -129,7 +134,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			drain(sv[1]);
 	} else {
 		while (r.left >= 3) {
-			who = rd_u8(&r) % 3;
+			who = rd_u8(&r);
+			spooled = (who & 0x80) != 0;
+			who %= 3;
 			len = rd_u16(&r);
 			if (len > r.left)
 				len = r.left;
@@ -137,7 +144,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (len == 0)
 				continue;
 			(void)nc__valid_file_name(p, len);
-			nc__file_input(s, senders[who], p, len);
+			nc__file_input(s, senders[who], p, len,
+			    spooled ? ++sid : 0);
 			drain(sv[1]);
 		}
 	}

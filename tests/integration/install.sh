@@ -38,10 +38,11 @@ for p in netcrypt netcrypt-keygen; do
 	check "$bindir/$p installed, mode 755" has_mode "$D$bindir/$p" 755
 done
 check "libnetcrypt.so.0 installed" test -e "$D$libdir/libnetcrypt.so.0"
-check "libnetcrypt.so.0.2.0 installed, mode 755" \
-	has_mode "$D$libdir/libnetcrypt.so.0.2.0" 755
+check "libnetcrypt.so.0.3.0 installed, mode 755" \
+	has_mode "$D$libdir/libnetcrypt.so.0.3.0" 755
 # The exported names are the nc_* of netcrypt.h (lib/local.mk), the
-# burst calls of version 0.1 and the lifetimes of 0.2 among them.
+# burst calls of version 0.1, the lifetimes of 0.2 and the files with a
+# lifetime of 0.3 among them.
 exported() { nm -D --defined-only "$D$libdir/libnetcrypt.so.0" |
 	awk '$2 == "T" { print $3 }'; }
 if command -v nm >/dev/null; then
@@ -49,7 +50,7 @@ if command -v nm >/dev/null; then
 		test -z "$(exported | grep -v '^nc_')"
 	for f in nc_send nc_send_more nc_flush nc_next nc_send_within \
 	    nc_send_within_more nc_send_within_wait nc_wait_final nc_query \
-	    nc_query_wait; do
+	    nc_query_wait nc_send_file_within nc_file_wait; do
 		check "libnetcrypt exports $f" grep -qx "$f" <<<"$(exported)"
 	done
 fi
