@@ -185,6 +185,13 @@ int
 spoolseg_append(struct spoolseg *seg, const struct spoolseg_rec *recs,
     size_t n)
 {
+	return spoolseg_write(seg, recs, n, 1);
+}
+
+int
+spoolseg_write(struct spoolseg *seg, const struct spoolseg_rec *recs,
+    size_t n, int sync)
+{
 	size_t	total, i, k;
 
 	if (seg->broken || seg->fd == -1) {
@@ -198,7 +205,7 @@ spoolseg_append(struct spoolseg *seg, const struct spoolseg_rec *recs,
 		if (write_batch(seg, recs + i, k) == -1)
 			goto broken;
 	}
-	if (fdatasync(seg->fd) == -1)
+	if (sync && fdatasync(seg->fd) == -1)
 		goto broken;
 	seg->size += total;
 	return 0;

@@ -24,7 +24,8 @@
 struct spoolseg {
 	int	fd;			/* -1 once closed */
 	uint8_t	salt[SPOOLREC_SALTLEN];
-	size_t	size;			/* bytes in the file, all durable */
+	size_t	size;			/* bytes in the file; durable but
+					   for spoolseg_write(..., 0)'s */
 	int	broken;			/* 1: a write or sync failed */
 };
 
@@ -56,6 +57,14 @@ int	spoolseg_create(int dirfd, const char *name,
  */
 int	spoolseg_append(struct spoolseg *, const struct spoolseg_rec *,
 	    size_t n);
+/*
+ * The same, with the fdatasync left out when sync is 0: for records
+ * whose loss in a crash is harmless (they then reach the disk with the
+ * next append that syncs, or are found missing or torn at recovery, as
+ * any unacknowledged record).
+ */
+int	spoolseg_write(struct spoolseg *, const struct spoolseg_rec *,
+	    size_t n, int sync);
 /*
  * Open the segment name in dirfd: read it whole, check its header, scan
  * its records with its salt (good ones to on_record, damage to

@@ -89,6 +89,7 @@ sps_stage_msg(struct spoolstore *s, struct sps_entry *e,
 	uint8_t	*b;
 
 	s->statrec = 0;
+	s->ssync = 1;
 	off = stage_bytes(s, SPOOLREC_MSG, SPS_MSG_FIXED + m->fromlen +
 	    m->tolen + plen, 0);
 	if (status == ST_OK)
@@ -124,6 +125,14 @@ sps_stage_state(struct spoolstore *s, uint64_t id, uint8_t op, uint8_t status)
 		    SPS_STATE_ITEM <= SPOOLREC_MAXBODY;
 	uint8_t	*b;
 
+	/*
+	 * "At the peer" and "reported" may be lost in a crash: the entry is
+	 * then sent again (the peer's spool knows it has it) or reported
+	 * again (the peer acknowledges again).  Everything else is a
+	 * decision that must be durable before it is acted on.
+	 */
+	if (op != SPS_OP_AT_PEER && op != SPS_OP_REPORTED)
+		s->ssync = 1;
 	off = stage_bytes(s, SPOOLREC_STATE, SPS_STATE_ITEM, joins);
 	if (!joins)
 		s->statrec = s->nsrecs;
@@ -186,7 +195,7 @@ emit_staged(struct spoolstore *s)
 
 static int
 append(struct spoolstore *s, struct sps_seg *seg, const uint8_t *buf,
-    const struct sps_rec *r, size_t n)
+    const struct sps_rec *r, size_t n, int sync)
 {
 	struct spoolseg_rec	*recs;
 	size_t			 i;
@@ -199,9 +208,10 @@ append(struct spoolstore *s, struct sps_seg *seg, const uint8_t *buf,
 		recs[i].body = buf + r[i].off;
 		recs[i].len = r[i].len;
 	}
-	rv = spoolseg_append(&seg->sg, recs, n);
+	rv = spoolseg_write(&seg->sg, recs, n, sync);
 	free(recs);
 	s->appends++;
+	s->syncs += sync != 0;
 	if (rv == 0)
 		s->records += n;
 	return rv;
@@ -363,7 +373,7 @@ sps_rotate(struct spoolstore *s)
 	}
 	memset(&c, 0, sizeof(c));
 	ck_build(s, &c);
-	rv = append(s, seg, c.buf, c.r, c.n);
+	rv = append(s, seg, c.buf, c.r, c.n, 1);
 	free(c.buf);
 	free(c.r);
 	if (rv == -1) {
@@ -452,6 +462,7 @@ static void
 batch_done(struct spoolstore *s)
 {
 	s->slen = s->nsrecs = s->statrec = s->nundo = 0;
+	s->ssync = 0;
 	emit_staged(s);
 }
 
@@ -482,7 +493,7 @@ sps_commit(struct spoolstore *s, uint64_t now)
 		batch_done(s);
 		return 0;
 	}
-	if (append(s, cur, s->sbuf, s->srecs, s->nsrecs) == 0) {
+	if (append(s, cur, s->sbuf, s->srecs, s->nsrecs, s->ssync) == 0) {
 		place_entries(s, cur, off);
 		batch_done(s);
 		if (rotation_due(s, cur) && sps_rotate(s) == -1)

@@ -166,6 +166,7 @@ sps_get_stats(const struct spoolstore *s, struct sps_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->appends = s->appends;
+	st->syncs = s->syncs;
 	st->records = s->records;
 	st->segments = s->nsegs;
 	st->unlinked = s->unlinked;

@@ -81,7 +81,8 @@ struct sps_damage {
 };
 
 struct sps_stats {
-	uint64_t	appends;	/* spoolseg_append calls: fdatasyncs */
+	uint64_t	appends;	/* appends of staged batches */
+	uint64_t	syncs;		/* of them with their fdatasync */
 	uint64_t	records;	/* records appended */
 	uint64_t	segments;	/* segment files now */
 	uint64_t	unlinked;	/* segment files removed */

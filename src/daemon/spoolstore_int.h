@@ -186,6 +186,8 @@ struct spoolstore {
 	}			*srecs;
 	size_t			 nsrecs, srcap;
 	size_t			 statrec;	/* open STATE record + 1, or 0 */
+	int			 ssync;		/* a staged record must be durable
+						   before its answer */
 	struct sps_sev {
 		struct sps_event	 ev;
 		int			 tied;	/* to what undo takes back */
@@ -197,7 +199,7 @@ struct spoolstore {
 	struct sps_damage	 damage[SPS_MAX_DAMAGE];
 	size_t			 ndamage;
 	uint64_t		 damaged, dlogged;
-	uint64_t		 appends, records, unlinked;
+	uint64_t		 appends, syncs, records, unlinked;
 	/* Recovery only: a checkpoint is being read. */
 	int			 in_ckpt;
 	uint8_t			*ckpend;	/* its records so far */
