@@ -53,6 +53,7 @@ struct spool_read {
 
 /* Peers' names one netcryptctl request may bring (more: keys shown). */
 #define SPOOL_CTL_NAMES_MAX	8192
+#define SPOOL_DEFER_MS		5	/* longest wait of a commit that may */
 
 struct spool_conf {
 	struct privsep_conf	 privsep;
@@ -68,6 +69,7 @@ struct spool {
 	struct imsgev		 master;
 	struct imsgev		 net;
 	struct event		*commit_ev;
+	struct event		*defer_ev;	/* a commit that could wait */
 	struct event		*tick_ev;
 	struct spoolstore	*store;
 	struct spool_conf	 conf;		/* in force */
@@ -285,20 +287,46 @@ serve_read(struct spool *sp, struct spool_read *r, uint64_t now)
 	}
 }
 
-/* The batch is complete: make it durable, answer, then serve reads. */
+/*
+ * The batch is complete: make it durable, answer, then serve reads.  A
+ * batch of what may wait (a peer's SFINALs, records needing no sync) is
+ * left staged for SPOOL_DEFER_MS, so that its sync is shared with the
+ * next message's rather than delaying it: one at a time, a message
+ * would otherwise often find the disk busy with the last one's end.
+ */
 static void
-commit_batch(int fd, short ev, void *arg)
+commit_and_serve(struct spool *sp, int now_or_never)
 {
-	struct spool	*sp = arg;
+	struct timeval	 tv = { 0, SPOOL_DEFER_MS * 1000 };
 	uint64_t	 now = wall_now();
 	size_t		 i;
 
-	(void)fd;
-	(void)ev;
-	(void)sps_commit(sp->store, now);
+	if (!now_or_never && !sps_urgent(sp->store)) {
+		if (sps_pending(sp->store) &&
+		    !evtimer_pending(sp->defer_ev, NULL))
+			(void)evtimer_add(sp->defer_ev, &tv);
+	} else
+		(void)sps_commit(sp->store, now);
 	for (i = 0; i < sp->nreads; i++)
 		serve_read(sp, &sp->reads[i], now);
 	sp->nreads = 0;
+}
+
+static void
+commit_batch(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	commit_and_serve(arg, 0);
+}
+
+/* The wait is over: commit what waited. */
+static void
+commit_deferred(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	commit_and_serve(arg, 1);
 }
 
 static void
@@ -639,9 +667,11 @@ spool_serve(struct spool *sp, int master_fd, int net_fd, int dirfd,
 	proc_forward_logs(&sp->master.ibuf);
 	imsgev_init(&sp->net, sp->base, net_fd, "network child", net_dispatch,
 	    channel_eof, sp);
-	if ((sp->commit_ev = event_new(sp->base, -1, 0, commit_batch,
-	    sp)) == NULL || (sp->tick_ev = event_new(sp->base, -1, EV_PERSIST,
-	    tick, sp)) == NULL || event_add(sp->tick_ev, &one) == -1)
+	sp->commit_ev = event_new(sp->base, -1, 0, commit_batch, sp);
+	sp->defer_ev = event_new(sp->base, -1, 0, commit_deferred, sp);
+	sp->tick_ev = event_new(sp->base, -1, EV_PERSIST, tick, sp);
+	if (sp->commit_ev == NULL || sp->defer_ev == NULL ||
+	    sp->tick_ev == NULL || event_add(sp->tick_ev, &one) == -1)
 		fatalx("spool: cannot set up events");
 	if (sandboxed)
 		sandbox_lock(PROC_SPOOL);
@@ -655,8 +685,11 @@ spool_serve(struct spool *sp, int master_fd, int net_fd, int dirfd,
 	if (event_base_dispatch(sp->base) == -1)
 		fatalx("spool: event loop");
 	log_debug("spool: exiting");
+	if (sps_pending(sp->store))
+		(void)sps_commit(sp->store, wall_now());
 	proc_forward_logs(&sp->boot);
 	event_free(sp->commit_ev);
+	event_free(sp->defer_ev);
 	event_free(sp->tick_ev);
 	imsgev_clear(&sp->master);
 	imsgev_clear(&sp->net);

@@ -89,7 +89,7 @@ sps_stage_msg(struct spoolstore *s, struct sps_entry *e,
 	uint8_t	*b;
 
 	s->statrec = 0;
-	s->ssync = 1;
+	s->ssync = s->surgent = 1;
 	off = stage_bytes(s, SPOOLREC_MSG, SPS_MSG_FIXED + m->fromlen +
 	    m->tolen + plen, 0);
 	if (status == ST_OK)
@@ -131,8 +131,10 @@ sps_stage_state(struct spoolstore *s, uint64_t id, uint8_t op, uint8_t status)
 	 * again (the peer acknowledges again).  Everything else is a
 	 * decision that must be durable before it is acted on.
 	 */
-	if (op != SPS_OP_AT_PEER && op != SPS_OP_REPORTED)
+	if (op != SPS_OP_AT_PEER && op != SPS_OP_REPORTED) {
 		s->ssync = 1;
+		s->surgent |= !s->sdeferring;
+	}
 	off = stage_bytes(s, SPOOLREC_STATE, SPS_STATE_ITEM, joins);
 	if (!joins)
 		s->statrec = s->nsrecs;
@@ -169,6 +171,12 @@ int
 sps_pending(const struct spoolstore *s)
 {
 	return s->nsrecs > 0 || s->nsev > 0;
+}
+
+int
+sps_urgent(const struct spoolstore *s)
+{
+	return s->surgent;
 }
 
 void
@@ -462,7 +470,7 @@ static void
 batch_done(struct spoolstore *s)
 {
 	s->slen = s->nsrecs = s->statrec = s->nundo = 0;
-	s->ssync = 0;
+	s->ssync = s->surgent = 0;
 	emit_staged(s);
 }
 

@@ -704,8 +704,12 @@ sps_out_result(struct spoolstore *s, const struct sp_result *r, uint64_t now)
 		e = out_find(s, p, r->seq);
 	/* Unknown, or done with already: answered all the same. */
 	if (e != NULL && e->seg != NULL) {
-		if (r->final)
+		if (r->final) {
+			/* Only its SFINAL_ACK waits for it: it may wait. */
+			s->sdeferring = 1;
 			stage_final(s, e, r->status);
+			s->sdeferring = 0;
+		}
 		else if (r->status == ST_OK && e->state == SPS_QUEUED) {
 			sps_stage_state(s, e->id, SPS_OP_AT_PEER, 0);
 			sps_set_state(s, e, SPS_AT_PEER);

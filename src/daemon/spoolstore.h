@@ -138,6 +138,12 @@ void	sps_expire(struct spoolstore *, uint64_t now);
 /* 1 when something is staged. */
 int	sps_pending(const struct spoolstore *);
 /*
+ * 1 when what is staged must be committed now: anything but what a
+ * peer's SFINAL ends and the records that need no sync, whose answers
+ * may wait a few milliseconds for a commit that shares the sync.
+ */
+int	sps_urgent(const struct spoolstore *);
+/*
  * Append what is staged (one fdatasync), then emit the answers.  0, or
  * -1 when the append failed: entries staged are dropped and answered
  * ST_SPOOL_FULL, the rest becomes durable in a new segment (fatal if

@@ -188,6 +188,8 @@ struct spoolstore {
 	size_t			 statrec;	/* open STATE record + 1, or 0 */
 	int			 ssync;		/* a staged record must be durable
 						   before its answer */
+	int			 surgent;	/* ... and its answer not wait */
+	int			 sdeferring;	/* staging what may wait */
 	struct sps_sev {
 		struct sps_event	 ev;
 		int			 tied;	/* to what undo takes back */
