@@ -3,7 +3,7 @@
  * doc/SPOOL.md 8 to 13), on real files in a temporary directory: order
  * per peer and per mailbox, ids, sequence numbers, duplicates, states and
  * queries, notices and reports, expiry, every limit at its bound, group
- * commit, a failed append.  Restart and damage are in
+ * commit, what is synced, a failed append.  Restart and damage are in
  * check_spoolrecov.c; the fixtures in storefix.c.
  */
 #include "config.h"
@@ -411,6 +411,64 @@ START_TEST(test_append_failure)
 }
 END_TEST
 
+/*
+ * What is synced: "at the peer" alone is appended without an fdatasync
+ * (a crash only sends the entry again); puts and final results are
+ * synced, and a batch holding both kinds is synced once.
+ */
+START_TEST(test_syncs)
+{
+	struct spoolstore	*s;
+	struct sp_fetch_end	 end;
+	struct sps_stats	 a, b;
+	uint64_t		 id[3], seq[3];
+	size_t			 i;
+
+	fresh();
+	s = store_open(NOW);
+	sps_get_stats(s, &a);
+	id[0] = put1(s, 0, FP_A, "bob", "one", ST_OK);
+	sps_get_stats(s, &b);
+	ck_assert_uint_eq(b.appends, a.appends + 1);
+	ck_assert_uint_eq(b.syncs, a.syncs + 1);
+	id[1] = put1(s, 0, FP_A, "bob", "two", ST_OK);
+	id[2] = put1(s, 0, FP_A, "bob", "three", ST_OK);
+	fetch_out(s, FP_A, 0, 10, 100000, &end);
+	ck_assert_uint_eq(end.count, 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_uint_eq(got[i].e.id, id[i]);
+		seq[i] = got[i].e.seq;
+	}
+	/* A batch of only "at the peer": appended, not synced. */
+	sps_get_stats(s, &a);
+	result(s, FP_A, seq[0], ST_OK, 0);
+	sps_get_stats(s, &b);
+	ck_assert_uint_eq(b.appends, a.appends + 1);
+	ck_assert_uint_eq(b.syncs, a.syncs);
+	ck_assert_uint_eq(sps_query(s, id[0], NOW), ST_AT_PEER);
+	/* A final result: synced. */
+	result(s, FP_A, seq[1], ST_OK, 1);
+	sps_get_stats(s, &a);
+	ck_assert_uint_eq(a.appends, b.appends + 1);
+	ck_assert_uint_eq(a.syncs, b.syncs + 1);
+	/* A put and "at the peer" in one batch: one append, one sync. */
+	put(s, 0, FP_A, "alice", "bob", "four", 3600, 70);
+	result(s, FP_A, seq[2], ST_OK, 0);
+	ck_assert_uint_ne(done_id(70, ST_OK), 0);
+	sps_get_stats(s, &b);
+	ck_assert_uint_eq(b.appends, a.appends + 1);
+	ck_assert_uint_eq(b.syncs, a.syncs + 1);
+	sps_close(s);
+	/* The unsynced "at the peer" was written: a clean reopen has it. */
+	nev = 0;
+	s = store_open(NOW);
+	ck_assert_uint_eq(sps_query(s, id[0], NOW), ST_AT_PEER);
+	ck_assert_uint_eq(sps_query(s, id[1], NOW), ST_OK);
+	ck_assert_uint_eq(sps_query(s, id[2], NOW), ST_AT_PEER);
+	sps_close(s);
+}
+END_TEST
+
 static Suite *
 spoolstore_suite(void)
 {
@@ -426,6 +484,7 @@ spoolstore_suite(void)
 	tcase_add_test(tc, test_expiry);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_append_failure);
+	tcase_add_test(tc, test_syncs);
 	suite_add_tcase(s, tc);
 	return s;
 }
