@@ -275,40 +275,51 @@ send_within(const char *to, const char *text, size_t len, uint32_t lifetime,
 	return 0;
 }
 
-static int
-cmd_send(int argc, char *argv[])
+/*
+ * send's and send-file's options: --within DURATION, --wait (only with
+ * it).  "+": what follows "to" is never taken for options.
+ */
+static void
+within_options(int argc, char *argv[], uint32_t *lifetime, int *wait)
 {
 	static const struct option longopts[] = {
 		{ "within",	required_argument,	NULL,	'l' },
 		{ "wait",	no_argument,		NULL,	'w' },
 		{ NULL,		0,			NULL,	0 }
 	};
-	struct nc_session	*s;
-	const char		*why;
-	char			*text;
-	size_t			 len;
-	uint32_t		 lifetime = 0;
-	int			 ch, r, wait = 0;
+	const char	*why;
+	int		 ch;
 
 	getopt_reset();
-	/* "+": the text after "to" is never taken for options. */
 	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
-			if ((why = spoolarg_duration(optarg, &lifetime)) != NULL)
+			if ((why = spoolarg_duration(optarg, lifetime)) != NULL)
 				errx(EX_USAGE_, "--within %s: %s", optarg, why);
 			break;
 		case 'w':
-			wait = 1;
+			*wait = 1;
 			break;
 		default:
 			usage();
 		}
 	}
+	if (*wait && *lifetime == 0)
+		errx(EX_USAGE_, "--wait: only with --within");
+}
+
+static int
+cmd_send(int argc, char *argv[])
+{
+	struct nc_session	*s;
+	char			*text;
+	size_t			 len;
+	uint32_t		 lifetime = 0;
+	int			 r, wait = 0;
+
+	within_options(argc, argv, &lifetime, &wait);
 	if (argc - optind < 2)
 		usage();
-	if (wait && lifetime == 0)
-		errx(EX_USAGE_, "--wait: only with --within");
 	text = join_words(argc - optind - 1, argv + optind + 1, &len);
 	if (lifetime != 0) {
 		r = send_within(argv[optind], text, len, lifetime, wait);
@@ -436,35 +447,14 @@ send_file_within(struct nc_session *s, const char *to, const char *path,
 static int
 cmd_send_file(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "within",	required_argument,	NULL,	'l' },
-		{ "wait",	no_argument,		NULL,	'w' },
-		{ NULL,		0,			NULL,	0 }
-	};
 	struct nc_session	*s;
-	const char		*why;
 	char			 ebuf[512];
 	uint32_t		 lifetime = 0;
-	int			 ch, r, wait = 0;
+	int			 r, wait = 0;
 
-	getopt_reset();
-	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'l':
-			if ((why = spoolarg_duration(optarg, &lifetime)) != NULL)
-				errx(EX_USAGE_, "--within %s: %s", optarg, why);
-			break;
-		case 'w':
-			wait = 1;
-			break;
-		default:
-			usage();
-		}
-	}
+	within_options(argc, argv, &lifetime, &wait);
 	if (argc - optind != 2)
 		usage();
-	if (wait && lifetime == 0)
-		errx(EX_USAGE_, "--wait: only with --within");
 	if (session_name == NULL || session_name[0] == '\0')
 		s = open_named_session();
 	else
