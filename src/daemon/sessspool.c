@@ -174,6 +174,7 @@ static void
 box_kick(struct session *s)
 {
 	unsigned int	room;
+	size_t		bytes = SSPOOL_BOX_BYTES;
 
 	if (!s->sp.takes)
 		return;
@@ -181,14 +182,17 @@ box_kick(struct session *s)
 		s->sp.again = 1;
 		return;
 	}
+	/* No more than half a small session queue (64K at the least). */
+	if (bytes > netctx->ns.session_queue / 2)
+		bytes = (size_t)(netctx->ns.session_queue / 2);
 	room = SSPOOL_BOX_WINDOW - s->sp.nuntaken;
-	if (room == 0 || !session_has_room(s, SSPOOL_BOX_BYTES))
+	if (room == 0 || !session_has_room(s, bytes))
 		return;		/* a TAKEN or the drain comes back here */
 	s->sp.fetching = 1;
 	s->sp.again = 0;
 	s->sp.more = 0;
 	netspool_box_fetch(s->id, s->name, s->sp.after, room,
-	    SSPOOL_BOX_BYTES);
+	    (uint32_t)bytes);
 }
 
 void

@@ -179,6 +179,50 @@ START_TEST(t_bytes_bound)
 }
 END_TEST
 
+/*
+ * A session attached taking its mailbox, with the smallest session
+ * queue there is (64K): its mailbox is still fetched and delivered.
+ */
+START_TEST(t_box_small_queue)
+{
+	static const uint8_t	 attach[] = { 0, 0, 0, 7, SP_ATTACH, 4,
+				    'd', 'a', 'v', 'e', SP_ATTACH_SPOOL };
+	struct session		*s;
+	struct evbuffer		*in;
+	uint8_t			 buf[256];
+	ssize_t			 n;
+	size_t			 off = 0;
+	int			 sv[2], sdeliver = 0;
+
+	setup_child();
+	netctx->ns.session_queue = 64 * 1024;
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	ck_assert_ptr_nonnull(s = session_new(sv[0]));
+	s->uid = 0;		/* root may take any name */
+	in = bufferevent_get_input(s->bev);
+	(void)evbuffer_unfreeze(in, 0);
+	ck_assert_int_eq(evbuffer_add(in, attach, sizeof(attach)), 0);
+	(void)evbuffer_freeze(in, 0);
+	ck_assert_int_eq(session_read(s), 0);
+	ck_assert_int_eq(s->sp.takes, 1);
+	answer_all();
+	(void)event_base_loop(netctx->base, EVLOOP_NONBLOCK);
+	n = read(sv[1], buf, sizeof(buf));
+	ck_assert_int_gt(n, 0);
+	/* ATTACHED, then the fake spool's one entry as SDELIVER. */
+	while (off + SP_HDR_LEN <= (size_t)n) {
+		sdeliver |= buf[off + 4] == SP_SDELIVER;
+		off += 4 + get_u32(buf + off);
+	}
+	ck_assert_int_eq(sdeliver, 1);
+	session_free(s, "end of test");
+	(void)close(sv[1]);
+	answer_all();
+	netctx->ns.session_queue = 64 * 1024 * 1024;
+}
+END_TEST
+
 int
 main(void)
 {
@@ -188,6 +232,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, t_asks_bound);
 	tcase_add_test(tc, t_bytes_bound);
+	tcase_add_test(tc, t_box_small_queue);
 	suite_add_tcase(su, tc);
 	return unit_run(su);
 }
