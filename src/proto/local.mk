@@ -1,5 +1,6 @@
 # src/proto: the protocols without I/O: the peer link's handshake,
-# records, relay, rekey and resumption proofs, the SOCKS5 client, and
+# records, relay, rekey and resumption proofs, the SOCKS5 client, the
+# Tor control-port client (torctl.c), and
 # the constants of every wire (wire.h, session_proto.h, ctl_proto.h).
 # Nothing here opens a socket or includes a header of src/daemon.
 noinst_LIBRARIES += %D%/libncproto.a
@@ -13,5 +14,6 @@ noinst_LIBRARIES += %D%/libncproto.a
 	%D%/session_proto.h \
 	%D%/socks5.c %D%/socks5.h \
 	%D%/spoolwire.c %D%/spoolwire.h \
+	%D%/torctl.c %D%/torctl.h \
 	%D%/unwrap.h \
 	%D%/wire.h

@@ -4,7 +4,7 @@ from the known-answer vectors (tests/vectors/link-v1.json, rekey-v2.json)
 and from small valid inputs of the protocols.  Run it from anywhere; it replaces the
 files it writes.  The formats are described at the top of each
 fuzz_<target>.c."""
-import hashlib, json, os, struct, sys
+import base64, hashlib, json, os, struct, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 vec = json.load(open(os.path.join(here, '..', 'vectors', 'link-v1.json')))
@@ -308,3 +308,17 @@ put('socks5', 'split', reads(6, [b'\x05', b'\x00', b'\x05\x00', b'\x00\x01',
 put('socks5', 'tor-refused', reads(0, [b'\x05\x00',
     b'\x05\xf0\x00\x01\x00\x00\x00\x00\x00\x00']))
 put('socks5', 'auth-refused', reads(1, [b'\x05\x02', b'\x01\x01']))
+
+# Tor's control port: chunks of u8 len | bytes, as read from the port.
+def chunks(parts):
+    return b''.join(bytes([len(p)]) + p for p in parts)
+
+onion_id = b'aaaqeayeaudaocajbifqydiob4ibceqtcqkrmfyydenbwha5dyp3kead'
+put('torctl', 'protocolinfo', chunks([b'250-PROTOCOLINFO 1\r\n',
+    b'250-AUTH METHODS=COOKIE,SAFECOOKIE COOKIEFILE="/run/tor/c\\"x"\r\n',
+    b'250-VERSION Tor="0.4.7.16"\r\n250 OK\r\n']))
+put('torctl', 'add-onion', chunks([b'250-ServiceID=' + onion_id + b'\r\n',
+    b'250-PrivateKey=ED25519-V3:' + base64.b64encode(bytes(range(64))) +
+    b'\r\n250 OK\r\n']))
+put('torctl', 'data-and-refusal', chunks([b'250+x=\r\n..a\r\n.\r\n',
+    b'250 OK\r\n512 Bad arguments\r\n', b'650 EVENT\r\n']))
